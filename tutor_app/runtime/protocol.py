@@ -1,0 +1,106 @@
+"""The one interface every model backend implements.
+
+In-process llama.cpp, an OpenAI-compatible HTTP server and the scripted fake used by tests
+are peers behind this protocol (the shape follows simonw/llm's ``Model.execute``). The rest
+of the application talks to a ``ModelBackend`` and never imports ``llama_cpp``.
+
+Two kinds of call:
+- ``stream_chat`` for explanations the student reads (tokens as they come);
+- ``generate_json`` for calls that *decide* something (misconception classification, rubric
+  scores, corrections). Output is constrained by the JSON schema of a pydantic model, so the
+  result always parses and validates, or the call raises ``ModelError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Protocol, Sequence, TypedDict, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Message(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass
+class GenerationStats:
+    """What one call cost. ``evaluated_tokens`` < ``prompt_tokens`` when a session's KV state was reused."""
+
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0
+    completion_tokens: int = 0
+    time_to_first_token_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        decode_time = self.total_s - self.time_to_first_token_s
+        if self.completion_tokens <= 1 or decode_time <= 0:
+            return 0.0
+        return (self.completion_tokens - 1) / decode_time
+
+
+@dataclass
+class ModelInfo:
+    """What the teacher's model panel shows."""
+
+    name: str
+    backend: Literal["llama.cpp", "openai", "fake", "unavailable"]
+    available: bool = True
+    path: str | None = None
+    n_ctx: int = 0
+    offload_plan: str = ""  # one line: what runs where, and why
+    detail: dict = field(default_factory=dict)
+    problem: str | None = None  # when unavailable: what went wrong and what to do
+
+
+class ModelError(RuntimeError):
+    """A model call failed in a way the caller should report, not crash on."""
+
+
+class ModelUnavailable(ModelError):
+    """No model is loaded; the tutoring features that need none keep working."""
+
+
+@runtime_checkable
+class ModelBackend(Protocol):
+    @property
+    def info(self) -> ModelInfo: ...
+
+    @property
+    def last_stats(self) -> GenerationStats | None: ...
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.7,
+        stop: Sequence[str] = (),
+        session_key: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply in pieces. ``session_key`` lets a backend keep that conversation's
+        KV state between turns; ``cancel`` set by the caller stops generation promptly."""
+        ...
+
+    def generate_json(
+        self,
+        messages: Sequence[Message],
+        schema: type[T],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        session_key: str | None = None,
+    ) -> T:
+        """Return an instance of ``schema`` produced under its JSON-schema constraint."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...
