@@ -1,0 +1,141 @@
+"""The OpenAI-compatible backend against a real server: ``python -m llama_cpp.server`` serving
+the default model on loopback, started here (not a mock)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Literal
+
+import httpx
+import pytest
+from pydantic import BaseModel, Field
+
+from tutor_app.runtime.loading import load_backend
+from tutor_app.runtime.openai_backend import OpenAICompatibleBackend, _json_block, normalise_base_url
+from tutor_app.runtime.protocol import ModelBackend, ModelError
+from tutor_app.settings import Settings
+
+
+class Diagnosis(BaseModel):
+    misconception: Literal["sign_error", "distributed_wrong", "none"]
+    feedback: str = Field(max_length=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(smollm2_path, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path),
+                                 "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not come up: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def remote(server):
+    backend = OpenAICompatibleBackend(server)
+    assert backend.probe() is None
+    yield backend
+    backend.close()
+
+
+def ask(text: str) -> list[dict]:
+    return [{"role": "system", "content": "You are a patient math tutor."}, {"role": "user", "content": text}]
+
+
+@pytest.mark.model
+def test_streams_pieces(remote):
+    assert isinstance(remote, ModelBackend) and remote.info.backend == "openai"
+    assert remote.model.endswith(".gguf")  # picked from /v1/models
+    pieces = list(remote.stream_chat(ask("How do I solve 2x + 3 = 11?"), max_tokens=24, temperature=0))
+    assert len(pieces) > 3 and "".join(pieces).strip()
+    stats = remote.last_stats
+    assert 0 < stats.completion_tokens <= 24 and 0 < stats.time_to_first_token_s <= stats.total_s
+
+
+@pytest.mark.model
+def test_cancel_stops_the_stream(remote):
+    cancel = threading.Event()
+    pieces = []
+    for piece in remote.stream_chat(ask("Tell a long story about numbers."), max_tokens=200, cancel=cancel):
+        pieces.append(piece)
+        if len(pieces) == 2:
+            cancel.set()
+    assert len(pieces) == 2
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("temperature", [0.0, 1.0, 1.5])
+def test_json_schema_output_validates(remote, temperature):
+    for prompt in ("The student wrote 2x = 14 for 2x + 3 = 11. Which misconception? Explain at length.",
+                   "Classify: 3(x+2) = 3x + 2."):
+        result = remote.generate_json(ask(prompt), Diagnosis, temperature=temperature, max_tokens=96)
+        assert isinstance(result, Diagnosis) and len(result.feedback) <= 30
+    # llama_cpp.server refuses {"type": "json_schema"} and takes {"type": "json_object", "schema": ...}
+    assert remote.info.detail["json_mode"] == "json_object"
+
+
+@pytest.mark.model
+def test_load_backend_picks_the_served_model(server, tmp_path):
+    backend = load_backend(Settings(backend="openai", base_url=server.removesuffix("/v1"), data_dir=tmp_path))
+    try:
+        assert isinstance(backend, OpenAICompatibleBackend) and backend.base_url == server
+        assert backend.info.name.endswith(".gguf")
+    finally:
+        backend.close()
+
+
+def test_unreachable_server_gives_a_clear_error():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAICompatibleBackend(url, "some-model", timeout_s=5)
+    with pytest.raises(ModelError, match=f"cannot reach the model server at {url}"):
+        list(backend.stream_chat(ask("hi")))
+    with pytest.raises(ModelError, match="cannot reach the model server"):
+        backend.generate_json(ask("hi"), Diagnosis)
+    assert "cannot reach" in backend.probe()
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v1"),
+    ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
+    ("127.0.0.1:8000/v1/", "http://127.0.0.1:8000/v1"),
+    ("https://llm.school.example/api/v1", "https://llm.school.example/api/v1"),
+])
+def test_base_url_normalised(given, expected):
+    assert normalise_base_url(given) == expected
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', '```json\n{"a": 1}\n```', 'Sure! {"a": 1} Hope that helps.'])
+def test_json_block(text):
+    assert _json_block(text) == '{"a": 1}'

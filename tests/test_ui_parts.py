@@ -1,0 +1,286 @@
+"""The web app's small parts as plain functions: errors, sign-in, the chat's waiting line,
+the teacher's heatmap and panels. The running app is covered by test_api_* and test_browser_*."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from tutor_app.runtime.protocol import GenerationStats, ModelInfo
+from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound
+from tutor_app.ui.api import text_arg
+from tutor_app.ui.auth import SignIn
+from tutor_app.ui.chat_view import PlaceInLine, message_text, pump_with_status, waiting_text
+from tutor_app.ui.errors import GENERIC_MESSAGE, guard_stream, page_handler, user_errors
+from tutor_app.ui.teacher_guard import require_teacher
+from tutor_app.ui.teacher_render import heatmap_html, load_report_markdown, mastery_colour, model_markdown
+
+
+# errors ------------------------------------------------------------------------------
+def test_a_tutor_error_reaches_the_person_as_written():
+    with pytest.raises(gr.Error) as caught:
+        with user_errors("testing"):
+            raise NotFound("There is no session 'abc'.")
+    assert caught.value.message == "There is no session 'abc'."
+
+
+def test_an_unexpected_error_is_logged_and_replaced_by_a_generic_message(caplog):
+    with pytest.raises(gr.Error) as caught:
+        with user_errors("testing"):
+            raise KeyError("/secret/path/internal_table")
+    assert caught.value.message == GENERIC_MESSAGE
+    assert "secret" not in caught.value.message
+    assert "internal_table" in caplog.text  # the operator still gets the details
+
+
+def test_errors_raised_while_streaming_are_translated_too():
+    def chunks():
+        yield "a"
+        raise Forbidden("This session belongs to another student.")
+
+    stream = guard_stream("testing", chunks())
+    assert next(stream) == "a"
+    with pytest.raises(gr.Error, match="another student"):
+        next(stream)
+
+
+def test_a_page_handler_turns_errors_into_a_notice_and_leaves_the_page_alone(caplog):
+    @page_handler("testing")
+    def refused(request: gr.Request):
+        raise Forbidden("Only the teacher can see this page.")
+
+    @page_handler("testing")
+    def broken(request: gr.Request):
+        raise ValueError("/secret/internal")
+
+    with pytest.warns(UserWarning, match="Only the teacher"):
+        assert refused(None) == gr.skip()
+    with pytest.warns(UserWarning, match="Something went wrong"):
+        assert broken(None) == gr.skip()
+    assert "/secret/internal" in caplog.text
+    assert "request" in inspect.signature(refused).parameters  # Gradio still sees the request parameter
+
+
+def test_api_arguments_must_be_text():
+    assert text_arg("x", "student") == "x"
+    assert text_arg(None, "problem_id") == ""
+    with pytest.raises(Exception, match="'session_id' must be text"):
+        text_arg(12, "session_id")
+
+
+# sign-in -----------------------------------------------------------------------------
+class Roster:
+    def authenticate(self, username, secret):
+        if username.lower() == "ana" and secret == "1234":
+            return Actor(role="student", student="Ana")
+        if username == "teacher" and secret == "long-password":
+            return Actor(role="teacher")
+        return None
+
+
+class Req:
+    def __init__(self, username):
+        self.username = username
+
+
+def test_without_sign_in_everyone_is_the_local_user():
+    assert SignIn(Roster(), required=False).actor_for(Req(None)) == LOCAL_ACTOR
+
+
+def test_with_sign_in_the_actor_is_the_one_the_roster_named_at_sign_in():
+    signin = SignIn(Roster(), required=True)
+    assert not signin.check("ana", "0000")
+    assert signin.check("ana", "1234") and signin.check("teacher", "long-password")
+    assert signin.actor_for(Req("ana")) == Actor(role="student", student="Ana")  # the roster's spelling
+    assert signin.actor_for(Req("teacher")).is_teacher
+    with pytest.raises(Forbidden):
+        signin.actor_for(Req("mallory"))  # never signed in: no identity taken from the request
+    with pytest.raises(Forbidden):
+        signin.actor_for(None)
+
+
+def test_teacher_pages_refuse_a_student_even_when_called_directly():
+    signin = SignIn(Roster(), required=True)
+    signin.check("ana", "1234")
+    signin.check("teacher", "long-password")
+    with pytest.raises(Forbidden, match="Only the teacher"):
+        require_teacher(signin, Req("ana"))
+    assert require_teacher(signin, Req("teacher")).role == "teacher"
+    assert require_teacher(SignIn(Roster(), required=False), Req(None)) == LOCAL_ACTOR  # the one local user
+
+
+# chat --------------------------------------------------------------------------------
+def test_the_waiting_line_says_how_many_are_ahead():
+    assert "2 students ahead of you" in waiting_text(2, "Mixtral")
+    assert "1 student ahead of you" in waiting_text(1, "Mixtral")
+    assert "Mixtral" in waiting_text(0, "Mixtral") and "ahead" not in waiting_text(0, "Mixtral")
+
+
+class Line:
+    def __init__(self, n):
+        self.n = n
+
+    def waiting(self):
+        return self.n
+
+
+def test_the_place_in_line_follows_the_line_as_it_shortens_and_ignores_newcomers():
+    line = Line(2)  # one being served, one waiting
+    place = PlaceInLine(line)
+    assert place.ahead == 2
+    line.n = 3  # this student joined
+    assert place.now() == 2
+    line.n = 5  # two more came after
+    assert place.now() == 2
+    line.n = 4  # the first one was served
+    assert place.now() == 2  # (a newcomer behind cannot be told from one ahead: never goes up)
+    line.n = 1  # only this student is left
+    assert place.now() == 0
+    assert PlaceInLine(object()).now() == 0  # a backend without a queue
+
+
+def test_message_text_reads_both_chatbot_formats():
+    assert message_text({"role": "user", "content": "hi"}) == "hi"
+    assert message_text({"role": "user", "content": [{"type": "text", "text": "hi "}, {"type": "text", "text": "you"}]}) == "hi you"
+
+
+def test_pump_reports_status_while_the_model_is_busy_then_the_text():
+    release = threading.Event()
+
+    def slow():
+        release.wait(5)
+        yield "Hel"
+        yield "Hello"
+
+    statuses = 0
+    texts = []
+    for kind, item in pump_with_status(slow(), lambda: "waiting", poll_s=0.02):
+        if kind == "status":
+            statuses += 1
+            if statuses == 3:
+                release.set()
+        else:
+            texts.append(item)
+    assert statuses >= 3 and texts == ["Hel", "Hello"]
+
+
+def test_pump_hands_errors_to_the_reader():
+    def broken():
+        yield "a"
+        raise ValueError("model broke")
+
+    pump = pump_with_status(broken(), lambda: "waiting", poll_s=0.01)
+    assert next(pump) == ("text", "a")
+    with pytest.raises(ValueError, match="model broke"):
+        for _ in pump:
+            pass
+
+
+def test_pump_stops_the_model_when_the_reader_leaves():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                time.sleep(0.01)
+                yield "x"
+        finally:
+            closed.set()
+
+    pump = pump_with_status(endless(), lambda: "waiting", poll_s=0.01)
+    assert any(kind == "text" for kind, _ in pump)  # stops at the first piece of text
+    pump.close()
+    assert closed.wait(2), "the generation went on for nobody"
+
+
+# teacher -----------------------------------------------------------------------------
+def test_mastery_colours_run_from_rose_to_green_and_grey_for_unpractised():
+    assert mastery_colour(None) == "#f1f5f9"
+    assert mastery_colour(0.0) == "#fecdd3" and mastery_colour(1.0) == "#bbf7d0"
+    assert mastery_colour(0.5) == "#fef3c7" and mastery_colour(2.0) == "#bbf7d0"
+
+
+def test_heatmap_has_a_row_per_student_a_column_per_skill_and_escapes_names():
+    html = heatmap_html({"Zed <b>": {"a": 0.96}, "ana": {"b": 0.1}}, [("a", "Alpha"), ("b", "Beta")], threshold=0.95)
+    assert html.index("ana") < html.index("Zed")  # sorted, case-insensitively
+    assert "Zed &lt;b&gt;" in html and "Zed <b>" not in html
+    assert "0.96 ✓" in html and "0.10" in html and html.count("–") == 2  # unpractised cells
+    assert "No student" in heatmap_html({}, [], threshold=0.95)
+
+
+class Err:
+    def __init__(self, file, text):
+        self.file, self.text = file, text
+
+    def __str__(self):
+        return self.text
+
+
+def test_load_report_groups_errors_by_file():
+    root = Path("/school/curricula")
+    text = load_report_markdown({"u": object()}, [Err(root / "a.yaml", "a.yaml:3: x: bad <b>"),
+                                                 Err(root / "sub/b.yaml", "sub/b.yaml:1: y"),
+                                                 Err(root / "a.yaml", "a.yaml:9: z: bad")], root)
+    assert "1 unit loaded" in text and "3 problems in files" in text
+    assert text.count('<div class="file-name">a.yaml</div>') == 1 and '<div class="file-name">sub/b.yaml</div>' in text
+    assert text.index("a.yaml:3") < text.index("a.yaml:9") < text.index("sub/b.yaml:1")
+    assert "bad &lt;b&gt;" in text
+    assert "all files valid" in load_report_markdown({}, [], None)
+
+
+def test_a_curriculum_error_is_shown_by_line_and_field_under_its_file():
+    from tutor_app.curriculum.errors import CurriculumError
+
+    root = Path("/school/curricula")
+    err = CurriculumError(root / "algebra.yaml", 12, "problems[0].steps[1].check", "unknown checker 'equasion'")
+    text = load_report_markdown({}, [err, CurriculumError(root / "algebra.yaml", None, "", "not valid YAML")], root)
+    assert '<div class="file-name">algebra.yaml</div>' in text
+    assert "<li>line 12: problems[0].steps[1].check: unknown checker &#x27;equasion&#x27;</li>" in text
+    assert "<li>not valid YAML</li>" in text
+
+
+def test_model_card_shows_plan_context_queue_and_speed():
+    info = ModelInfo(name="mixtral-q4", backend="llama.cpp", path="/m/x.gguf", n_ctx=8192,
+                     offload_plan="12 of 32 layers on the GPU: 10 GB VRAM")
+    stats = [GenerationStats(completion_tokens=11, time_to_first_token_s=0.5, total_s=1.5)]
+    text = model_markdown(info, waiting=3, recent=stats)
+    assert "mixtral-q4" in text and "8,192 tokens" in text and "12 of 32 layers" in text
+    assert "3 waiting" in text and "10.0 tokens/s" in text
+    off = model_markdown(ModelInfo(name="none", backend="unavailable", available=False,
+                                   problem="models/x.gguf is not a GGUF file"), waiting=0, recent=[])
+    assert "not available" in off and "not a GGUF file" in off and "no tutor turns yet" in off
+
+
+def test_stuck_students_are_listed_with_where_and_why():
+    from datetime import datetime, timezone
+
+    from tutor_app.service.dashboard_shapes import StuckStudent
+    from tutor_app.ui.class_overview import stuck_html
+
+    row = StuckStudent(student="Ana <3", session_id="s", curriculum_id="u", problem_id="p1", step_id="isolate",
+                       wrong_attempts=4, hints=3, bottom_out_hints=1, still_on_step=True,
+                       last_at=datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc), reason="4 wrong attempts")
+    text = stuck_html([row])
+    assert "Ana &lt;3" in text and "p1 · isolate" in text and "4 wrong attempts" in text and "still on it" in text
+    assert "Nobody is stuck" in stuck_html([])
+
+
+def test_misconception_bars_are_labelled_by_description_and_step():
+    from tutor_app.service.dashboard_shapes import MisconceptionCount
+    from tutor_app.ui.class_overview import misconception_frame
+
+    rows = [MisconceptionCount(curriculum_id="u", problem_id="p1", step_id="isolate", misconception_id="m1",
+                               description="Applies the same operation instead of the inverse one", count=5,
+                               students=3, by_bug_rule=5, by_model=0),
+            MisconceptionCount(curriculum_id="u", problem_id="p1", step_id="solve", misconception_id="m2",
+                               description="", count=2, students=2, by_bug_rule=1, by_model=1)]
+    frame = misconception_frame(rows)
+    assert list(frame["count"]) == [5, 2]
+    assert frame["misconception"][0].endswith("…") and len(frame["misconception"][0]) <= 32
+    assert frame["misconception"][1] == "m2"  # no description left in the unit: the id
+    assert list(frame["where"]) == ["p1 · isolate", "p1 · solve"]

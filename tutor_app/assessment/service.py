@@ -1,0 +1,192 @@
+"""Rubric grading as the application offers it: to the API, the teacher view and open steps.
+
+Every entry point takes the ``Actor`` making the call and raises the service's plain-language
+errors (``TutorError``, ``NotFound``, ``Forbidden``), like ``TutorService``. Grading a text is
+open to anyone who may use the app (a student checking a draft, the ``/grade_submission``
+API); reviewing, overriding and the agreement report are for teachers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..curriculum.schema import Rubric
+from ..prompting import PromptLibrary
+from ..runtime.protocol import ModelBackend
+from ..service.shapes import Actor, Forbidden, GradeResult, NotFound, TutorError
+from ..storage.store import Store
+from .agreement import AgreementReport, agreement_report
+from .batch import BatchGrader, BatchReport, ProgressCallback
+from .export import ExportRow, write_results
+from .grader import Grader, GraderConfig, Grading, GradingError
+from .inputs import InputProblem, read_submissions
+from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
+                     override_score, review_row)
+from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
+from .store import AssessmentStore, rubric_hash
+
+MAX_SUBMISSION_CHARS = 200_000  # about 80 pages: beyond that it is a pasted file, not a student's text
+API_STUDENT = "(api)"
+
+
+class AssessmentService:
+    def __init__(self, *, store: Store, library: Any, model: ModelBackend, prompts: PromptLibrary | None = None,
+                 config: GraderConfig = GraderConfig()) -> None:
+        self.store = store
+        self.library = library
+        self.model = model
+        self.astore = AssessmentStore(store)
+        self.grader = Grader(model, prompts or PromptLibrary(), config)
+
+    # rubrics ------------------------------------------------------------------------------
+    def rubrics(self) -> list[tuple[str, str]]:
+        """(id, title) of every rubric in the curricula, for the teacher's picker."""
+        return sorted((rid, r.title) for rid, r in self.library.rubrics.items())
+
+    def rubric(self, rubric_id: str) -> Rubric:
+        try:
+            return resolve_rubric(rubric_id, self.library)
+        except RubricProblem as exc:
+            raise NotFound(str(exc)) from None
+
+    # grading -----------------------------------------------------------------------------
+    def grade_submission(self, actor: Actor, rubric_id: str, text: str) -> GradeResult:
+        """``/grade_submission``: grade one text. The grade is stored (a student's own text under
+        their name), and the same text graded again returns the stored grade."""
+        rubric = self._library_rubric(rubric_id)
+        return self._grade(rubric, text, student=actor.student or API_STUDENT, source="api").to_result()
+
+    def grade_open_step(self, actor: Actor, unit_id: str, problem_id: str, step_id: str, text: str,
+                        *, student: str | None = None) -> GradeResult:
+        """Grade an answer to an ``open`` step with the step's rubric (inline or by id)."""
+        student = student or actor.student or API_STUDENT
+        if not actor.may_access_student(student):
+            raise Forbidden("you may only submit your own answers")
+        try:
+            unit = self.library.get_unit(unit_id)
+        except KeyError as exc:
+            raise NotFound(exc.args[0] if exc.args else f"unknown unit {unit_id!r}") from None
+        problem = next((p for p in unit.problems if p.id == problem_id), None)
+        if problem is None:
+            raise NotFound(f"unit {unit_id!r} has no problem {problem_id!r}")
+        step = next((s for s in problem.steps if s.id == step_id), None)
+        if step is None:
+            raise NotFound(f"problem {problem_id!r} has no step {step_id!r}")
+        try:
+            rubric, task = rubric_for_step(step, self.library, where=f"{unit_id}/{problem_id}")
+        except RubricProblem as exc:
+            raise TutorError(str(exc)) from None
+        return self._grade(rubric, text, student=student, source=f"{unit_id}/{problem_id}/{step_id}",
+                           task=task).to_result()
+
+    def _library_rubric(self, rubric_id: str) -> Rubric:
+        rubric = self.library.rubrics.get(rubric_id) if rubric_id else None
+        if rubric is None:
+            known = ", ".join(sorted(self.library.rubrics)) or "none"
+            raise NotFound(f"unknown rubric {rubric_id!r} (known rubric ids: {known})")
+        return rubric
+
+    def _grade(self, rubric: Rubric, text: str, *, student: str, source: str, task: str | None = None) -> Grading:
+        if not isinstance(text, str) or not text.strip():
+            raise TutorError("the text to grade is empty")
+        if len(text) > MAX_SUBMISSION_CHARS:
+            raise TutorError(f"the text has {len(text):,} characters; at most {MAX_SUBMISSION_CHARS:,} can be graded")
+        submission = self.astore.ensure_submission(rubric_id=rubric.id, student=student, text=text,
+                                                   source_file=source)
+        version = rubric_hash(rubric)
+        stored = self.astore.find_grade(submission_id=submission.id, rubric_hash=version)
+        if stored is not None:
+            return _grading_from_record(rubric, stored)
+        try:
+            grading = self.grader.grade(rubric, submission.text, task=task)
+        except GradingError as exc:
+            raise TutorError(str(exc)) from None
+        self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=grading)
+        return grading
+
+    def grade_file(self, actor: Actor, rubric_id: str, path: Path, *,
+                   on_progress: ProgressCallback | None = None) -> BatchReport:
+        """Grade an uploaded CSV or folder of .txt files; resumable like the command line."""
+        self._teacher(actor)
+        rubric = self._library_rubric(rubric_id)
+        try:
+            inputs = read_submissions(Path(path))
+        except InputProblem as exc:
+            raise TutorError(str(exc)) from None
+        return BatchGrader(self.astore, self.grader).run(rubric, inputs, source=Path(path).name,
+                                                         on_progress=on_progress)
+
+    # teacher review ------------------------------------------------------------------------
+    def list_grades(self, actor: Actor, rubric_id: str) -> list[ReviewRow]:
+        self._teacher(actor)
+        return list_grades(self.astore, self._stored_rubric(rubric_id))
+
+    def override(self, actor: Actor, submission_id: int, criterion_id: str, *, score: int | None = None,
+                 comment: str | None = None, rubric_id: str, teacher: str | None = None) -> ReviewRow:
+        """Set the teacher's score and/or comment for one criterion; returns the updated row."""
+        self._teacher(actor)
+        rubric = self._stored_rubric(rubric_id)
+        who = teacher or actor.role
+        try:
+            if score is not None:
+                override_score(self.astore, rubric, submission_id=submission_id, criterion_id=criterion_id,
+                               score=score, teacher=who, comment=comment)
+            elif comment is not None:
+                edit_comment(self.astore, rubric, submission_id=submission_id, criterion_id=criterion_id,
+                             comment=comment, teacher=who)
+            else:
+                raise ReviewError("give a score or a comment to change")
+            return review_row(self.astore, rubric, submission_id)
+        except ReviewError as exc:
+            raise TutorError(str(exc)) from None
+
+    def import_teacher_grades(self, actor: Actor, rubric_id: str, path: Path,
+                              teacher: str | None = None) -> ImportReport:
+        self._teacher(actor)
+        try:
+            return import_teacher_grades(self.astore, self._stored_rubric(rubric_id), Path(path),
+                                         teacher=teacher or actor.role)
+        except ReviewError as exc:
+            raise TutorError(str(exc)) from None
+
+    def agreement(self, actor: Actor, rubric_id: str) -> AgreementReport:
+        self._teacher(actor)
+        return agreement_report(self.astore, self._stored_rubric(rubric_id))
+
+    def export(self, actor: Actor, rubric_id: str, out: Path) -> Path:
+        """Every graded submission for the rubric, grades in force, as CSV or JSON (by extension)."""
+        self._teacher(actor)
+        rubric = self._stored_rubric(rubric_id)
+        rows = [ExportRow(r.student, r.source, "graded" if r.graded else "not graded", row=r)
+                for r in list_grades(self.astore, rubric)]
+        return write_results(rubric, rows, Path(out))
+
+    # helpers -------------------------------------------------------------------------------
+    def _stored_rubric(self, rubric_id: str) -> Rubric:
+        """A rubric file's rubric, or a rubric written inline under an open step (its grades are
+        reviewed like any other)."""
+        if rubric_id in self.library.rubrics:
+            return self.library.rubrics[rubric_id]
+        for unit in self.library.units.values():
+            for problem in unit.problems:
+                for step in problem.steps:
+                    if isinstance(step.rubric, Rubric) and step.rubric.id == rubric_id:
+                        return step.rubric
+        return self._library_rubric(rubric_id)  # raises NotFound naming the known ids
+
+    @staticmethod
+    def _teacher(actor: Actor) -> None:
+        if not actor.is_teacher:
+            raise Forbidden("only a teacher may review grades")
+
+
+def _grading_from_record(rubric: Rubric, record) -> Grading:
+    from .grader import CriterionGrade
+
+    return Grading(rubric_id=rubric.id, next_steps=list(record.next_steps), total=record.total,
+                   max_total=record.max_total, parts=record.parts, model_name=record.model_name, calls=0,
+                   summary_from_model=record.summary_from_model,
+                   criteria=[CriterionGrade(criterion_id=c.criterion_id, score=c.score, justification=c.justification,
+                                            next_step=c.next_step, quote_verified=c.quote_verified,
+                                            part_scores=c.part_scores) for c in record.criteria])

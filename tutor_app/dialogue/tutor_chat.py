@@ -1,0 +1,171 @@
+"""The Socratic tutor chat: one student question in, a guarded streamed reply out.
+
+Message layout, chosen for KV-cache reuse: the system message holds what stays fixed while
+the student works on a step (the problem, the solved steps, the current step, the rules), so
+consecutive turns on a step share that prefix and the runtime (keyed by ``session_key``)
+evaluates only the new tokens. What changes every turn (attempts, diagnosed misconceptions,
+hints seen) goes into the last user message, next to the question.
+
+The model is not told the answers of the current or later steps: a small model that knows an
+answer tends to say it. Whatever it writes still passes the ``StreamGuard`` before the student
+sees a character, so a prompt injection ("ignore your instructions") cannot get an answer out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from ..curriculum.schema import Misconception, Problem, Unit
+from ..prompting import PromptLibrary
+from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
+from .history import trim_history
+from .leak_guard import StreamGuard, protected_answers
+from .phrases import language_name, phrase
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "tutor_chat"
+MAX_REPLY_TOKENS = 256
+HISTORY_MESSAGES = 12
+MAX_ATTEMPTS_SHOWN = 8
+DEFAULT_CONTEXT = 2048
+TEMPERATURE = 0.4
+STOP = ("\nStudent:", "\nUser:", "\n### user")
+
+
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def _attempt_rows(unit: Unit, problem: Problem, attempts: Iterable[Any]) -> list[dict]:
+    """Attempts as the template shows them; accepts store records or plain dicts."""
+    names = {m.id: m.description for m in unit.misconceptions}
+    step_numbers = {s.id: i + 1 for i, s in enumerate(problem.steps)}
+    rows = []
+    for a in attempts:
+        step_id = str(_field(a, "step_id") or "")
+        answer = str(_field(a, "answer") or "").strip()
+        if not answer:
+            continue
+        misconception = _field(a, "misconception_id")
+        rows.append({
+            "step": f"step {step_numbers[step_id]}" if step_id in step_numbers else step_id or "a step",
+            "answer": answer[:200],
+            "verdict": str(_field(a, "verdict") or "checked"),
+            "misconception": names.get(misconception, misconception) if misconception else "",
+        })
+    return rows[-MAX_ATTEMPTS_SHOWN:]
+
+
+def _misconception_rows(unit: Unit, seen: Iterable[Any]) -> list[dict]:
+    library = {m.id: m for m in unit.misconceptions}
+    rows, ids = [], set()
+    for item in seen:
+        m = item if isinstance(item, Misconception) else library.get(str(item))
+        if m is None or m.id in ids:
+            continue
+        ids.add(m.id)
+        rows.append({"id": m.id, "description": m.description})
+    return rows
+
+
+def build_messages(*, prompts: PromptLibrary, unit: Unit, problem: Problem, step_index: int, attempts: Iterable[Any],
+                   misconceptions_seen: Iterable[Any], history: Iterable[Mapping[str, str]], student_message: str,
+                   hints_shown: Sequence[str] = (), count_tokens=None, n_ctx: int = DEFAULT_CONTEXT,
+                   max_tokens: int = MAX_REPLY_TOKENS) -> list[Message]:
+    """System (stable per step) + the recent turns that fit + this turn's question."""
+    done = step_index >= len(problem.steps)
+    step = problem.steps[min(step_index, len(problem.steps) - 1)]
+    rendered = prompts.render_messages(
+        TEMPLATE,
+        subject=unit.subject, level=unit.level or "school", unit_title=unit.title,
+        language_name=language_name(unit.language), statement=problem.statement,
+        solved_steps=[{"prompt": s.prompt, "answer": s.answer or ""} for s in problem.steps[:step_index]],
+        done=done, step_number=min(step_index, len(problem.steps) - 1) + 1, step_count=len(problem.steps),
+        step_prompt=step.prompt, attempts=_attempt_rows(unit, problem, attempts),
+        misconceptions=_misconception_rows(unit, misconceptions_seen),
+        hints_shown=[h for h in hints_shown if h], student_message=student_message.strip())
+    system = [m for m in rendered if m["role"] == "system"]
+    turn = [m for m in rendered if m["role"] != "system"]
+    count = count_tokens or (lambda text: max(1, len(text) // 4))
+    fixed = sum(count(m["content"]) + 4 for m in rendered)
+    budget = max(0, (n_ctx or DEFAULT_CONTEXT) - max_tokens - fixed - 16)
+    earlier = trim_history(history, budget_tokens=budget, count_tokens=count, max_messages=HISTORY_MESSAGES)
+    if earlier and earlier[-1]["role"] == "user":
+        earlier = earlier[:-1]  # keep the turns alternating before this turn's question
+    return [Message(role=m["role"], content=m["content"]) for m in system] + earlier + \
+        [Message(role=m["role"], content=m["content"]) for m in turn]
+
+
+def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, problem: Problem, step_index: int,
+                       attempts: Iterable[Any], misconceptions_seen: Iterable[Any],
+                       history: Iterable[Mapping[str, str]], student_message: str,
+                       revealed_step_ids: Iterable[str], session_key: str | None,
+                       cancel: threading.Event | None = None, hints_shown: Sequence[str] = (),
+                       max_tokens: int = MAX_REPLY_TOKENS) -> Iterator[str]:
+    """Yield the tutor's reply in pieces, each already cleared by the leak guard.
+
+    ``step_index`` equal to the number of steps means the problem is solved (nothing is
+    protected any more). A missing or failing model gives a friendly sentence, never an error.
+    """
+    language = unit.language
+    done = step_index >= len(problem.steps)
+    step = problem.steps[min(step_index, len(problem.steps) - 1)]
+    protected = protected_answers(problem, step_index, revealed_step_ids, shown=hints_shown)
+    guard = StreamGuard(protected, redirect=phrase("redirect", language, prompt=step.prompt if not done else ""),
+                        confirm_redirect=phrase("confirm_redirect", language), student_message=student_message)
+    try:
+        info = model.info
+        if not info.available:
+            yield phrase("model_unavailable", language)
+            return
+        messages = build_messages(prompts=prompts, unit=unit, problem=problem, step_index=step_index,
+                                  attempts=attempts, misconceptions_seen=misconceptions_seen, history=history,
+                                  student_message=student_message, hints_shown=hints_shown,
+                                  count_tokens=model.count_tokens, n_ctx=info.n_ctx, max_tokens=max_tokens)
+    except ModelUnavailable:
+        yield phrase("model_unavailable", language)
+        return
+
+    stop_model = threading.Event()
+    stream = None
+    shown_any = False
+    try:
+        stream = model.stream_chat(messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
+                                   session_key=session_key, cancel=stop_model)
+        for chunk in stream:
+            if cancel is not None and cancel.is_set():
+                stop_model.set()
+                return
+            out = guard.feed(chunk)
+            if out:
+                shown_any = shown_any or bool(out.strip())
+                yield out
+            if guard.leaked:
+                log.info("tutor reply cut: it gave away step %s (%s: %r)", guard.finding.protected.step_id,
+                         guard.finding.rule, guard.finding.evidence)
+                stop_model.set()
+                return
+        tail = guard.finish()
+        if tail:
+            shown_any = shown_any or bool(tail.strip())
+            yield tail
+        if not shown_any:
+            yield phrase("model_failed", language)
+    except ModelUnavailable:
+        yield phrase("model_unavailable", language)
+    except ModelError:
+        log.warning("tutor reply failed", exc_info=True)
+        tail = guard.finish()
+        if tail.strip():
+            yield tail
+        yield ("\n\n" if shown_any or tail.strip() else "") + phrase("model_failed", language)
+    finally:
+        stop_model.set()
+        close = getattr(stream, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,87 @@
+"""Generated practice as the teacher view offers it: worksheets and model-drafted problems.
+
+Same checks as the command line (``--worksheet``, ``draft_command``); errors come back as the
+service's plain-language ``TutorError``/``NotFound``/``Forbidden``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..prompting import PromptLibrary
+from ..runtime.protocol import ModelBackend
+from ..service.shapes import Actor, Forbidden, NotFound, TutorError
+from ..settings import Settings
+from .quiz_drafts import DraftError, DraftReport, draft_problems, drafts_dir, write_drafts
+from .variants import Variant, VariantError, assign_variants
+from .worksheet import Worksheet, WorksheetError, build_worksheet, write_worksheet
+
+
+class PracticeService:
+    def __init__(self, *, settings: Settings, library: Any, model: ModelBackend,
+                 prompts: PromptLibrary | None = None) -> None:
+        self.settings = settings
+        self.library = library
+        self.model = model
+        self.prompts = prompts or PromptLibrary()
+
+    def parametric_problems(self, unit_id: str) -> list[tuple[str, str]]:
+        """(problem id, title) of the unit's problems that can make versions."""
+        unit = self._unit(unit_id)
+        return [(p.id, p.title or p.id) for p in unit.problems if p.params]
+
+    def worksheet(self, actor: Actor, unit_id: str, problem_id: str, count: int, seed: int = 0
+                  ) -> tuple[Worksheet, Path, Path]:
+        """Build and save a worksheet; returns it with the Markdown and HTML paths."""
+        self._teacher(actor)
+        unit = self._unit(unit_id)
+        problem = self._problem(unit, problem_id)
+        try:
+            sheet, _found = build_worksheet(unit, problem, count, seed)
+        except WorksheetError as exc:
+            raise TutorError(str(exc)) from None
+        md, page = write_worksheet(sheet, self.settings.data_dir / "worksheets",
+                                   f"{unit.id}-{problem.id}-seed{seed}")
+        return sheet, md, page
+
+    def versions_for(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
+                     seed: int = 0) -> dict[str, Variant]:
+        """A different version of the problem for each student."""
+        self._teacher(actor)
+        unit = self._unit(unit_id)
+        try:
+            return assign_variants(self._problem(unit, problem_id), students, seed)
+        except VariantError as exc:
+            raise TutorError(str(exc)) from None
+
+    def draft_quiz(self, actor: Actor, unit_id: str, count: int) -> DraftReport:
+        """Have the model draft problems for the unit; the checked ones go to the drafts folder."""
+        self._teacher(actor)
+        unit = self._unit(unit_id)
+        try:
+            report = draft_problems(model=self.model, prompts=self.prompts, unit=unit, count=count,
+                                    rubric_ids=set(self.library.rubrics))
+            write_drafts(report, unit, drafts_dir(self.settings), model_name=self.model.info.name,
+                         unit_file=self.library.files.get(unit_id))
+        except DraftError as exc:
+            raise TutorError(str(exc)) from None
+        return report
+
+    def _unit(self, unit_id: str):
+        try:
+            return self.library.get_unit(unit_id)
+        except KeyError as exc:
+            raise NotFound(exc.args[0] if exc.args else f"unknown unit {unit_id!r}") from None
+
+    @staticmethod
+    def _problem(unit, problem_id: str):
+        problem = next((p for p in unit.problems if p.id == problem_id), None)
+        if problem is None:
+            raise NotFound(f"unit {unit.id!r} has no problem {problem_id!r}")
+        return problem
+
+    @staticmethod
+    def _teacher(actor: Actor) -> None:
+        if not actor.is_teacher:
+            raise Forbidden("only a teacher may make worksheets and drafts")

@@ -1,0 +1,205 @@
+"""The teacher's view of the class: mastery per student and skill, frequent misconceptions,
+who is stuck, each session's transcript, and CSV exports.
+
+Every method takes the calling ``Actor`` first and refuses anyone without the teacher role
+(``Forbidden``), whatever page or API route led here. Queries live in ``storage.reports``;
+this module adds the curriculum's names and descriptions and the judgement of "stuck".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..curriculum.params import render_variant
+from ..engine.mastery import MASTERY_THRESHOLD
+from ..storage import reports
+from ..storage.records import SessionSummary
+from ..storage.store import Store
+from .dashboard_shapes import (MasteryTable, MisconceptionCount, SessionListItem, SkillInfo, StudentMastery,
+                               StuckStudent, Transcript, TranscriptEntry)
+from .shapes import Actor, Forbidden, NotFound
+
+STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
+FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
+
+
+class DashboardService:
+    def __init__(self, *, store: Store, library, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
+        self.store = store
+        self.library = library
+        self.stuck_after = stuck_after
+
+    # overview ------------------------------------------------------------------------
+    def class_mastery(self, actor: Actor, curriculum_id: str) -> MasteryTable:
+        """Each student who has practised the unit, with P(known) per skill."""
+        _require_teacher(actor)
+        unit = self.library.units.get(curriculum_id)
+        records = reports.current_mastery(self.store, curriculum_id=curriculum_id)
+        if unit is None and not records:
+            raise NotFound(f"There is no unit {curriculum_id!r} and no stored mastery for it.")
+        skills = [SkillInfo(id=s.id, name=s.name) for s in unit.skills] if unit else []
+        known = {s.id for s in skills}
+        skills += [SkillInfo(id=sid, name=sid) for sid in sorted({r.skill_id for r in records} - known)]
+        by_student: dict[str, dict[str, float]] = {}
+        for record in records:
+            by_student.setdefault(record.student, {})[record.skill_id] = record.p_known
+        students = [StudentMastery(student=name, mastery=values,
+                                   mastered=sorted(k for k, p in values.items() if p >= MASTERY_THRESHOLD))
+                    for name, values in sorted(by_student.items(), key=lambda kv: kv[0].casefold())]
+        return MasteryTable(curriculum_id=curriculum_id, title=unit.title if unit else curriculum_id,
+                            threshold=MASTERY_THRESHOLD, skills=skills, students=students)
+
+    def misconceptions(self, actor: Actor, curriculum_id: str | None = None, *, limit: int = 50
+                       ) -> list[MisconceptionCount]:
+        """The misconceptions seen most often, per unit and step (None: every unit)."""
+        _require_teacher(actor)
+        rows = reports.misconception_counts(self.store, curriculum_id=curriculum_id)[:limit]
+        return [MisconceptionCount(curriculum_id=r.curriculum_id, problem_id=r.problem_id, step_id=r.step_id,
+                                   misconception_id=r.misconception_id,
+                                   description=self._misconception_text(r.curriculum_id, r.misconception_id),
+                                   count=r.count, students=r.students, by_bug_rule=r.diagnoses.get("bug_rule", 0),
+                                   by_model=r.diagnoses.get("model", 0))
+                for r in rows]
+
+    def stuck_students(self, actor: Actor, curriculum_id: str | None = None) -> list[StuckStudent]:
+        """Steps where a student gave many wrong answers or needed the bottom-out hint; those
+        still on that step come first, then the most recent."""
+        _require_teacher(actor)
+        stuck = []
+        for s in reports.step_struggles(self.store, curriculum_id=curriculum_id):
+            if s.wrong_attempts < self.stuck_after and s.bottom_out_hints == 0:
+                continue
+            reasons = []
+            if s.wrong_attempts:
+                reasons.append(f"{s.wrong_attempts} wrong attempt{'s' if s.wrong_attempts != 1 else ''}")
+            if s.bottom_out_hints:
+                reasons.append("saw the worked answer (bottom-out hint)")
+            elif s.hints:
+                reasons.append(f"{s.hints} hint{'s' if s.hints != 1 else ''}")
+            stuck.append(StuckStudent(student=s.student, session_id=s.session_id, curriculum_id=s.curriculum_id,
+                                      problem_id=s.problem_id, step_id=s.step_id, wrong_attempts=s.wrong_attempts,
+                                      hints=s.hints, bottom_out_hints=s.bottom_out_hints,
+                                      still_on_step=s.still_on_step, last_at=s.last_at, reason=", ".join(reasons)))
+        stuck.sort(key=lambda s: s.last_at, reverse=True)
+        stuck.sort(key=lambda s: not s.still_on_step)
+        return stuck
+
+    def sessions(self, actor: Actor, curriculum_id: str | None = None, student: str | None = None, *,
+                 limit: int = 500) -> list[SessionListItem]:
+        """Sessions, most recently active first, to pick a transcript from."""
+        _require_teacher(actor)
+        return [_list_item(s) for s in reports.session_summaries(self.store, curriculum_id=curriculum_id,
+                                                                  student=student, limit=limit)]
+
+    def transcript(self, actor: Actor, session_id: str) -> Transcript:
+        """Attempts, hints and chat of one session, in the order they happened."""
+        _require_teacher(actor)
+        record = self.store.get_session(session_id=session_id)
+        if record is None:
+            raise NotFound(f"There is no session {session_id!r}.")
+        (summary,) = reports.session_summaries(self.store, session_id=session_id)
+        entries = [TranscriptEntry(at=a.created_at, kind="attempt", step_id=a.step_id, text=a.answer,
+                                   verdict=a.verdict, misconception_id=a.misconception_id, feedback=a.feedback,
+                                   scaffold=a.scaffold)
+                   for a in self.store.attempts(session_id=session_id)]
+        entries += [TranscriptEntry(at=h.created_at, kind="hint", step_id=h.step_id, text=h.text, level=h.level,
+                                    bottom_out=h.bottom_out, scaffold=h.scaffold)
+                    for h in self.store.hints(session_id=session_id)]
+        entries += [TranscriptEntry(at=m.created_at, kind="tutor" if m.role == "tutor" else "student",
+                                    step_id=m.step_id, text=m.content)
+                    for m in self.store.messages(session_id=session_id)]
+        entries.sort(key=lambda e: e.at)  # stable: same-instant entries keep attempt, hint, chat order
+        return Transcript(session=_list_item(summary), statement=self._statement(record), seed=record.seed,
+                          entries=entries)
+
+    # exports -------------------------------------------------------------------------
+    def attempts_csv(self, actor: Actor, curriculum_id: str | None = None, *, path: Path | None = None) -> str:
+        """Every attempt, one row each, as typed and as judged. Written to ``path`` too when given."""
+        _require_teacher(actor)
+        header = ["at", "student", "curriculum_id", "problem_id", "session_id", "step_id", "answer", "normalized",
+                  "verdict", "misconception_id", "diagnosis", "scaffold", "seed"]
+        rows = [[r.at.isoformat(), r.student, r.curriculum_id, r.problem_id, r.session_id, r.step_id, r.answer,
+                 r.normalized or "", r.verdict, r.misconception_id or "", r.diagnosis or "", int(r.scaffold), r.seed]
+                for r in reports.attempt_rows(self.store, curriculum_id=curriculum_id)]
+        return _write_csv(header, rows, path)
+
+    def mastery_csv(self, actor: Actor, curriculum_id: str | None = None, *, history: bool = False,
+                    path: Path | None = None) -> str:
+        """Current P(known) per student and skill, or (``history``) every change over time."""
+        _require_teacher(actor)
+        records = (reports.mastery_history if history else reports.current_mastery)(self.store,
+                                                                                   curriculum_id=curriculum_id)
+        header = ["at", "student", "curriculum_id", "skill_id", "skill_name", "p_known", "mastered"]
+        if history:
+            header.append("session_id")
+        rows = []
+        for r in records:
+            row = [r.at.isoformat(), r.student, r.curriculum_id, r.skill_id, self._skill_name(r.curriculum_id,
+                                                                                               r.skill_id),
+                   f"{r.p_known:.4f}", int(r.p_known >= MASTERY_THRESHOLD)]
+            if history:
+                row.append(r.session_id or "")
+            rows.append(row)
+        return _write_csv(header, rows, path)
+
+    # curriculum look-ups -------------------------------------------------------------
+    def _misconception_text(self, curriculum_id: str, misconception_id: str) -> str:
+        unit = self.library.units.get(curriculum_id)
+        for m in getattr(unit, "misconceptions", []) or []:
+            if m.id == misconception_id:
+                return m.description
+        return ""
+
+    def _skill_name(self, curriculum_id: str, skill_id: str) -> str:
+        unit = self.library.units.get(curriculum_id)
+        for s in getattr(unit, "skills", []) or []:
+            if s.id == skill_id:
+                return s.name
+        return skill_id
+
+    def _statement(self, record) -> str:
+        unit = self.library.units.get(record.curriculum_id)
+        problem = next((p for p in unit.problems if p.id == record.problem_id), None) if unit else None
+        if problem is None:
+            return ""
+        try:
+            return render_variant(problem, record.seed).statement
+        except Exception:  # a template edited since: show the teacher's text rather than nothing
+            return problem.statement
+
+
+def _require_teacher(actor: Actor) -> None:
+    if not actor.is_teacher:
+        raise Forbidden("Only the teacher can see the class overview and exports.")
+
+
+def _list_item(s: SessionSummary) -> SessionListItem:
+    return SessionListItem(session_id=s.id, student=s.student, curriculum_id=s.curriculum_id,
+                           problem_id=s.problem_id, step_id=s.step_id, done=s.done, attempts=s.attempts,
+                           hints=s.hints, started_at=s.created_at, updated_at=s.updated_at)
+
+
+def _cell(value) -> object:
+    """Spreadsheets run a cell that starts like a formula; a student's answer must stay text.
+    Plain numbers such as ``-3`` are left alone, they are what students type most."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _write_csv(header: list[str], rows: list[list], path: Path | None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    text = buffer.getvalue()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8", newline="")
+    return text

@@ -1,0 +1,86 @@
+"""What the teacher's dashboard receives: plain, JSON-ready shapes, apart from the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class SkillInfo(BaseModel):
+    id: str
+    name: str
+
+
+class StudentMastery(BaseModel):
+    student: str
+    mastery: dict[str, float]  # skill id -> P(known); skills never practised are absent
+    mastered: list[str]  # skill ids at or above the mastery threshold
+
+
+class MasteryTable(BaseModel):
+    curriculum_id: str
+    title: str
+    threshold: float
+    skills: list[SkillInfo]
+    students: list[StudentMastery]
+
+
+class MisconceptionCount(BaseModel):
+    curriculum_id: str
+    problem_id: str
+    step_id: str
+    misconception_id: str
+    description: str  # from the unit's misconception library ("" when the unit no longer has it)
+    count: int
+    students: int
+    by_bug_rule: int
+    by_model: int
+
+
+class StuckStudent(BaseModel):
+    student: str
+    session_id: str
+    curriculum_id: str
+    problem_id: str
+    step_id: str
+    wrong_attempts: int
+    hints: int
+    bottom_out_hints: int
+    still_on_step: bool
+    last_at: datetime
+    reason: str  # one line a teacher reads, e.g. "6 wrong attempts, saw the worked answer"
+
+
+class SessionListItem(BaseModel):
+    session_id: str
+    student: str
+    curriculum_id: str
+    problem_id: str
+    step_id: str | None
+    done: bool
+    attempts: int
+    hints: int
+    started_at: datetime
+    updated_at: datetime
+
+
+class TranscriptEntry(BaseModel):
+    at: datetime
+    kind: Literal["attempt", "hint", "student", "tutor"]
+    step_id: str | None
+    text: str  # the answer, the hint, or the chat message
+    verdict: str | None = None
+    misconception_id: str | None = None
+    feedback: str | None = None
+    scaffold: bool = False
+    level: int | None = None
+    bottom_out: bool = False
+
+
+class Transcript(BaseModel):
+    session: SessionListItem
+    statement: str  # the student's variant of the problem ("" when the unit no longer has it)
+    seed: int
+    entries: list[TranscriptEntry]

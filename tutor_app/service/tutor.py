@@ -1,0 +1,397 @@
+"""The application functions behind the student's page and the public API.
+
+One ``TutorService`` call per student action: start (or resume) a problem, submit an answer,
+take a hint, ask the tutor, read where a session stands. The page and the ``gr.api``
+endpoints call these same functions, so every rule lives here once:
+
+- Ownership is checked in every call: a student acts only on their own sessions (``Forbidden``);
+  the teacher and the loopback-only local user may act for anyone.
+- Deterministic logic decides. The engine checks the answer and moves the session; the attempt,
+  the session's new state and the new mastery are committed together *before* any reply is
+  produced. Only then, for a plain ``incorrect`` answer in a unit with a misconception library,
+  the model may classify the mistake, within a short budget and only when it is idle: the
+  deterministic feedback never waits for a busy model. The model's diagnosis adds a
+  misconception id and better feedback; it never changes the verdict or mastery.
+- Resuming: starting a problem the student already has unfinished continues that session (same
+  numbers, same step) instead of opening a second copy; "let the tutor choose" (an empty
+  problem id) continues the student's most recent unfinished problem of that unit, and only
+  when there is none asks the mastery model for the next problem.
+- Each session gets its own random variant seed (stored with it), so a class sees different
+  numbers and a resumed session keeps its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Callable, Iterator
+
+from ..curriculum.params import ParamError, render_variant
+from ..curriculum.schema import Problem, Step, Unit
+from ..dialogue.classify import classify_misconception
+from ..dialogue.tutor_chat import stream_tutor_reply
+from ..engine import progress as engine
+from ..engine.mastery import apply_observations, current_mastery
+from ..engine.selection import choose_problem
+from ..prompting import PromptLibrary
+from ..runtime.protocol import ModelBackend
+from ..storage.records import AttemptRecord, SessionRecord
+from ..storage.store import Store
+from .roster import RosterError, clean_name, name_key
+from .shapes import (Actor, AttemptView, Forbidden, HintResult, NotFound, SessionState, StartSessionResult,
+                     SubmitAnswerResult, TutorError)
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS = 500
+MAX_MESSAGE_CHARS = 2000
+CHAT_HISTORY_TURNS = 12  # earlier chat turns sent with a question (the dialogue trims further to fit)
+CLASSIFY_BUDGET_S = 5.0
+LOCK_STRIPES = 64
+VARIANT_TRIES = 5
+
+
+def _new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def _new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class TutorService:
+    def __init__(self, *, store: Store, library, model: ModelBackend, prompts: PromptLibrary,
+                 seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S) -> None:
+        """``library`` is the live ``CurriculumLibrary`` (reloads show up on the next call);
+        ``seed_source`` gives each new session its variant (tests pass a fixed one)."""
+        self.store = store
+        self.library = library
+        self.model = model
+        self.prompts = prompts
+        self.seed_source = seed_source
+        self.classify_budget_s = classify_budget_s
+        # Classifications that outlive their budget finish here and are stored for the teacher.
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="classify")
+        # A double click sends two answers at once: each must see the progress the other left.
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def _lock(self, key: str) -> threading.Lock:
+        return self._locks[hash(key) % LOCK_STRIPES]
+
+    def close(self) -> None:
+        self._background.shutdown(wait=True)
+
+    # starting ------------------------------------------------------------------------
+    def start_session(self, actor: Actor, student: str, curriculum_id: str, problem_id: str = "") -> StartSessionResult:
+        """Start a problem for ``student``, or continue their unfinished one (see the module notes)."""
+        student = self._student_for(actor, student)
+        unit = self._unit(curriculum_id)
+        problem_id = (problem_id or "").strip()
+        if problem_id:
+            self._problem(unit, problem_id)  # unknown ids fail before anything is stored
+        with self._lock(f"student:{student}"):  # two quick clicks must not open two copies
+            return self._start_or_resume(student, unit, problem_id)
+
+    def _start_or_resume(self, student: str, unit: Unit, problem_id: str) -> StartSessionResult:
+        for open_session in self.store.open_sessions(student=student, curriculum_id=unit.id,
+                                                     problem_id=problem_id or None):
+            if any(p.id == open_session.problem_id for p in unit.problems):
+                return self._start_result(open_session, unit)
+        if not problem_id:
+            mastery = self._mastery(student, unit)
+            solved = self.store.solved_problems(student=student, curriculum_id=unit.id)
+            problem_id = choose_problem(unit, mastery, solved, self.seed_source())
+        problem = self._problem(unit, problem_id)
+        seed, concrete = self._new_variant(problem)
+        progress = engine.ProblemProgress()  # at the first step, nothing tried yet
+        record = self.store.create_session(session_id=_new_session_id(), student=student, curriculum_id=unit.id,
+                                           problem_id=problem.id, seed=seed, progress=progress.to_dict(),
+                                           step_id=concrete.steps[0].id)
+        return self._start_result(record, unit)
+
+    def _new_variant(self, problem: Problem) -> tuple[int, Problem]:
+        """A fresh seed and its variant. A derived param may be undefined for a few draws (a
+        division by zero); another draw is tried before the teacher's file is blamed."""
+        for _ in range(VARIANT_TRIES - 1):
+            seed = int(self.seed_source())
+            try:
+                return seed, render_variant(problem, seed)
+            except ParamError:
+                continue
+        seed = int(self.seed_source())
+        return seed, self._variant(problem, seed)
+
+    def unfinished_session(self, actor: Actor, student: str, curriculum_id: str | None = None
+                           ) -> SessionState | None:
+        """The student's most recently active unfinished session (in one unit, or any), so a
+        returning student carries on where they stopped; None when there is none."""
+        student = self._student_for(actor, student)
+        units = [curriculum_id] if curriculum_id else list(self.library.units)
+        candidates = [s for uid in units for s in self.store.open_sessions(student=student, curriculum_id=uid)
+                      if uid in self.library.units and any(p.id == s.problem_id for p in self.library.units[uid].problems)]
+        if not candidates:
+            return None
+        newest = max(candidates, key=lambda s: s.updated_at)
+        return self._state(newest)
+
+    # answering -----------------------------------------------------------------------
+    def submit_answer(self, actor: Actor, session_id: str, answer: str) -> SubmitAnswerResult:
+        answer = _text(answer, what="answer", limit=MAX_ANSWER_CHARS,
+                       empty="The answer is empty. Type your answer to the current step.")
+        with self._lock(str(session_id).strip()):
+            record = self._owned(actor, session_id)
+            if record.done:
+                raise TutorError("This problem is already solved. Start a new problem to keep practising.")
+            unit, problem, progress = self._working_copy(record)
+            step = self._current_step(problem, progress)
+            outcome, new_progress = engine.submit_answer(unit, problem, progress, answer)
+            mastery_before = self._mastery(record.student, unit)
+            mastery_after = apply_observations(unit, mastery_before, outcome.observations)
+            changed = {k: v for k, v in mastery_after.items() if mastery_before.get(k) != v}
+            stored = self.store.add_attempt(
+                session_id=record.id, step_id=step.id, answer=answer, normalized=outcome.normalized,
+                verdict=outcome.verdict, misconception_id=outcome.misconception_id,
+                diagnosis="bug_rule" if outcome.misconception_id else None, feedback=outcome.feedback,
+                scaffold=outcome.scaffold, progress=new_progress.to_dict(),
+                next_step_id=None if new_progress.done else self._current_step(problem, new_progress).id,
+                done=new_progress.done, mastery=changed)
+        # The attempt is on disk; from here on a failure costs only the model's extra words.
+        misconception_id, feedback = outcome.misconception_id, outcome.feedback
+        if self._wants_classification(unit, outcome):
+            misconception_id, feedback = self._classify(unit, problem, step, answer, stored, outcome.feedback)
+        next_step = next((st for st in problem.steps if st.id == outcome.next_step_id), None)
+        return SubmitAnswerResult(
+            verdict=outcome.verdict, misconception_id=misconception_id, feedback=feedback, scaffold=outcome.scaffold,
+            problem_done=outcome.problem_done, next_step_id=next_step.id if next_step else None,
+            next_step_prompt=next_step.prompt if next_step else None, mastery=mastery_after)
+
+    def _wants_classification(self, unit: Unit, outcome) -> bool:
+        return (outcome.verdict == "incorrect" and not outcome.scaffold and not outcome.misconception_id
+                and bool(unit.misconceptions))
+
+    def _model_idle(self) -> bool:
+        info = self.model.info
+        if not info.available:
+            return False
+        waiting = getattr(self.model, "waiting", None)
+        return not (callable(waiting) and waiting() > 0)
+
+    def _classify(self, unit: Unit, problem: Problem, step: Step, answer: str, stored: AttemptRecord,
+                  fallback: str) -> tuple[str | None, str]:
+        """Ask the model which of the unit's misconceptions the answer shows; give up (keeping the
+        checker's feedback) when the model is busy, unavailable, slow or fails. The dialogue area
+        constrains the choice to the unit's library and guards the wording against leaks."""
+        if not self._model_idle():
+            return None, fallback
+
+        def run() -> tuple[str | None, str | None]:
+            result = classify_misconception(model=self.model, prompts=self.prompts, unit=unit, problem=problem,
+                                            step=step, answer=answer)
+            if result.source != "model" or result.misconception_id is None:
+                return None, None
+            feedback = result.feedback.strip() or None
+            self.store.set_diagnosis(attempt_id=stored.id, misconception_id=result.misconception_id,
+                                     diagnosis="model", feedback=feedback or stored.feedback)
+            return result.misconception_id, feedback
+
+        future = self._background.submit(run)
+        try:
+            misconception_id, feedback = future.result(timeout=self.classify_budget_s)
+        except FutureTimeout:
+            future.add_done_callback(_log_failure)
+            return None, fallback
+        except Exception:
+            log.warning("misconception classification failed; the checker's feedback stands", exc_info=True)
+            return None, fallback
+        return misconception_id, feedback or fallback
+
+    # hints ---------------------------------------------------------------------------
+    def request_hint(self, actor: Actor, session_id: str) -> HintResult:
+        with self._lock(str(session_id).strip()):
+            record = self._owned(actor, session_id)
+            if record.done:
+                raise TutorError("This problem is already solved, so there are no more hints. Start a new problem.")
+            unit, problem, progress = self._working_copy(record)
+            step = self._current_step(problem, progress)
+            outcome, new_progress = engine.next_hint(problem, progress)
+            mastery_before = self._mastery(record.student, unit)
+            mastery_after = apply_observations(unit, mastery_before, outcome.observations)
+            changed = {k: v for k, v in mastery_after.items() if mastery_before.get(k) != v}
+            self.store.add_hint(session_id=record.id, step_id=step.id, level=outcome.level, text=outcome.text,
+                                bottom_out=outcome.bottom_out, scaffold=outcome.scaffold,
+                                progress=new_progress.to_dict(), next_step_id=step.id, done=new_progress.done,
+                                mastery=changed)
+        return HintResult(level=outcome.level, text=outcome.text, bottom_out=outcome.bottom_out,
+                          scaffold=outcome.scaffold)
+
+    # chat ----------------------------------------------------------------------------
+    def ask_tutor(self, actor: Actor, session_id: str, message: str,
+                  cancel: threading.Event | None = None) -> Iterator[str]:
+        """Store the question, then stream the tutor's guarded reply as the text so far (each
+        item is the whole reply up to now). Bad input fails here, before streaming starts;
+        ``cancel`` set by the caller (the student left) stops the model promptly."""
+        message = _text(message, what="message", limit=MAX_MESSAGE_CHARS,
+                        empty="The message is empty. Write your question for the tutor.")
+        record = self._owned(actor, session_id)
+        unit, problem, progress = self._working_copy(record)
+        step_index = len(problem.steps) if record.done else progress.step_index
+        step_id = None if record.done else record.step_id
+        earlier = self.store.messages(session_id=record.id)[-CHAT_HISTORY_TURNS:]
+        attempts = self.store.attempts(session_id=record.id)
+        hints_here = [h.text for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
+        self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
+        history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in earlier]
+        seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
+        chunks = stream_tutor_reply(
+            model=self.model, prompts=self.prompts, unit=unit, problem=problem, step_index=step_index,
+            attempts=attempts, misconceptions_seen=seen, history=history, student_message=message,
+            revealed_step_ids=sorted(engine.revealed_step_ids(problem, progress)), session_key=record.id, cancel=cancel,
+            hints_shown=hints_here)
+        return self._stream_and_store(record, step_id, chunks)
+
+    def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str]) -> Iterator[str]:
+        reply, complete = "", False
+        try:
+            for chunk in chunks:
+                if chunk:
+                    reply += chunk
+                    yield reply
+            complete = True
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()  # a reader that stopped early also stops the model
+            # Also when the reader stops early or the model fails: keep what the student saw.
+            if reply.strip():
+                stats = self.model.last_stats if complete else None
+                self.store.add_message(
+                    session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=self.model.info.name,
+                    prompt_tokens=stats.prompt_tokens if stats else None,
+                    evaluated_tokens=stats.evaluated_tokens if stats else None,
+                    completion_tokens=stats.completion_tokens if stats else None,
+                    ttft_s=stats.time_to_first_token_s if stats else None, total_s=stats.total_s if stats else None,
+                    complete=complete)
+
+    # reading -------------------------------------------------------------------------
+    def session_state(self, actor: Actor, session_id: str) -> SessionState:
+        return self._state(self._owned(actor, session_id))
+
+    def mastery(self, actor: Actor, student: str, curriculum_id: str) -> dict[str, float]:
+        """P(known) for each skill of the unit (the prior for skills not practised yet)."""
+        return self._mastery(self._student_for(actor, student), self._unit(curriculum_id))
+
+    def _state(self, record: SessionRecord) -> SessionState:
+        unit = self.library.units.get(record.curriculum_id)
+        mastery = (self._mastery(record.student, unit) if unit is not None
+                   else self.store.mastery(student=record.student, curriculum_id=record.curriculum_id))
+        return SessionState(
+            session_id=record.id, student=record.student, curriculum_id=record.curriculum_id,
+            problem_id=record.problem_id, step_id=None if record.done else record.step_id, done=record.done,
+            attempts=[AttemptView(step_id=a.step_id, answer=a.answer, verdict=a.verdict,
+                                  misconception_id=a.misconception_id, at=a.created_at)
+                      for a in self.store.attempts(session_id=record.id)],
+            hints_used=self.store.hint_counts(session_id=record.id), mastery=mastery)
+
+    # helpers -------------------------------------------------------------------------
+    def _student_for(self, actor: Actor, student: str) -> str:
+        """The student name to act for: a signed-in student only ever acts as themselves."""
+        if actor.role == "student":
+            if not isinstance(student, str) or name_key(student) != name_key(actor.student or ""):
+                raise Forbidden("You can only work on your own sessions.")
+            return actor.student
+        try:
+            return clean_name(student if isinstance(student, str) else "")
+        except RosterError as exc:
+            raise TutorError(f"Student name: {exc}.") from exc
+
+    def _owned(self, actor: Actor, session_id: str) -> SessionRecord:
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise TutorError("The session id is empty. Start a session first.")
+        record = self.store.get_session(session_id=session_id.strip())
+        if record is None:
+            shown = session_id.strip()[:40]
+            raise NotFound(f"There is no session {shown!r}. Start a new one with start_session.")
+        if not actor.may_access_student(record.student):
+            raise Forbidden("This session belongs to another student.")
+        return record
+
+    def _unit(self, curriculum_id: str) -> Unit:
+        curriculum_id = (curriculum_id or "").strip() if isinstance(curriculum_id, str) else ""
+        if not curriculum_id:
+            raise TutorError("No unit was chosen. Pick a unit (curriculum id) first.")
+        unit = self.library.units.get(curriculum_id)
+        if unit is None:
+            known = sorted(self.library.units)
+            listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+            raise NotFound(f"There is no unit {curriculum_id[:80]!r}. Units: {listing or 'none loaded'}.")
+        return unit
+
+    @staticmethod
+    def _problem(unit: Unit, problem_id: str) -> Problem:
+        for problem in unit.problems:
+            if problem.id == problem_id:
+                return problem
+        listing = ", ".join(p.id for p in unit.problems[:12])
+        raise NotFound(f"Unit {unit.id!r} has no problem {problem_id[:80]!r}. Its problems: {listing}.")
+
+    @staticmethod
+    def _variant(problem: Problem, seed: int) -> Problem:
+        try:
+            return render_variant(problem, seed)
+        except ParamError as exc:
+            raise TutorError(f"Problem {problem.id!r} cannot be shown with these numbers ({exc}). "
+                             "Ask your teacher to check its params.") from exc
+
+    def _working_copy(self, record: SessionRecord):
+        """The unit, this session's variant of the problem and its progress, as of now."""
+        unit = self.library.units.get(record.curriculum_id)
+        if unit is None:
+            raise NotFound(f"The unit {record.curriculum_id!r} of this session is no longer loaded. "
+                           "Ask your teacher, or start another unit.")
+        problem = next((p for p in unit.problems if p.id == record.problem_id), None)
+        if problem is None:
+            raise NotFound(f"The problem {record.problem_id!r} was removed from unit {unit.id!r}. "
+                           "Start another problem.")
+        concrete = self._variant(problem, record.seed)
+        try:
+            progress = engine.ProblemProgress.from_dict(record.progress)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TutorError("This session's saved progress no longer fits the problem (the problem was edited). "
+                             "Start the problem again.") from exc
+        if not progress.done and progress.step_index >= len(concrete.steps):
+            raise TutorError("This problem was edited and has fewer steps than your saved progress. "
+                             "Start the problem again.")
+        return unit, concrete, progress
+
+    @staticmethod
+    def _current_step(problem: Problem, progress) -> Step:
+        return problem.steps[min(progress.step_index, len(problem.steps) - 1)]
+
+    def _start_result(self, record: SessionRecord, unit: Unit) -> StartSessionResult:
+        _, problem, progress = self._working_copy(record)
+        step = self._current_step(problem, progress)
+        return StartSessionResult(session_id=record.id, curriculum_id=record.curriculum_id,
+                                  problem_id=record.problem_id, statement=problem.statement, step_id=step.id,
+                                  step_prompt=step.prompt)
+
+    def _mastery(self, student: str, unit: Unit) -> dict[str, float]:
+        return current_mastery(unit, self.store.mastery(student=student, curriculum_id=unit.id))
+
+
+def _text(value, *, what: str, limit: int, empty: str) -> str:
+    if not isinstance(value, str):
+        raise TutorError(f"The {what} must be text.")
+    value = value.strip()
+    if not value:
+        raise TutorError(empty)
+    if len(value) > limit:
+        raise TutorError(f"The {what} is too long ({len(value)} characters; at most {limit}).")
+    return value
+
+
+def _log_failure(future) -> None:
+    if future.exception() is not None:
+        log.warning("a late misconception classification failed", exc_info=future.exception())

@@ -1,0 +1,187 @@
+"""The tables of the tutoring state: who learns, what they did, and what the tutor concluded.
+
+Everything a student submits is kept as it was typed next to how it was judged, so a teacher
+can read a transcript and so a change to a checker never rewrites history. Curriculum ids
+(``curriculum_id``, ``problem_id``, ``step_id``, ``skill_id``) are plain strings, not foreign
+keys: units live in YAML files a teacher edits and may rename, and old records must survive that.
+
+The schema itself is owned by Alembic (``migrations/versions``); these classes describe it for
+queries. A change here needs a new revision, never an edit of an old one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores naive UTC and hands back aware UTC: SQLite drops time zones, and an aware value
+    on the way out keeps 'when' unambiguous in the API and the CSV exports."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Student(Base):
+    __tablename__ = "students"
+    __table_args__ = (sa.UniqueConstraint("name", name="uq_students_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sessions: Mapped[list["TutorSession"]] = relationship(back_populates="student")
+
+
+class TutorSession(Base):
+    """One student working one (seeded variant of a) problem. ``progress`` is the engine's
+    ``ProblemProgress.to_dict()``; ``step_id`` and ``done`` repeat what it says so that the
+    dashboard can filter without decoding JSON."""
+
+    __tablename__ = "tutor_sessions"
+    __table_args__ = (
+        sa.Index("ix_tutor_sessions_resume", "student_id", "curriculum_id", "problem_id", "done"),
+        sa.Index("ix_tutor_sessions_unit", "curriculum_id", "problem_id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_tutor_sessions_student_id"))
+    curriculum_id: Mapped[str] = mapped_column(sa.String(80))
+    problem_id: Mapped[str] = mapped_column(sa.String(80))
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    progress: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    step_id: Mapped[str | None] = mapped_column(sa.String(80))
+    done: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    student: Mapped[Student] = relationship(back_populates="sessions")
+
+
+class Attempt(Base):
+    """One answer as submitted. ``scaffold`` marks an answer to a scaffold hint's sub-question.
+    ``diagnosis`` says where ``misconception_id`` came from: a teacher's bug rule or the model's
+    classification (which never changes the verdict; the checker decides)."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        sa.Index("ix_attempts_session_time", "session_id", "created_at"),
+        sa.Index("ix_attempts_misconception", "misconception_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("tutor_sessions.id", ondelete="CASCADE", name="fk_attempts_session_id"))
+    step_id: Mapped[str] = mapped_column(sa.String(80))
+    answer: Mapped[str] = mapped_column(sa.Text)
+    normalized: Mapped[str | None] = mapped_column(sa.Text)
+    verdict: Mapped[str] = mapped_column(sa.String(16))
+    misconception_id: Mapped[str | None] = mapped_column(sa.String(80))
+    diagnosis: Mapped[str | None] = mapped_column(sa.String(16))  # "bug_rule" | "model"
+    feedback: Mapped[str | None] = mapped_column(sa.Text)
+    scaffold: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HintShown(Base):
+    __tablename__ = "hints_shown"
+    __table_args__ = (sa.Index("ix_hints_shown_session_time", "session_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("tutor_sessions.id", ondelete="CASCADE", name="fk_hints_shown_session_id"))
+    step_id: Mapped[str] = mapped_column(sa.String(80))
+    level: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    bottom_out: Mapped[bool] = mapped_column(default=False)
+    scaffold: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Mastery(Base):
+    """The current estimate per student and skill: what the student page and the class overview
+    read. Kept beside the history so the common question needs no 'latest row' query."""
+
+    __tablename__ = "mastery"
+
+    student_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_mastery_student_id"), primary_key=True)
+    curriculum_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    p_known: Mapped[float] = mapped_column(sa.Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class MasterySnapshot(Base):
+    """Every change of an estimate, so a teacher can see learning over time."""
+
+    __tablename__ = "mastery_history"
+    __table_args__ = (
+        sa.Index("ix_mastery_history_student", "student_id", "curriculum_id", "skill_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_mastery_history_student_id"))
+    curriculum_id: Mapped[str] = mapped_column(sa.String(80))
+    skill_id: Mapped[str] = mapped_column(sa.String(80))
+    p_known: Mapped[float] = mapped_column(sa.Float)
+    session_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("tutor_sessions.id", ondelete="SET NULL", name="fk_mastery_history_session_id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TutorMessage(Base):
+    """A chat turn. The model's cost is kept per reply for the teacher's model panel."""
+
+    __tablename__ = "tutor_messages"
+    __table_args__ = (sa.Index("ix_tutor_messages_session_time", "session_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("tutor_sessions.id", ondelete="CASCADE", name="fk_tutor_messages_session_id"))
+    role: Mapped[str] = mapped_column(sa.String(16))  # "student" | "tutor"
+    content: Mapped[str] = mapped_column(sa.Text)
+    step_id: Mapped[str | None] = mapped_column(sa.String(80))
+    model_name: Mapped[str | None] = mapped_column(sa.String(200))
+    prompt_tokens: Mapped[int | None]
+    evaluated_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    ttft_s: Mapped[float | None] = mapped_column(sa.Float)
+    total_s: Mapped[float | None] = mapped_column(sa.Float)
+    complete: Mapped[bool] = mapped_column(default=True)  # False: the stream stopped early
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeacherAccount(Base):
+    __tablename__ = "teacher_accounts"
+    __table_args__ = (sa.UniqueConstraint("username", name="uq_teacher_accounts_username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,341 @@
+"""The one class over the tutor's database (the shape of llm's ``LogStore``).
+
+Every method takes keyword arguments only, opens its own short transaction and returns plain
+records (``records.py``). Every write commits before it returns: when ``add_attempt`` comes
+back, the student's answer is on disk, whatever happens to the reply after that.
+
+``Store(url)`` accepts any SQLAlchemy URL. SQLite gets foreign keys on every connection and WAL
+journaling on files (readers keep reading while a student's answer is written). An in-memory
+``sqlite://`` database lives on one shared connection, so calls on it are serialised.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from . import migrate
+from .models import Attempt, HintShown, Mastery, MasterySnapshot, Student, TeacherAccount, TutorMessage, TutorSession, utcnow
+from .records import AttemptRecord, HintRecord, MasteryRecord, MessageRecord, SessionRecord
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (bad URL, unwritable file, failed migration)."""
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"database URL {url!r} is not a valid SQLAlchemy URL "
+                         "(example: sqlite:///data/tutor.sqlite3)") from exc
+    kwargs: dict[str, Any] = {"echo": echo}
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
+    if in_memory:
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif is_sqlite:
+        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(parsed, **kwargs)
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
+    return engine
+
+
+def _sqlite_pragmas(*, wal: bool):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+    return on_connect
+
+
+def is_in_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False, migrate_to: str = "head") -> None:
+        """Open the database and bring its schema to ``migrate_to`` (tests pass an older revision)."""
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._lock = threading.RLock() if is_in_memory(self.engine) else None
+        try:
+            with self._guard():
+                migrate.upgrade(self.engine, migrate_to)
+        except sa.exc.OperationalError as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open the database {self.engine.url.render_as_string(hide_password=True)}: "
+                             f"{exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _guard(self):
+        return self._lock if self._lock is not None else nullcontext()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction that commits on success. For read-only reports (``reports.py``) too,
+        so that the in-memory database's single connection is never used by two threads."""
+        with self._guard(), self._sessions() as session, session.begin():
+            yield session
+
+    # students ------------------------------------------------------------------------
+    def _student(self, session: Session, name: str, *, create: bool) -> Student | None:
+        student = session.scalar(sa.select(Student).where(Student.name == name))
+        if student is None and create:
+            student = Student(name=name)
+            session.add(student)
+            session.flush()
+        return student
+
+    def ensure_student(self, *, name: str) -> int:
+        with self.session() as session:
+            return self._student(session, name, create=True).id
+
+    def student_names(self) -> list[str]:
+        with self.session() as session:
+            return list(session.scalars(sa.select(Student.name).order_by(Student.name)))
+
+    # sessions ------------------------------------------------------------------------
+    def create_session(self, *, session_id: str, student: str, curriculum_id: str, problem_id: str, seed: int,
+                       progress: Mapping[str, Any], step_id: str | None, done: bool = False) -> SessionRecord:
+        with self.session() as session:
+            row = TutorSession(id=session_id, student=self._student(session, student, create=True),
+                               curriculum_id=curriculum_id, problem_id=problem_id, seed=seed,
+                               progress=dict(progress), step_id=step_id, done=done)
+            session.add(row)
+            session.flush()
+            return _session_record(row, student)
+
+    def get_session(self, *, session_id: str) -> SessionRecord | None:
+        with self.session() as session:
+            found = session.execute(
+                sa.select(TutorSession, Student.name).join(Student).where(TutorSession.id == session_id)
+            ).first()
+            return _session_record(*found) if found else None
+
+    def open_sessions(self, *, student: str, curriculum_id: str, problem_id: str | None = None) -> list[SessionRecord]:
+        """The student's unfinished sessions in a unit (optionally of one problem), newest first."""
+        query = (sa.select(TutorSession, Student.name).join(Student)
+                 .where(Student.name == student, TutorSession.curriculum_id == curriculum_id,
+                        TutorSession.done.is_(False))
+                 .order_by(TutorSession.updated_at.desc(), TutorSession.created_at.desc()))
+        if problem_id is not None:
+            query = query.where(TutorSession.problem_id == problem_id)
+        with self.session() as session:
+            return [_session_record(*row) for row in session.execute(query)]
+
+    def solved_problems(self, *, student: str, curriculum_id: str) -> set[str]:
+        with self.session() as session:
+            return set(session.scalars(
+                sa.select(TutorSession.problem_id).join(Student)
+                .where(Student.name == student, TutorSession.curriculum_id == curriculum_id,
+                       TutorSession.done.is_(True))))
+
+    def sessions_count(self, *, student: str, curriculum_id: str) -> int:
+        with self.session() as session:
+            return session.scalar(
+                sa.select(sa.func.count(TutorSession.id)).join(Student)
+                .where(Student.name == student, TutorSession.curriculum_id == curriculum_id)) or 0
+
+    def update_session(self, *, session_id: str, progress: Mapping[str, Any], step_id: str | None,
+                       done: bool) -> None:
+        with self.session() as session:
+            row = self._session_row(session, session_id)
+            row.progress = dict(progress)
+            row.step_id = step_id
+            row.done = done
+
+    def _move_session(self, session: Session, session_id: str, progress: Mapping[str, Any] | None,
+                      step_id: str | None, done: bool | None, mastery: Mapping[str, float] | None) -> None:
+        if progress is None and not mastery:
+            return
+        tutor_session = self._session_row(session, session_id)
+        if progress is not None:
+            tutor_session.progress = dict(progress)
+            tutor_session.step_id = step_id
+            tutor_session.done = bool(done)
+        if mastery:
+            self._write_mastery(session, tutor_session.student_id, tutor_session.curriculum_id, mastery, session_id)
+
+    @staticmethod
+    def _session_row(session: Session, session_id: str) -> TutorSession:
+        row = session.get(TutorSession, session_id)
+        if row is None:
+            raise KeyError(f"no session {session_id!r}")
+        return row
+
+    # attempts ------------------------------------------------------------------------
+    def add_attempt(self, *, session_id: str, step_id: str, answer: str, normalized: str | None, verdict: str,
+                    misconception_id: str | None = None, diagnosis: str | None = None, feedback: str | None = None,
+                    scaffold: bool = False, progress: Mapping[str, Any] | None = None,
+                    next_step_id: str | None = None, done: bool | None = None,
+                    mastery: Mapping[str, float] | None = None) -> AttemptRecord:
+        """Record an answer and, when given, the session's new progress and the student's new
+        mastery, all in one transaction: the stored session never disagrees with the attempts
+        that moved it."""
+        with self.session() as session:
+            row = Attempt(session_id=session_id, step_id=step_id, answer=answer, normalized=normalized,
+                          verdict=verdict, misconception_id=misconception_id, diagnosis=diagnosis,
+                          feedback=feedback, scaffold=scaffold)
+            session.add(row)
+            self._move_session(session, session_id, progress, next_step_id, done, mastery)
+            session.flush()
+            return _attempt_record(row)
+
+    def set_diagnosis(self, *, attempt_id: int, misconception_id: str | None, diagnosis: str | None,
+                      feedback: str | None) -> None:
+        """Add the model's classification to an attempt that is already stored."""
+        with self.session() as session:
+            row = session.get(Attempt, attempt_id)
+            if row is None:
+                raise KeyError(f"no attempt {attempt_id}")
+            row.misconception_id = misconception_id
+            row.diagnosis = diagnosis
+            row.feedback = feedback
+
+    def attempts(self, *, session_id: str) -> list[AttemptRecord]:
+        with self.session() as session:
+            rows = session.scalars(sa.select(Attempt).where(Attempt.session_id == session_id)
+                                   .order_by(Attempt.created_at, Attempt.id))
+            return [_attempt_record(row) for row in rows]
+
+    # hints ---------------------------------------------------------------------------
+    def add_hint(self, *, session_id: str, step_id: str, level: int, text: str, bottom_out: bool, scaffold: bool,
+                 progress: Mapping[str, Any] | None = None, next_step_id: str | None = None,
+                 done: bool | None = None, mastery: Mapping[str, float] | None = None) -> HintRecord:
+        with self.session() as session:
+            row = HintShown(session_id=session_id, step_id=step_id, level=level, text=text, bottom_out=bottom_out,
+                            scaffold=scaffold)
+            session.add(row)
+            self._move_session(session, session_id, progress, next_step_id, done, mastery)
+            session.flush()
+            return _hint_record(row)
+
+    def hints(self, *, session_id: str) -> list[HintRecord]:
+        with self.session() as session:
+            rows = session.scalars(sa.select(HintShown).where(HintShown.session_id == session_id)
+                                   .order_by(HintShown.created_at, HintShown.id))
+            return [_hint_record(row) for row in rows]
+
+    def hint_counts(self, *, session_id: str) -> dict[str, int]:
+        with self.session() as session:
+            rows = session.execute(sa.select(HintShown.step_id, sa.func.count(HintShown.id))
+                                   .where(HintShown.session_id == session_id).group_by(HintShown.step_id))
+            return {step_id: count for step_id, count in rows}
+
+    # mastery -------------------------------------------------------------------------
+    def mastery(self, *, student: str, curriculum_id: str) -> dict[str, float]:
+        with self.session() as session:
+            rows = session.execute(sa.select(Mastery.skill_id, Mastery.p_known).join(Student)
+                                   .where(Student.name == student, Mastery.curriculum_id == curriculum_id))
+            return {skill_id: p for skill_id, p in rows}
+
+    def set_mastery(self, *, student: str, curriculum_id: str, values: Mapping[str, float],
+                    session_id: str | None = None) -> None:
+        """Set current estimates and append each to the history, in one transaction."""
+        if not values:
+            return
+        with self.session() as session:
+            student_row = self._student(session, student, create=True)
+            self._write_mastery(session, student_row.id, curriculum_id, values, session_id)
+
+    @staticmethod
+    def _write_mastery(session: Session, student_id: int, curriculum_id: str, values: Mapping[str, float],
+                       session_id: str | None) -> None:
+        now = utcnow()
+        for skill_id, p_known in values.items():
+            p_known = float(p_known)
+            current = session.get(Mastery, (student_id, curriculum_id, skill_id))
+            if current is None:
+                session.add(Mastery(student_id=student_id, curriculum_id=curriculum_id, skill_id=skill_id,
+                                    p_known=p_known, updated_at=now))
+            else:
+                current.p_known = p_known
+                current.updated_at = now
+            session.add(MasterySnapshot(student_id=student_id, curriculum_id=curriculum_id, skill_id=skill_id,
+                                        p_known=p_known, session_id=session_id, created_at=now))
+
+    def mastery_history(self, *, student: str, curriculum_id: str) -> list[MasteryRecord]:
+        with self.session() as session:
+            rows = session.execute(
+                sa.select(MasterySnapshot).join(Student)
+                .where(Student.name == student, MasterySnapshot.curriculum_id == curriculum_id)
+                .order_by(MasterySnapshot.created_at, MasterySnapshot.id))
+            return [MasteryRecord(student=student, curriculum_id=row.curriculum_id, skill_id=row.skill_id,
+                                  p_known=row.p_known, at=row.created_at, session_id=row.session_id)
+                    for (row,) in rows]
+
+    # chat ----------------------------------------------------------------------------
+    def add_message(self, *, session_id: str, role: str, content: str, step_id: str | None = None,
+                    model_name: str | None = None, prompt_tokens: int | None = None,
+                    evaluated_tokens: int | None = None, completion_tokens: int | None = None,
+                    ttft_s: float | None = None, total_s: float | None = None,
+                    complete: bool = True) -> MessageRecord:
+        with self.session() as session:
+            row = TutorMessage(session_id=session_id, role=role, content=content, step_id=step_id,
+                               model_name=model_name, prompt_tokens=prompt_tokens, evaluated_tokens=evaluated_tokens,
+                               completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete)
+            session.add(row)
+            session.flush()
+            return _message_record(row)
+
+    def messages(self, *, session_id: str) -> list[MessageRecord]:
+        with self.session() as session:
+            rows = session.scalars(sa.select(TutorMessage).where(TutorMessage.session_id == session_id)
+                                   .order_by(TutorMessage.created_at, TutorMessage.id))
+            return [_message_record(row) for row in rows]
+
+    # teacher -------------------------------------------------------------------------
+    def teacher_password_hash(self, *, username: str = "teacher") -> str | None:
+        with self.session() as session:
+            return session.scalar(sa.select(TeacherAccount.password_hash).where(TeacherAccount.username == username))
+
+    def set_teacher_password_hash(self, *, password_hash: str, username: str = "teacher") -> None:
+        with self.session() as session:
+            row = session.scalar(sa.select(TeacherAccount).where(TeacherAccount.username == username))
+            if row is None:
+                session.add(TeacherAccount(username=username, password_hash=password_hash))
+            else:
+                row.password_hash = password_hash
+
+
+def _session_record(row: TutorSession, student: str) -> SessionRecord:
+    return SessionRecord(id=row.id, student=student, curriculum_id=row.curriculum_id, problem_id=row.problem_id,
+                         seed=row.seed, progress=dict(row.progress or {}), step_id=row.step_id, done=row.done,
+                         created_at=row.created_at, updated_at=row.updated_at)
+
+
+def _attempt_record(row: Attempt) -> AttemptRecord:
+    return AttemptRecord(id=row.id, session_id=row.session_id, step_id=row.step_id, answer=row.answer,
+                         normalized=row.normalized, verdict=row.verdict, misconception_id=row.misconception_id,
+                         diagnosis=row.diagnosis, feedback=row.feedback, scaffold=row.scaffold,
+                         created_at=row.created_at)
+
+
+def _hint_record(row: HintShown) -> HintRecord:
+    return HintRecord(id=row.id, session_id=row.session_id, step_id=row.step_id, level=row.level, text=row.text,
+                      bottom_out=row.bottom_out, scaffold=row.scaffold, created_at=row.created_at)
+
+
+def _message_record(row: TutorMessage) -> MessageRecord:
+    return MessageRecord(id=row.id, session_id=row.session_id, role=row.role, content=row.content,
+                         step_id=row.step_id, model_name=row.model_name, prompt_tokens=row.prompt_tokens,
+                         evaluated_tokens=row.evaluated_tokens, completion_tokens=row.completion_tokens,
+                         ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at)

@@ -1,0 +1,103 @@
+"""The Gradio app: the student's page, the teacher's pages and the JSON API on one ``gr.Blocks``.
+
+``create_app(services)`` only assembles; each part lives in its own ``create_*`` module and
+calls the application services. Who sees what is decided per request on page load (the
+teacher tab exists for everyone but is shown only to the teacher role), and every teacher
+handler checks the role again on the server, since a hidden tab is not a locked door.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from ..service.shapes import Actor, TutorError
+from .api import FAST, PAGE, register_api
+from .auth import SignIn
+from .errors import page_handler
+from .student_view import StudentView, create_student_view, unit_choices
+from .teacher_view import create_teacher_view
+
+log = logging.getLogger("tutor_app.ui")
+
+# How many tutor replies may wait at once inside the model queue. The model queue serialises
+# the real work and tells each waiter its place; this only bounds the threads parked there.
+MODEL_WAITERS = 16
+
+LOGO = ("<svg class=\"logo\" viewBox=\"0 0 32 32\" width=\"30\" height=\"30\" aria-hidden=\"true\">"
+        "<rect width=\"32\" height=\"32\" rx=\"8\" fill=\"#4f46e5\"/>"
+        "<path d=\"M8 22h5v-5h5v-5h6\" stroke=\"white\" stroke-width=\"3\" fill=\"none\" stroke-linecap=\"round\" "
+        "stroke-linejoin=\"round\"/></svg>")
+
+
+def header_markdown(actor: Actor, signin: SignIn) -> str:
+    if actor.role == "student":
+        who = f"Signed in as <b>{signin.display_name(actor)}</b> · <a href=\"/logout\">sign out</a>"
+    elif actor.role == "teacher":
+        who = "Signed in as <b>teacher</b> · <a href=\"/logout\">sign out</a>"
+    else:
+        who = "On this computer only · no sign-in"
+    return (f"<div class=\"brand\">{LOGO}<h1>Step-by-step tutor</h1>"
+            f"<span class=\"tagline\">one step at a time, at your pace</span></div>"
+            f"<div class=\"who\">{who}</div>")
+
+
+def create_app(services) -> gr.Blocks:
+    signin = SignIn(services.auth, required=services.settings.login_required)
+    with gr.Blocks(title="Step-by-step tutor", fill_width=False) as demo:
+        header = gr.Markdown(elem_id="app-header")
+        with gr.Tabs(elem_id="main-tabs") as tabs:
+            with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
+                student = create_student_view(services, signin, model_concurrency=MODEL_WAITERS)
+            with gr.Tab("Teacher", id="teacher", visible=False, elem_id="teacher-tab") as teacher_tab:
+                teacher = create_teacher_view(services, signin)
+        remembered_name = gr.BrowserState("", storage_key="tutor-student-name")
+        register_api(services, signin, model_concurrency=MODEL_WAITERS)
+        _wire_page_load(demo, services, signin, student, header, teacher_tab, remembered_name)
+        teacher_tab.select(teacher.open_class, [teacher.overview.unit], teacher.overview.outputs,
+                           **FAST)
+    demo.tutor_signin = signin  # ``serve`` gives its ``check`` to Gradio's sign-in
+    return demo
+
+
+def _wire_page_load(demo: gr.Blocks, services, signin: SignIn, student: StudentView, header: gr.Markdown,
+                    teacher_tab: gr.Tab, remembered_name: gr.BrowserState) -> None:
+    @page_handler("opening the page")
+    def on_load(name_seen_before: str, request: gr.Request):
+        actor = signin.actor_for(request)
+        if actor.role == "student":
+            name = gr.Textbox(value=actor.student, interactive=False, visible=False)
+            student_name = actor.student or ""
+        else:
+            # Fill in a remembered name, but never blank out one typed while the page was loading.
+            remembered = {"value": name_seen_before} if name_seen_before else {}
+            name = gr.Textbox(interactive=True, visible=True, **remembered)
+            student_name = name_seen_before or ""
+        view, chat_history = _resume(services, student, actor, student_name)
+        units = unit_choices(services.library)  # the teacher may have reloaded curricula since start-up
+        unit = gr.Dropdown(choices=units, value=view.curriculum_id if view else (units[0][1] if units else None))
+        return (header_markdown(actor, signin), name, gr.Tab(visible=actor.is_teacher),
+                unit, view, *student.render_view(view), chat_history)
+
+    demo.load(on_load, [remembered_name],
+              [header, student.name, teacher_tab, student.unit, student.view, *student.display,
+               student.chat.chatbot], queue=False, **PAGE)
+    # Remember a local student's name in this browser, so they come back to their own work.
+    student.name.change(lambda n: n, [student.name], [remembered_name], queue=False, **PAGE)
+
+
+def _resume(services, student: StudentView, actor: Actor, name: str) -> tuple:
+    """The student's unfinished session and its chat, so a returning student carries on where
+    they stopped; (None, []) when there is none. A session that cannot be resumed (its unit was
+    removed) must not stop the page from loading, so that is logged, not raised."""
+    if not name:
+        return None, []
+    try:
+        found = services.tutor.unfinished_session(actor, name)
+        if found is None:
+            return None, []
+        return student.start_problem(actor, name, found.curriculum_id, found.problem_id)
+    except TutorError as exc:
+        log.info("could not resume a session for %r: %s", name, exc)
+        return None, []

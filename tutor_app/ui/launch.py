@@ -1,0 +1,111 @@
+"""Start the web app: build the services, sign-in, queue, and listen.
+
+Rules kept here, in one place:
+- Beyond loopback, or with ``--require-login``, everyone signs in (``settings.login_required``);
+  ``serve`` refuses to listen beyond loopback without sign-in, whoever calls it.
+- First run with sign-in and no teacher password yet: in a terminal the teacher types one
+  (twice); without a terminal (a service, a container) the auth service generates one and it
+  is printed once, on the start-up line's next line. Either way only its hash is stored.
+- Queue: fast, deterministic events (checking, hints, the teacher's pages) run without a
+  concurrency limit so they never wait behind the model; events that wait on the model share
+  one concurrency group (``api.MODEL_GROUP``) and the model queue serialises the real work.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+
+import gradio as gr
+
+from ..service.shapes import TutorError
+from .app import create_app
+from .theme import create_theme, load_css
+
+log = logging.getLogger("tutor_app.ui")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(demo: gr.Blocks, *, host: str, port: int, block: bool = True, quiet: bool = False) -> str:
+    """Queue and launch ``demo`` (made by ``create_app``); return the local URL. Tests call this
+    with ``block=False`` so they run the app exactly as ``python app.py`` does. Whether people
+    sign in was decided when the app was made (``settings.login_required``); it is read back
+    here so that the page's idea of who is calling and Gradio's sign-in can never disagree."""
+    signin = demo.tutor_signin
+    if host not in LOOPBACK and not signin.required:
+        raise RuntimeError(f"refusing to listen on {host} without sign-in: students' data would be open to the network")
+    demo.queue(default_concurrency_limit=None)
+    auth = signin.check if signin.required else None
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, auth=auth,
+        auth_message="Students: your name and PIN. Teacher: <b>teacher</b> and your password.",
+        prevent_thread_lock=not block, quiet=quiet, show_error=False, theme=create_theme(), css=load_css(),
+        footer_links=["api"], enable_monitoring=False, ssr_mode=False, run_history=False,
+    )
+    return url
+
+
+def ensure_teacher_password(auth, *, interactive: bool, ask=getpass.getpass, say=print) -> str | None:
+    """Make sure the teacher can sign in. Returns a generated password to print once, or None.
+    The rules for a good password are the auth service's; its message is shown as is."""
+    if auth.has_teacher_password():
+        return None
+    if not interactive:
+        return auth.first_run_teacher_password()
+    say("No teacher password is set yet. Choose one now (the teacher signs in as 'teacher').")
+    while True:
+        first = ask("Teacher password: ")
+        if ask("Type it again: ") != first:
+            say("The two did not match; try again.")
+            continue
+        try:
+            auth.set_teacher_password(first)
+            return None
+        except TutorError as exc:
+            say(str(exc))
+
+
+def roster_notes(auth) -> list[str]:
+    """What the teacher must know before students can sign in."""
+    notes = []
+    if not auth.roster():
+        notes.append("No students on the roster yet: add them with  python app.py --generate-roster NAME ...")
+    if auth.roster_problem:
+        notes.append(f"The roster file has a problem (the last good version is used): {auth.roster_problem}")
+    return notes
+
+
+def launch(settings) -> int:
+    from ..bootstrap import create_services
+
+    # Our own notes at INFO; libraries (Alembic announcing each migration...) only when it matters.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tutor_app").setLevel(logging.INFO)
+    services = create_services(settings)
+    generated = None
+    if settings.login_required:
+        generated = ensure_teacher_password(services.auth, interactive=sys.stdin.isatty())
+    demo = create_app(services)
+    info = services.model.info
+    model = f"{info.name} ({info.backend})" if info.available else f"none ({info.problem or 'no model loaded'})"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    sign_in = "sign-in required" if settings.login_required else "no sign-in (this computer only)"
+    print(f"tutor_app on http://{host}:{settings.port} · {sign_in} · model: {model} · {info.offload_plan or 'no offload plan'}",
+          flush=True)
+    if generated:
+        print(f"Teacher sign-in: user 'teacher', password '{generated}' (shown once; write it down).", flush=True)
+    if settings.login_required:
+        for note in roster_notes(services.auth):
+            print(note, flush=True)
+    try:
+        serve(demo, host=settings.host, port=settings.port, quiet=True)
+    except OSError as exc:
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0

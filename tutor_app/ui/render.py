@@ -1,0 +1,152 @@
+"""Markdown for the student's page, from a ``ProblemView``.
+
+Text a student typed is escaped before it goes into the page; text from curricula (statements,
+prompts, feedback, hints) is Markdown with LaTeX and passes through as the teacher wrote it.
+Blocks are ``<div class=...>`` wrappers with blank lines inside so that Markdown and math
+inside them still render; the classes are styled in ``style.css``.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from .problem_view import AttemptLine, ProblemView
+from .theme import VERDICT_LABELS
+
+WELCOME = (
+    "### Ready when you are\n\n"
+    "Choose a unit and press **Start**. You will work through the problem one step at a time; "
+    "**Hint** gives a nudge, and the tutor on the right answers your questions."
+)
+
+
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+def problem_markdown(view: ProblemView | None) -> str:
+    if view is None:
+        return WELCOME
+    title = view.problem_title or "Problem"
+    return f"<div class=\"problem-card\">\n\n#### {html.escape(title)}\n\n{view.statement}\n\n</div>"
+
+
+def progress_markdown(view: ProblemView | None) -> str:
+    if view is None:
+        return ""
+    total = view.steps_total
+    done = len(view.done_steps)
+    percent = round(100 * done / total)
+    lines = [
+        "<div class=\"progress\">",
+        "",
+        f"<div class=\"progress-label\">{done} of {total} steps done</div>",
+        f"<div class=\"progress-track\"><div class=\"progress-fill\" style=\"width:{percent}%\"></div></div>",
+        "",
+    ]
+    for number, step in enumerate(view.done_steps, start=1):
+        lines += [f"<div class=\"done-step\">\n\n<span class=\"tick\">✓</span> **Step {number}.** {step.prompt} "
+                  f"{_code(step.answer)}\n\n</div>", ""]
+    lines.append("</div>")
+    return "\n".join(lines)
+
+
+def step_markdown(view: ProblemView | None) -> str:
+    if view is None:
+        return ""
+    if view.problem_done:
+        return ("<div class=\"step-card step-done\">\n\n### Problem solved\n\n"
+                "Well done. Press **Next problem** for another one.\n\n</div>")
+    return (f"<div class=\"step-card\">\n\n<div class=\"step-kicker\">Step {view.step_number} of {view.steps_total}"
+            f"</div>\n\n{view.step_prompt}\n\n</div>")
+
+
+def scaffold_markdown(view: ProblemView | None) -> str:
+    if view is None or not view.scaffold_question:
+        return ""
+    return (f"<div class=\"scaffold\">\n\n<div class=\"scaffold-kicker\">First, a smaller question</div>\n\n"
+            f"{view.scaffold_question}\n\n<div class=\"scaffold-note\">Your next answer goes to this question.</div>"
+            f"\n\n</div>")
+
+
+def _attempt_block(line: AttemptLine, *, latest: bool) -> str:
+    label = VERDICT_LABELS.get(line.verdict, line.verdict)
+    target = " (sub-question)" if line.scaffold else ""
+    classes = f"feedback verdict-{line.verdict}" + (" latest" if latest else "")
+    body = line.feedback.strip()
+    parts = [f"<div class=\"{classes}\">", "",
+             f"**{label}**{target} — you wrote {_code(line.answer)}", ""]
+    if body:
+        parts += [body, ""]
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def feedback_markdown(view: ProblemView | None) -> str:
+    """The latest verdict large and coloured, earlier attempts on this step small below it."""
+    if view is None or view.last is None:
+        return ""
+    blocks = [_attempt_block(view.last, latest=True)]
+    earlier = [a for a in view.attempts if a is not view.last]
+    if earlier:
+        blocks.append("<div class=\"earlier\">\n\n**Earlier tries on this step:** "
+                      + ", ".join(f"<span class=\"chip verdict-{a.verdict}\">{html.escape(a.answer)}</span>"
+                                  for a in earlier)
+                      + "\n\n</div>")
+    return "\n\n".join(blocks)
+
+
+def hint_label(level: int, bottom_out: bool, scaffold: bool) -> str:
+    if bottom_out:
+        return f"Hint {level} · worked step"
+    return f"Hint {level} · a smaller question" if scaffold else f"Hint {level}"
+
+
+def hints_markdown(view: ProblemView | None) -> str:
+    if view is None or not view.hints:
+        return ""
+    parts = ["<div class=\"hints\">", ""]
+    for hint in view.hints:
+        parts += [f"<div class=\"hint{' bottom-out' if hint.bottom_out else ''}\">", "",
+                  f"<span class=\"hint-kicker\">{hint_label(hint.level, hint.bottom_out, hint.scaffold)}</span>", "",
+                  hint.text, "", "</div>", ""]
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def mastery_frame(mastery: dict[str, float], skill_names: dict[str, str], *, threshold: float) -> pd.DataFrame:
+    """Rows for the mastery bar chart: every skill of the unit (0 when not yet practised), a
+    mastered skill marked with a tick in its name so the legend says it without colour."""
+    rows = []
+    names = dict(skill_names)
+    names.update({sid: sid for sid in mastery if sid not in names})  # a skill the unit no longer lists
+    for skill_id, name in names.items():
+        p = float(mastery.get(skill_id, 0.0))
+        mastered = p >= threshold
+        rows.append({"skill": f"{name} ✓" if mastered else name, "mastery": round(p, 3),
+                     "status": "mastered" if mastered else "learning"})
+    return pd.DataFrame(rows, columns=["skill", "mastery", "status"])
+
+
+MASTERED_COLOUR = "#16a34a"
+LEARNING_COLOURS = ("#6366f1", "#0ea5e9", "#a855f7", "#f59e0b", "#ec4899", "#14b8a6", "#64748b", "#f97316")
+
+
+def mastery_colours(frame: pd.DataFrame) -> dict[str, str]:
+    """Green for every mastered skill; skills still being learnt get distinct calm colours."""
+    colours = {}
+    for n, row in enumerate(frame.itertuples()):
+        colours[row.skill] = MASTERED_COLOUR if row.status == "mastered" else LEARNING_COLOURS[n % len(LEARNING_COLOURS)]
+    return colours
+
+
+def mastery_legend(frame: pd.DataFrame, colours: dict[str, str]) -> str:
+    """The chart's legend with its numbers, as wrapping HTML: the plot's own legend is one line
+    of SVG that a phone cuts off, and numbers in words serve screen readers too."""
+    items = "".join(
+        f"<span class=\"legend-item\"><span class=\"swatch\" style=\"background:{colours.get(row.skill, '#64748b')}\">"
+        f"</span>{html.escape(row.skill)} <b>{round(100 * row.mastery)}%</b></span>"
+        for row in frame.itertuples())
+    return f"<div class=\"mastery-legend\">{items}</div>" if items else ""

@@ -1,0 +1,47 @@
+"""What a resumed session already holds, read back for the student's page.
+
+The page is rebuilt from the stored attempts, hints and chat of the session (``replay``), so
+a student who comes back (another day, after a restart) sees the steps they finished, the
+hints they were given and the conversation so far. Only called right after the tutor service
+has started or resumed the session for the same actor, which is where ownership is checked.
+"""
+
+from __future__ import annotations
+
+from ..curriculum.params import render_variant
+from ..curriculum.schema import Problem, ScaffoldHint
+from ..service.shapes import StartSessionResult
+from .problem_view import AnswerForm, ProblemView, StepForms, replay
+
+
+def restore(services, result: StartSessionResult, *, student: str, mastery: dict[str, float]
+            ) -> tuple[ProblemView, list[dict]]:
+    """The page state and the chat history (Chatbot messages) of the session in ``result``."""
+    store = services.store
+    record = store.get_session(session_id=result.session_id)
+    unit = services.library.units.get(result.curriculum_id)
+    problem = next((p for p in unit.problems if p.id == result.problem_id), None) if unit else None
+    steps: list[tuple[str, str]] = []
+    forms: dict[str, StepForms] = {}
+    title = ""
+    if problem is not None and record is not None:
+        title = problem.title or ""
+        concrete = render_variant(problem, record.seed)
+        steps = [(step.id, step.prompt) for step in concrete.steps]
+        forms = answer_forms(concrete)
+    events = sorted([*store.attempts(session_id=result.session_id), *store.hints(session_id=result.session_id)],
+                    key=lambda e: e.created_at)
+    view = replay(result, student=student, steps=steps, problem_title=title, events=events, mastery=mastery,
+                  forms=forms)
+    chat = [{"role": "user" if m.role == "student" else "assistant", "content": m.content}
+            for m in store.messages(session_id=result.session_id)]
+    return view, chat
+
+
+def answer_forms(problem: Problem) -> dict[str, StepForms]:
+    """What each step (and each scaffold question) takes as an answer, from this variant."""
+    forms = {}
+    for step in problem.steps:
+        hints = tuple(AnswerForm(h.check, tuple(h.choices)) if isinstance(h, ScaffoldHint) else None for h in step.hints)
+        forms[step.id] = StepForms(step=AnswerForm(step.check, tuple(step.choices)), hints=hints)
+    return forms

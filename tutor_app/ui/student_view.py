@@ -1,0 +1,229 @@
+"""The student's page: choose a unit, work the problem step by step, see feedback and mastery.
+
+``create_student_view`` builds the components and wires them to handlers that call the same
+``TutorService`` functions as the API (``start_session``, ``submit_answer``, ``request_hint``,
+``session_state``); the handlers only fold results into a ``ProblemView`` and render it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import gradio as gr
+
+from ..engine.mastery import MASTERY_THRESHOLD
+from ..service.shapes import Actor, TutorError
+from . import render, session_history
+from .api import FAST, PAGE
+from .auth import SignIn
+from .chat_view import ChatView, create_chat_view
+from .errors import page_handler
+from .problem_view import AnswerForm, ProblemView, apply_answer, apply_hint
+from .theme import LATEX_DELIMITERS
+
+CHOOSE_FOR_ME = ""  # the problem dropdown's "let the tutor choose" value
+OPEN_ANSWER_LINES = 5  # an ``open`` step asks for sentences, not a number
+ANSWER_PLACEHOLDERS = {
+    "numeric": "A number, e.g. 3/4 or 0.75",
+    "expression": "An expression, e.g. 2(x + 1)",
+    "equation": "An equation, e.g. 2x = 8",
+    "open": "Write your answer in full sentences",
+}
+
+
+def answer_label(form: AnswerForm, smaller_question: bool) -> str:
+    if smaller_question:
+        return "Your answer to the smaller question"
+    return "Your answer, in your own words" if form.check == "open" else "Your answer"
+
+
+@dataclass
+class StudentView:
+    view: gr.State
+    name: gr.Textbox
+    unit: gr.Dropdown
+    problem: gr.Dropdown
+    start: gr.Button
+    problem_md: gr.Markdown
+    progress_md: gr.Markdown
+    step_md: gr.Markdown
+    scaffold_md: gr.Markdown
+    answer_row: gr.Row
+    answer: gr.Textbox
+    choice: gr.Radio
+    submit: gr.Button
+    hint: gr.Button
+    feedback_md: gr.Markdown
+    hints_md: gr.Markdown
+    next_problem: gr.Button
+    mastery: gr.BarPlot
+    mastery_legend: gr.Markdown
+    chat: ChatView
+    render_view: Callable[..., tuple]  # (view) -> values for ``display``, for the app's load handler
+    start_problem: Callable[..., tuple]  # (actor, student, unit_id, problem_id) -> (view, chat): start or resume
+
+    @property
+    def display(self) -> list[gr.components.Component]:
+        """Everything ``render_view`` fills, in its order."""
+        return [self.problem_md, self.progress_md, self.step_md, self.scaffold_md, self.feedback_md, self.hints_md,
+                self.answer_row, self.answer, self.choice, self.submit, self.hint, self.next_problem, self.mastery,
+                self.mastery_legend]
+
+
+def unit_choices(library) -> list[tuple[str, str]]:
+    return sorted(((f"{u.title}", uid) for uid, u in library.units.items()), key=lambda c: c[0].lower())
+
+
+def problem_choices(library, unit_id: str | None) -> list[tuple[str, str]]:
+    choices = [("Let the tutor choose", CHOOSE_FOR_ME)]
+    unit = library.units.get(unit_id) if unit_id else None
+    if unit is not None:
+        choices += [(p.title or p.id, p.id) for p in unit.problems]
+    return choices
+
+
+def create_student_view(services, signin: SignIn, *, model_concurrency: int) -> StudentView:
+    library = services.library
+    tutor = services.tutor
+
+    view_state = gr.State(None)
+    with gr.Row(elem_classes="setup-row", equal_height=True):
+        name = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2, min_width=160, elem_id="student-name")
+        units = unit_choices(library)
+        unit = gr.Dropdown(units, value=units[0][1] if units else None, label="Unit", scale=3, min_width=200,
+                           elem_id="unit-choice")
+        problem = gr.Dropdown(problem_choices(library, units[0][1] if units else None), value=CHOOSE_FOR_ME,
+                              label="Problem", scale=3, min_width=200, elem_id="problem-choice")
+        start = gr.Button("Start", variant="primary", scale=1, min_width=110, elem_id="start-button")
+
+    with gr.Row(elem_classes="work-row"):
+        with gr.Column(scale=3, min_width=340, elem_classes="problem-column"):
+            problem_md = gr.Markdown(render.WELCOME, latex_delimiters=LATEX_DELIMITERS, elem_id="problem-statement")
+            progress_md = gr.Markdown("", elem_id="progress", latex_delimiters=LATEX_DELIMITERS)
+            step_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="step-prompt")
+            scaffold_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="scaffold")
+            with gr.Row(equal_height=True, elem_classes="answer-row", visible=False, elem_id="answer-row") as answer_row:
+                with gr.Column(scale=5, min_width=200):
+                    answer = gr.Textbox(label="Your answer", placeholder="Type your answer", interactive=False,
+                                        elem_id="answer-box")
+                    choice = gr.Radio([], label="Choose one", visible=False, elem_id="answer-choice")
+                with gr.Column(scale=2, min_width=170, elem_classes="answer-buttons"):
+                    submit = gr.Button("Check", variant="primary", interactive=False, elem_id="submit-button")
+                    hint = gr.Button("Hint", variant="secondary", interactive=False, elem_id="hint-button")
+            feedback_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="feedback")
+            hints_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="hints")
+            next_problem = gr.Button("Next problem →", variant="primary", visible=False, elem_id="next-problem")
+        with gr.Column(scale=2, min_width=300, elem_classes="chat-column"):
+            chat = create_chat_view(services, signin, view_state, model_concurrency=model_concurrency)
+            # Skill names are the teacher's and can be long: they go in a legend of our own below the
+            # bars (it wraps on a phone), not under the axis or in the plot's one-line legend.
+            with gr.Group(elem_id="mastery-card"):
+                mastery = gr.BarPlot(None, x="skill", y="mastery", color="skill", y_lim=[0, 1],
+                                     title="Your mastery of this unit", x_title=" ", y_title="mastery",
+                                     color_title=" ", x_axis_labels_visible=False, colors_in_legend=[], height=200,
+                                     show_label=False, elem_id="mastery-chart", visible=False)
+                mastery_legend = gr.Markdown("", elem_id="mastery-legend")
+
+    def render_view(view: ProblemView | None, *, keep_typed_answer: bool = False) -> tuple:
+        """Values for ``display``. After a hint the answer box keeps what the student was typing."""
+        working = view is not None and not view.problem_done
+        skills: dict[str, str] = {}
+        if view is not None:
+            unit_obj = library.units.get(view.curriculum_id)
+            skills = {s.id: s.name for s in unit_obj.skills} if unit_obj is not None else {}
+        chart = render.mastery_frame(view.mastery if view else {}, skills, threshold=MASTERY_THRESHOLD)
+        colours = render.mastery_colours(chart)
+        form = view.answer_form if view is not None else AnswerForm()
+        picking = form.picks
+        smaller = bool(view and view.scaffold_question)
+        return (
+            render.problem_markdown(view),
+            render.progress_markdown(view),
+            render.step_markdown(view),
+            render.scaffold_markdown(view),
+            render.feedback_markdown(view),
+            render.hints_markdown(view),
+            gr.Row(visible=working),
+            gr.Textbox(interactive=working, visible=not picking, label=answer_label(form, smaller),
+                       lines=OPEN_ANSWER_LINES if form.check == "open" else 1,
+                       placeholder=ANSWER_PLACEHOLDERS.get(form.check, "Type your answer"),
+                       **({} if keep_typed_answer else {"value": ""})),
+            gr.Radio(choices=list(form.choices), visible=picking, interactive=working,
+                     label="Choose one (smaller question)" if smaller else "Choose one",
+                     **({} if keep_typed_answer else {"value": None})),
+            gr.Button(interactive=working),
+            gr.Button(interactive=working),
+            gr.Button(visible=bool(view and view.problem_done)),
+            gr.BarPlot(value=chart if view is not None else None, visible=view is not None, color_map=colours,
+                       sort=list(chart["skill"])),  # bars in the unit's order, as in the legend
+            render.mastery_legend(chart, colours) if view is not None else "",
+        )
+
+    def student_name(actor: Actor, typed: str) -> str:
+        if actor.role == "student":
+            return actor.student or ""  # a signed-in student is who the roster says, whatever was typed
+        typed = (typed or "").strip()
+        if not typed:
+            raise TutorError("Please type your name first, so your progress is saved under it.")
+        return typed
+
+    def start_problem(actor: Actor, student: str, unit_id: str, problem_id: str) -> tuple[ProblemView, list[dict]]:
+        """Start or resume; returns the page state and the chat so far."""
+        if not unit_id:
+            raise TutorError("Please choose a unit first.")
+        result = tutor.start_session(actor, student, unit_id, problem_id or CHOOSE_FOR_ME)
+        mastery = tutor.session_state(actor, result.session_id).mastery
+        return session_history.restore(services, result, student=student, mastery=mastery)
+
+    @page_handler("starting a problem")
+    def on_start(typed_name, unit_id, problem_id, request: gr.Request):
+        actor = signin.actor_for(request)
+        view, chat_history = start_problem(actor, student_name(actor, typed_name), unit_id, problem_id)
+        return (view, *render_view(view), chat_history)
+
+    @page_handler("starting the next problem")
+    def on_next(view: ProblemView | None, unit_id, request: gr.Request):
+        actor = signin.actor_for(request)
+        if view is None:
+            raise TutorError("Start a problem first.")
+        view, chat_history = start_problem(actor, view.student, view.curriculum_id or unit_id, CHOOSE_FOR_ME)
+        return (view, *render_view(view), chat_history)
+
+    @page_handler("checking an answer")
+    def on_submit(view: ProblemView | None, text: str, picked: str | None, request: gr.Request):
+        actor = signin.actor_for(request)
+        if view is None:
+            raise TutorError("Start a problem first.")
+        picking = view.answer_form.picks
+        text = (picked or "") if picking else (text or "").strip()
+        if not text:
+            raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
+        result = tutor.submit_answer(actor, view.session_id, text)
+        view = apply_answer(view, text, result)
+        return (view, *render_view(view))
+
+    @page_handler("giving a hint")
+    def on_hint(view: ProblemView | None, request: gr.Request):
+        actor = signin.actor_for(request)
+        if view is None:
+            raise TutorError("Start a problem first.")
+        view = apply_hint(view, tutor.request_hint(actor, view.session_id))
+        return (view, *render_view(view, keep_typed_answer=True))
+
+    def on_unit_change(unit_id):
+        return gr.Dropdown(choices=problem_choices(library, unit_id), value=CHOOSE_FOR_ME)
+
+    sv = StudentView(view=view_state, name=name, unit=unit, problem=problem, start=start, problem_md=problem_md,
+                     progress_md=progress_md, step_md=step_md, scaffold_md=scaffold_md, answer_row=answer_row,
+                     answer=answer, choice=choice, submit=submit, hint=hint, feedback_md=feedback_md, hints_md=hints_md,
+                     next_problem=next_problem, mastery=mastery, mastery_legend=mastery_legend, chat=chat, render_view=render_view,
+                     start_problem=start_problem)
+    outputs = [view_state, *sv.display]
+    start.click(on_start, [name, unit, problem], outputs + [chat.chatbot], **FAST)
+    next_problem.click(on_next, [view_state, unit], outputs + [chat.chatbot], **FAST)
+    submit.click(on_submit, [view_state, answer, choice], outputs, **FAST)
+    answer.submit(on_submit, [view_state, answer, choice], outputs, **FAST)
+    hint.click(on_hint, [view_state], outputs, **FAST)
+    unit.change(on_unit_change, [unit], [problem], queue=False, **PAGE)
+    return sv

@@ -1,0 +1,71 @@
+"""The teacher's pages: class overview, session transcripts, curricula, model, exports.
+
+Only the teacher role gets here (the tab is hidden from students and every handler checks the
+role again). The data comes from the dashboard service; this module only lays it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import gradio as gr
+
+from .api import FAST
+from .auth import SignIn
+from .class_overview import ClassOverview, create_class_overview
+from .curricula_panel import CurriculaPanel, create_curricula_panel, curricula_snapshot
+from .errors import page_handler
+from .exports_panel import create_exports_panel
+from .model_panel import ModelPanel, create_model_panel, model_snapshot
+from .teacher_guard import require_teacher
+from .transcript_panel import TranscriptPanel, create_transcript_panel
+
+
+@dataclass
+class TeacherView:
+    overview: ClassOverview
+    transcripts: TranscriptPanel
+    curricula: CurriculaPanel
+    model: ModelPanel
+    open_class: Callable  # handler filling ``overview.outputs``; the app runs it when the teacher tab opens
+
+
+def create_teacher_view(services, signin: SignIn) -> TeacherView:
+    with gr.Tabs(elem_id="teacher-tabs"):
+        with gr.Tab("Class", id="class", elem_id="teacher-class-tab") as class_tab:
+            overview = create_class_overview(services, signin)
+        with gr.Tab("Transcripts", id="transcripts", elem_id="teacher-transcripts-tab") as transcripts_tab:
+            transcripts = create_transcript_panel(services, signin)
+        with gr.Tab("Curricula", id="curricula", elem_id="teacher-curricula-tab") as curricula_tab:
+            curricula = create_curricula_panel(services, signin)
+        with gr.Tab("Model", id="model", elem_id="teacher-model-tab") as model_tab:
+            model = create_model_panel(services, signin)
+        with gr.Tab("Exports", id="exports", elem_id="teacher-exports-tab"):
+            create_exports_panel(services, signin)
+
+    @page_handler("reading the class overview")
+    def open_class(unit_id: str | None, request: gr.Request):
+        return overview.snapshot(require_teacher(signin, request), unit_id)
+
+    @page_handler("listing sessions")
+    def open_transcripts(request: gr.Request):
+        return transcripts.snapshot(require_teacher(signin, request))
+
+    @page_handler("listing the curricula")
+    def open_curricula(request: gr.Request):
+        require_teacher(signin, request)
+        return curricula_snapshot(services.library)
+
+    @page_handler("reading the model panel")
+    def open_model(request: gr.Request):
+        require_teacher(signin, request)
+        return model_snapshot(services.model)
+
+    # Each page fills itself when opened, so a teacher always sees the current state.
+    class_tab.select(open_class, [overview.unit], overview.outputs, **FAST)
+    transcripts_tab.select(open_transcripts, None, transcripts.outputs, **FAST)
+    curricula_tab.select(open_curricula, None, curricula.outputs, **FAST)
+    model_tab.select(open_model, None, model.outputs, **FAST)
+    view = TeacherView(overview, transcripts, curricula, model, open_class)
+    return view

@@ -1,0 +1,98 @@
+"""The teacher's transcript viewer: pick a session, read attempts, hints and chat in order."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Callable
+
+import gradio as gr
+
+from .api import FAST
+from .auth import SignIn
+from .errors import page_handler
+from .render import hint_label
+from .teacher_guard import require_teacher
+from .theme import LATEX_DELIMITERS, VERDICT_LABELS
+
+
+@dataclass
+class TranscriptPanel:
+    session: gr.Dropdown
+    refresh: gr.Button
+    transcript: gr.Markdown
+    snapshot: Callable  # (actor) -> values for ``outputs``
+
+    @property
+    def outputs(self) -> list:
+        return [self.session]
+
+
+def session_label(s) -> str:
+    state = "done" if s.done else f"on {s.step_id or '–'}"
+    when = s.updated_at.astimezone().strftime("%d %b %H:%M")
+    return f"{s.student} · {s.curriculum_id} / {s.problem_id} · {state} · {s.attempts} answers, {s.hints} hints · {when}"
+
+
+def transcript_markdown(t) -> str:
+    s = t.session
+    lines = [f"### {html.escape(s.student)} — {html.escape(s.curriculum_id)} / {html.escape(s.problem_id)}",
+             f"{'Solved' if s.done else 'In progress'} · started {s.started_at.astimezone():%d %b %Y %H:%M} · "
+             f"variant seed {t.seed}", ""]
+    if t.statement:
+        lines += [f"<div class=\"problem-card\">\n\n{t.statement}\n\n</div>", ""]
+    step = None
+    for e in t.entries:
+        if e.step_id and e.step_id != step:
+            step = e.step_id
+            lines += [f"**Step `{html.escape(step)}`**", ""]
+        when = e.at.astimezone().strftime("%H:%M:%S")
+        if e.kind == "attempt":
+            label = VERDICT_LABELS.get(e.verdict or "", e.verdict or "")
+            extra = f" · misconception `{html.escape(e.misconception_id)}`" if e.misconception_id else ""
+            target = " (sub-question)" if e.scaffold else ""
+            block = [f"<div class=\"feedback verdict-{e.verdict}\">", "",
+                     f"<small>{when}</small> **{label}**{target}{extra} — answered <code>{html.escape(e.text)}</code>"]
+            if e.feedback:
+                block += ["", e.feedback]
+            lines += block + ["", "</div>", ""]
+        elif e.kind == "hint":
+            label = hint_label(e.level or 0, e.bottom_out, e.scaffold)
+            lines += [f"<div class=\"hint{' bottom-out' if e.bottom_out else ''}\">", "",
+                      f"<small>{when}</small> <span class=\"hint-kicker\">{label}</span>", "", e.text, "", "</div>", ""]
+        else:
+            who = "Student" if e.kind == "student" else "Tutor"
+            text = html.escape(e.text) if e.kind == "student" else e.text
+            lines += [f"<small>{when}</small> **{who}:** {text}", ""]
+    if not t.entries:
+        lines.append("<div class=\"empty-note\">Nothing happened in this session yet.</div>")
+    return "\n".join(lines)
+
+
+def create_transcript_panel(services, signin: SignIn) -> TranscriptPanel:
+    dashboard = services.dashboard
+    with gr.Row(elem_classes="toolbar"):
+        session = gr.Dropdown([], label="Session", scale=5, min_width=260, elem_id="transcript-session",
+                              info="Most recently active first")
+        refresh = gr.Button("Refresh list", scale=0, min_width=130, elem_id="transcript-refresh")
+    transcript = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="transcript")
+
+    def snapshot(actor):
+        items = dashboard.sessions(actor)
+        choices = [(session_label(s), s.session_id) for s in items]
+        return gr.Dropdown(choices=choices, value=None)
+
+    @page_handler("listing sessions")
+    def on_refresh(request: gr.Request):
+        return snapshot(require_teacher(signin, request))
+
+    @page_handler("reading a transcript")
+    def on_pick(session_id: str | None, request: gr.Request):
+        actor = require_teacher(signin, request)
+        if not session_id:
+            return ""
+        return transcript_markdown(dashboard.transcript(actor, session_id))
+
+    refresh.click(on_refresh, None, [session], **FAST)
+    session.change(on_pick, [session], [transcript], **FAST)
+    return TranscriptPanel(session, refresh, transcript, snapshot)
