@@ -1,10 +1,14 @@
 """With sign-in on: a student never sees the teacher's pages; the teacher signs in and goes
 through the class overview, a transcript, the curricula (with a broken edit and Reload), the
-model panel and the CSV exports. Screenshots go to tests/artifacts/."""
+model panel and the CSV exports, then grades a class set against a rubric (with a progress bar,
+and resuming), overrides a score, imports their own grades for the agreement report, and makes
+a worksheet and model drafts. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import threading
 import time
 
 import pytest
@@ -12,16 +16,61 @@ from playwright.sync_api import expect, sync_playwright
 
 from tutor_app.runtime.fake import ScriptedBackend
 
+from assessment_support import REPO, SAMPLES, grading_reply
 from ui_harness import (DESKTOP, PHONE, TEACHER_PASSWORD, UNIT_YAML, launch_chromium, open_page, running_app,
                         sign_in, text_field)
 
 pytestmark = pytest.mark.browser
 
+RUBRIC_FILE = REPO / "curricula" / "rubrics" / "explain-your-reasoning.yaml"
+TEXTS = sorted((SAMPLES / "submissions").glob("*.txt"))
+CALLS_PER_TEXT = 5  # the rubric's four criteria and the summary
+# A parametric unit for the worksheet page; its title sorts after the test unit's, so the
+# student's page and the class overview still open on "Two-step equations".
+WORKSHEET_UNIT = r"""
+id: worksheet-practice
+title: Worksheet practice
+subject: math
+language: en
+level: Grade 7
+skills:
+  - id: rectangle-area
+    name: Area of a rectangle
+misconceptions:
+  - id: area-perimeter-confusion
+    description: Gives the perimeter when asked for the area.
+problems:
+  - id: rectangle
+    title: Area of a rectangle
+    params:
+      length: {range: [7, 15]}
+      width: {range: [3, 6]}
+      area: "length * width"
+      perimeter: "2 * (length + width)"
+    statement: 'A rectangle is {length} cm long and {width} cm wide.'
+    steps:
+      - id: area
+        prompt: 'What is its area, in $\text{cm}^2$?'
+        answer: '{area}'
+        check: numeric
+        skills: [rectangle-area]
+        hints: ['Multiply the length by the width.']
+        misconceptions:
+          - id: area-perimeter-confusion
+            answers: ['{perimeter}']
+            feedback: That is the perimeter. The area is the space inside.
+"""
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("browser-teacher"), ScriptedBackend(), require_login=True,
-                     students=["Ana"]) as (running, pins):
+    root = tmp_path_factory.mktemp("browser-teacher")
+    curricula = root / "curricula"
+    curricula.mkdir()
+    shutil.copy(RUBRIC_FILE, curricula / RUBRIC_FILE.name)
+    (curricula / "worksheet-practice.yaml").write_text(WORKSHEET_UNIT, encoding="utf-8")
+    with running_app(root, ScriptedBackend(), require_login=True, students=["Ana"]) as (running, pins):
+        assert running.services.library.errors == []
         yield running, pins
 
 
@@ -203,3 +252,150 @@ def test_the_teacher_downloads_a_model_with_a_progress_bar(teacher_page, monkeyp
     expect(page.locator("#download-status")).to_contain_text(f"python app.py --model {wanted.name}")
     assert fetched == [wanted.name]
     page.screenshot(path=str(artifacts_dir / "teacher-model-download.png"), full_page=True)
+
+
+# grading, review and worksheets ------------------------------------------------------------
+def by_length(_criterion: str, text: str, allowed: list[int]) -> int:
+    """Longer texts score higher: varied grades, so the agreement report has something to say."""
+    return allowed[min(len(text) // 260, len(allowed) - 1)]
+
+
+def without_notices(page) -> None:
+    """Wait until the pop-up notices (\"Saved ...\") are gone, so a screenshot shows the page."""
+    expect(page.locator(".toast-body")).to_have_count(0)
+
+
+def upload(page, elem_id: str, files) -> None:
+    page.locator(f"#{elem_id} input[type=file]").set_input_files([str(f) for f in files])
+    box = page.locator(f"#{elem_id}")  # uploaded before anything uses it:
+    expect(box).to_contain_text(files[-1].stem)
+    expect(box).not_to_contain_text("Uploading")
+
+
+def test_the_teacher_grades_a_class_set_with_a_progress_bar_and_resumes(app, teacher_page, artifacts_dir):
+    running, _ = app
+    model = running.model
+    page = teacher_page
+    page.locator("#teacher-grading-tab-button").click()
+    expect(page.locator("#grading-rubric input")).to_have_value("Explain your reasoning: claim, evidence, reasoning")
+    expect(page.locator("#grading-rubric-info")).to_contain_text("Reasoning")
+
+    for _ in range(3 * CALLS_PER_TEXT):
+        model.enqueue_json(grading_reply(by_length))
+    upload(page, "grading-files", TEXTS[:3])
+    page.locator("#grading-start").click()
+    expect(page.locator("#grading-status")).to_contain_text("3 graded, 0 already graded")
+
+    # The whole class next: the three done are skipped; the model is held on the fifth student,
+    # so the page shows where the run is.
+    release = threading.Event()
+    reply = grading_reply(by_length)
+
+    def held(messages, schema):
+        release.wait(60)
+        return reply(messages, schema)
+
+    for n in range(7 * CALLS_PER_TEXT):
+        model.enqueue_json(held if n == CALLS_PER_TEXT else reply)
+    page.locator("#grading-files button[aria-label='Clear']").first.click()
+    upload(page, "grading-files", TEXTS)
+    page.locator("#grading-start").click()
+    try:
+        bar = page.locator("#grading-status [role=progressbar]")
+        expect(bar).to_have_attribute("aria-label", "Graded Dev")
+        page.screenshot(path=str(artifacts_dir / "teacher-grading-progress.png"), full_page=True)
+    finally:
+        release.set()
+    expect(page.locator("#grading-status")).to_contain_text("7 graded, 3 already graded (skipped)")
+    results = page.locator("#grading-results")
+    expect(results).to_contain_text("Jonah")
+    expect(results).to_contain_text("already graded")
+    links = page.locator("#grading-downloads a")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_have_attribute("download", re.compile(r"^grades-explain-your-reasoning-.*\.csv$"))
+    expect(links.nth(1)).to_have_attribute("download", re.compile(r"\.json$"))
+    with page.expect_download() as download:
+        links.nth(0).click()
+    lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+    assert lines[0].startswith("student,source,status,total,max_total,claim,")
+    assert len(lines) == 11 and lines[-1].startswith("Jonah,uploaded/Jonah.txt,graded,")
+    page.screenshot(path=str(artifacts_dir / "teacher-grading.png"), full_page=True)
+
+
+def test_the_teacher_overrides_a_score_and_reads_the_agreement_report(teacher_page, artifacts_dir):
+    page = teacher_page
+    page.locator("#teacher-review-tab-button").click()
+    expect(page.locator("#review-summary")).to_contain_text("10 submissions")
+    expect(page.locator("#review-table")).to_contain_text("Jonah")
+    expect(page.locator("#review-submission input")).to_have_value(re.compile(r"^Amara · "))
+    expect(page.locator("#review-text")).to_contain_text("the metal spoon is not really colder")
+    grade = page.locator("#review-grade")
+    expect(grade.locator(".criterion-grade.by-model")).to_have_count(4)
+
+    page.locator("#review-submission input").click()
+    page.get_by_role("option").filter(has_text="Ben").first.click()
+    expect(page.locator("#review-text")).to_contain_text("Ben")
+    expect(grade.locator(".criterion-grade").first).to_contain_text("0 / 3")  # a short text: the model gave 0
+    page.locator("#review-score label").filter(has_text=re.compile(r"^\s*2\s*$")).click()
+    page.locator("#review-comment textarea").fill("No claim that answers the question yet: say whether it is colder.")
+    page.locator("#review-save").click()
+    expect(grade.locator(".criterion-grade.by-teacher")).to_have_count(1)
+    expect(grade.locator(".criterion-grade.by-teacher")).to_contain_text("model said")
+    expect(grade).to_contain_text("No claim that answers the question yet")
+    expect(page.locator("#review-table")).to_contain_text("you (1 of 4)")
+
+    upload(page, "teacher-grades-file", [SAMPLES / "teacher_grades.csv"])
+    page.locator("#teacher-grades-import").click()
+    expect(page.locator("#teacher-grades-report")).to_contain_text("32 scores imported")
+    table = page.locator("#agreement-table")
+    for name in ("Claim", "Evidence", "Reasoning", "Communication", "QWK"):
+        expect(table).to_contain_text(name)
+    expect(page.locator("#agreement-note")).to_contain_text("quadratic weighted kappa")
+    without_notices(page)
+    page.screenshot(path=str(artifacts_dir / "teacher-review.png"), full_page=True)
+
+
+def test_the_teacher_makes_a_worksheet_and_drafts_problems(app, teacher_page, artifacts_dir):
+    running, _ = app
+    page = teacher_page
+    page.locator("#teacher-practice-tab-button").click()
+    expect(page.locator("#practice-unit input")).to_have_value("Worksheet practice")
+    expect(page.locator("#practice-problem input")).to_have_value("Area of a rectangle")
+    count = page.locator("#practice-count input[type=number]")
+    count.fill("4")
+    count.press("Enter")
+    page.locator("#practice-make").click()
+    expect(page.locator("#practice-note")).to_contain_text("4 versions")
+    sheet = page.locator("#practice-sheet")
+    expect(sheet).to_contain_text("A rectangle is")
+    expect(sheet.locator(".katex").first).to_be_visible()  # the prompt's math is rendered
+    expect(page.locator("#practice-key")).to_contain_text("Answer key")
+    links = page.locator("#practice-downloads a")
+    expect(links).to_have_count(3)
+    with page.expect_download() as download:
+        links.nth(0).click()
+    printable = open(download.value.path(), encoding="utf-8").read()
+    assert printable.startswith("<!DOCTYPE html>") and "Answer key" in printable
+
+    good = {"title": "Garden bed", "statement": "A garden bed is 9 m long and 4 m wide.",
+            "steps": [{"prompt": "What is its area in square metres?", "answer": "36", "check": "numeric",
+                       "skill": "rectangle-area", "hints": ["Multiply the length by the width."],
+                       "bug_rules": [{"misconception_id": "area-perimeter-confusion", "wrong_answer": "26",
+                                      "feedback": "26 m is the distance around it."}]}],
+            "difficulty": 1}
+    bad = {**good, "title": "A key the checker cannot read",
+           "steps": [{**good["steps"][0], "answer": "thirty-six square metres", "check": "numeric"}]}
+    running.model.enqueue_json(good)
+    running.model.enqueue_json(bad)
+    drafts = page.locator("#drafts-count input[type=number]")
+    drafts.fill("2")
+    drafts.press("Enter")
+    page.locator("#drafts-make").click()
+    report = page.locator("#drafts-report")
+    expect(report).to_contain_text("1 draft passed the checks, 1 rejected")
+    expect(report).to_contain_text("Garden bed")
+    expect(report).to_contain_text("cannot read")
+    expect(page.locator("#drafts-file a").first).to_have_attribute("download", re.compile(r"^worksheet-practice-.*\.yaml$"))
+    assert not list(running.services.settings.curricula.rglob("*draft*"))  # nothing went live
+    without_notices(page)
+    page.screenshot(path=str(artifacts_dir / "teacher-practice.png"), full_page=True)

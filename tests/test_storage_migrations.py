@@ -146,3 +146,48 @@ def test_tables_match_the_models():
 
 def test_single_head():
     assert migrate.head_revision() == migrate.revisions()[-1]
+
+
+def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_them(tmp_path):
+    """A database of revision 0002 (tutoring and grading rows, written as that version of the app
+    wrote them) reaches head: the rows are served as before, its students can start conversations,
+    and the dashboard counts their conversation errors beside the old misconceptions."""
+    from tutor_app.language.corrections import PlacedError
+    from tutor_app.language.store import ConversationStore
+    from tutor_app.storage import reports
+
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    old = Store(url, migrate_to="0002_assessment")
+    with old.engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
+        c.exec_driver_sql(
+            "INSERT INTO tutor_sessions (id, student_id, curriculum_id, problem_id, seed, progress, step_id, done, "
+            "created_at, updated_at) VALUES ('tok-1', 1, 'fractions', 'halves', 7, '{}', 'sum', 0, "
+            "'2026-01-05 09:00:00', '2026-01-05 09:05:00')")
+        c.exec_driver_sql(
+            "INSERT INTO attempts (session_id, step_id, answer, normalized, verdict, misconception_id, diagnosis, "
+            "feedback, scaffold, created_at) VALUES ('tok-1', 'sum', '2/5', '2/5', 'misconception', "
+            "'add-denominators', 'bug_rule', 'Look at the denominators.', 0, '2026-01-05 09:01:00')")
+        c.exec_driver_sql(
+            "INSERT INTO assessment_submissions (rubric_id, student, text, content_hash, created_at) "
+            "VALUES ('essay', 'Ada', 'My essay.', 'h1', '2026-01-05 10:00:00')")
+    old.close()
+
+    store = Store(url)
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    assert store.get_session(session_id="tok-1").student == "Ada"
+    (attempt,) = store.attempts(session_id="tok-1")
+    assert attempt.misconception_id == "add-denominators"
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT student, text FROM assessment_submissions").fetchall() == [("Ada", "My essay.")]
+
+    conversations = ConversationStore(store)
+    conversations.create(session_id="c-1", student="Ada", curriculum_id="tapas", level="A2", opening="¡Hola!")
+    turn = conversations.add_student_turn(session_id="c-1", content="Un cerveza", level="A2")
+    conversations.record_correction(turn_id=turn.id, status="checked", corrected="Una cerveza", goals_met=[],
+                                    level="A2", errors=[PlacedError(0, 10, "Un cerveza", "Una cerveza",
+                                                                    "gender-agreement", "Cerveza is feminine.")])
+    assert store.student_names() == ["Ada"]  # the same student, not a second one
+    counts = {(r.curriculum_id, r.misconception_id): r.count for r in reports.misconception_counts(store)}
+    assert counts == {("fractions", "add-denominators"): 1, ("tapas", "gender-agreement"): 1}
+    store.close()

@@ -8,10 +8,11 @@ from flags and ``TUTOR_*`` variables. Nothing here decides anything; it only wir
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .assessment.service import AssessmentService
 from .curriculum.library import CurriculumLibrary
+from .language.service import LanguageService
+from .practice.service import PracticeService
 from .prompting import PromptLibrary
 from .runtime.protocol import ModelBackend
 from .runtime.queue import ModelQueue
@@ -34,7 +35,8 @@ class Services:
     dashboard: DashboardService
     auth: Auth
     assessment: AssessmentService | None = None
-    language: Any = None  # filled by the language-practice area
+    practice: PracticeService | None = None
+    language: LanguageService | None = None
 
     def close(self) -> None:
         self.tutor.close()
@@ -55,9 +57,11 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
 
         model = load_backend(settings)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
-    tutor = TutorService(store=store, library=library, model=queued, prompts=prompts)
+    assessment = AssessmentService(store=store, library=library, model=queued, prompts=prompts)
+    tutor = TutorService(store=store, library=library, model=queued, prompts=prompts, assessment=assessment)
     dashboard = DashboardService(store=store, library=library)
     auth = Auth(store, roster_path(settings))
-    assessment = AssessmentService(store=store, library=library, model=queued, prompts=prompts)
+    practice = PracticeService(settings=settings, library=library, model=queued, prompts=prompts)
+    language = LanguageService(store=store, library=library, model=queued, prompts=prompts)
     return Services(settings=settings, store=store, library=library, prompts=prompts, model=queued, tutor=tutor,
-                    dashboard=dashboard, auth=auth, assessment=assessment)
+                    dashboard=dashboard, auth=auth, assessment=assessment, practice=practice, language=language)

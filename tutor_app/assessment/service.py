@@ -8,6 +8,8 @@ API); reviewing, overriding and the agreement report are for teachers.
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from ..storage.store import Store
 from .agreement import AgreementReport, agreement_report
 from .batch import BatchGrader, BatchReport, ProgressCallback
 from .export import ExportRow, write_results
-from .grader import Grader, GraderConfig, Grading, GradingError
+from .grader import Grader, GraderConfig, Grading, GradingError, NoModel
 from .inputs import InputProblem, read_submissions
 from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
                      override_score, review_row)
@@ -60,9 +62,29 @@ class AssessmentService:
     def grade_open_step(self, actor: Actor, unit_id: str, problem_id: str, step_id: str, text: str,
                         *, student: str | None = None) -> GradeResult:
         """Grade an answer to an ``open`` step with the step's rubric (inline or by id)."""
+        student = self._open_step_student(actor, student)
+        rubric, task = self._open_step_rubric(unit_id, problem_id, step_id)
+        return self._grade(rubric, text, student=student, source=open_step_source(unit_id, problem_id, step_id),
+                           task=task).to_result()
+
+    def save_open_answer(self, actor: Actor, unit_id: str, problem_id: str, step_id: str, text: str,
+                         *, student: str | None = None) -> int:
+        """Keep an open step's answer for grading without grading it now (the model was busy),
+        so it waits in the teacher's review list; returns the submission id. Saving the same
+        answer again, or grading it afterwards, finds this submission."""
+        student = self._open_step_student(actor, student)
+        rubric, _task = self._open_step_rubric(unit_id, problem_id, step_id)
+        _check_text(text)
+        return self.astore.ensure_submission(rubric_id=rubric.id, student=student, text=text,
+                                             source_file=open_step_source(unit_id, problem_id, step_id)).id
+
+    def _open_step_student(self, actor: Actor, student: str | None) -> str:
         student = student or actor.student or API_STUDENT
         if not actor.may_access_student(student):
             raise Forbidden("you may only submit your own answers")
+        return student
+
+    def _open_step_rubric(self, unit_id: str, problem_id: str, step_id: str) -> tuple[Rubric, str]:
         try:
             unit = self.library.get_unit(unit_id)
         except KeyError as exc:
@@ -74,11 +96,9 @@ class AssessmentService:
         if step is None:
             raise NotFound(f"problem {problem_id!r} has no step {step_id!r}")
         try:
-            rubric, task = rubric_for_step(step, self.library, where=f"{unit_id}/{problem_id}")
+            return rubric_for_step(step, self.library, where=f"{unit_id}/{problem_id}")
         except RubricProblem as exc:
             raise TutorError(str(exc)) from None
-        return self._grade(rubric, text, student=student, source=f"{unit_id}/{problem_id}/{step_id}",
-                           task=task).to_result()
 
     def _library_rubric(self, rubric_id: str) -> Rubric:
         rubric = self.library.rubrics.get(rubric_id) if rubric_id else None
@@ -88,10 +108,7 @@ class AssessmentService:
         return rubric
 
     def _grade(self, rubric: Rubric, text: str, *, student: str, source: str, task: str | None = None) -> Grading:
-        if not isinstance(text, str) or not text.strip():
-            raise TutorError("the text to grade is empty")
-        if len(text) > MAX_SUBMISSION_CHARS:
-            raise TutorError(f"the text has {len(text):,} characters; at most {MAX_SUBMISSION_CHARS:,} can be graded")
+        _check_text(text)
         submission = self.astore.ensure_submission(rubric_id=rubric.id, student=student, text=text,
                                                    source_file=source)
         version = rubric_hash(rubric)
@@ -107,17 +124,81 @@ class AssessmentService:
 
     def grade_file(self, actor: Actor, rubric_id: str, path: Path, *,
                    on_progress: ProgressCallback | None = None) -> BatchReport:
-        """Grade an uploaded CSV or folder of .txt files; resumable like the command line."""
+        """Grade an uploaded CSV or folder of .txt files; resumable like the command line.
+        Sources and messages name the files from the upload's folder on (``class.csv:4``,
+        ``essays/Ana.txt``), not the temporary folder an upload lands in."""
         self._teacher(actor)
         rubric = self._library_rubric(rubric_id)
+        base = str(Path(path).parent) + os.sep
         try:
             inputs = read_submissions(Path(path))
         except InputProblem as exc:
-            raise TutorError(str(exc)) from None
+            raise TutorError(str(exc).replace(base, "")) from None
+        inputs = [replace(item, source_file=item.source_file.removeprefix(base)) for item in inputs]
         return BatchGrader(self.astore, self.grader).run(rubric, inputs, source=Path(path).name,
                                                          on_progress=on_progress)
 
+    def grade_waiting(self, actor: Actor, rubric_id: str, *,
+                      on_progress: ProgressCallback | None = None) -> list[ExportRow]:
+        """Grade every stored submission of the rubric that has no grade under its current
+        version: open-step answers saved while the model was busy, or a batch cut short. An
+        open step's answer is graded with the step's prompt as its task, as it would have been
+        at once. Stops at the first submission when no model is available."""
+        self._teacher(actor)
+        rubric = self._stored_rubric(rubric_id)
+        version = rubric_hash(rubric)
+        waiting = [s for s in self.astore.submissions(rubric_id=rubric.id)
+                   if self.astore.find_grade(submission_id=s.id, rubric_hash=version) is None]
+        rows: list[ExportRow] = []
+        stopped: str | None = None
+        for done, submission in enumerate(waiting, start=1):
+            source = submission.source_file or ""
+            if stopped:
+                rows.append(ExportRow(submission.student, source, "not graded", error=stopped))
+            else:
+                try:
+                    grading = self.grader.grade(rubric, submission.text, task=self._task_for(rubric, source))
+                except NoModel as exc:
+                    stopped = str(exc)
+                    rows.append(ExportRow(submission.student, source, "not graded", error=stopped))
+                except GradingError as exc:
+                    rows.append(ExportRow(submission.student, source, "failed", error=str(exc)))
+                else:
+                    self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=grading)
+                    rows.append(ExportRow(submission.student, source, "graded"))
+            if on_progress is not None:
+                on_progress(done, len(waiting), submission.student)
+        return rows
+
+    def _task_for(self, rubric: Rubric, source: str) -> str | None:
+        """The task an open step's answer was written for (its source names the step), else None."""
+        parts = source.split("/")
+        if len(parts) != 3:
+            return None
+        try:
+            step_rubric, task = self._open_step_rubric(*parts)
+        except TutorError:
+            return None
+        return task if step_rubric.id == rubric.id else None
+
     # teacher review ------------------------------------------------------------------------
+    def review_rubrics(self, actor: Actor) -> list[tuple[str, str]]:
+        """(id, title) of every rubric a teacher can review: the rubric files, and the inline
+        rubrics of open steps once a student has answered one."""
+        self._teacher(actor)
+        found = dict(self.rubrics())
+        for rubric_id in self.astore.rubric_ids():
+            if rubric_id not in found:
+                try:
+                    found[rubric_id] = self._stored_rubric(rubric_id).title
+                except NotFound:
+                    continue  # its unit was removed: the grades stay in the database
+        return sorted(found.items())
+
+    def rubric_for_review(self, rubric_id: str) -> Rubric:
+        """A rubric file's rubric or an open step's inline one, by id (``NotFound`` otherwise)."""
+        return self._stored_rubric(rubric_id)
+
     def list_grades(self, actor: Actor, rubric_id: str) -> list[ReviewRow]:
         self._teacher(actor)
         return list_grades(self.astore, self._stored_rubric(rubric_id))
@@ -162,6 +243,11 @@ class AssessmentService:
                 for r in list_grades(self.astore, rubric)]
         return write_results(rubric, rows, Path(out))
 
+    def export_batch(self, actor: Actor, report: BatchReport, out: Path) -> Path:
+        """One batch's rows, as ``--grade ... --out`` writes them (CSV or JSON by extension)."""
+        self._teacher(actor)
+        return write_results(self._library_rubric(report.rubric_id), report.items, Path(out))
+
     # helpers -------------------------------------------------------------------------------
     def _stored_rubric(self, rubric_id: str) -> Rubric:
         """A rubric file's rubric, or a rubric written inline under an open step (its grades are
@@ -179,6 +265,18 @@ class AssessmentService:
     def _teacher(actor: Actor) -> None:
         if not actor.is_teacher:
             raise Forbidden("only a teacher may review grades")
+
+
+def open_step_source(unit_id: str, problem_id: str, step_id: str) -> str:
+    """Where an open step's answer came from, as stored with it (``unit/problem/step``)."""
+    return f"{unit_id}/{problem_id}/{step_id}"
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise TutorError("the text to grade is empty")
+    if len(text) > MAX_SUBMISSION_CHARS:
+        raise TutorError(f"the text has {len(text):,} characters; at most {MAX_SUBMISSION_CHARS:,} can be graded")
 
 
 def _grading_from_record(rubric: Rubric, record) -> Grading:

@@ -6,6 +6,7 @@ service's plain-language ``TutorError``/``NotFound``/``Forbidden``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,18 @@ from ..service.shapes import Actor, Forbidden, NotFound, TutorError
 from ..settings import Settings
 from .quiz_drafts import DraftError, DraftReport, draft_problems, drafts_dir, write_drafts
 from .variants import Variant, VariantError, assign_variants
-from .worksheet import Worksheet, WorksheetError, build_worksheet, write_worksheet
+from .worksheet import Worksheet, WorksheetError, build_worksheet, split_answer_key, write_worksheet
+
+
+@dataclass(frozen=True)
+class SavedWorksheet:
+    sheet: Worksheet
+    markdown: Path
+    html: Path
+    answer_key: Path
+    made: int  # versions on the sheet: fewer than requested when no more distinct ones exist
+    requested: int
+    left_out: int  # versions whose answers failed the checks
 
 
 class PracticeService:
@@ -31,19 +43,22 @@ class PracticeService:
         unit = self._unit(unit_id)
         return [(p.id, p.title or p.id) for p in unit.problems if p.params]
 
-    def worksheet(self, actor: Actor, unit_id: str, problem_id: str, count: int, seed: int = 0
-                  ) -> tuple[Worksheet, Path, Path]:
-        """Build and save a worksheet; returns it with the Markdown and HTML paths."""
+    def worksheet(self, actor: Actor, unit_id: str, problem_id: str, count: int, seed: int = 0) -> SavedWorksheet:
+        """Build and save a worksheet (Markdown, HTML, and the answer key on its own)."""
         self._teacher(actor)
         unit = self._unit(unit_id)
         problem = self._problem(unit, problem_id)
         try:
-            sheet, _found = build_worksheet(unit, problem, count, seed)
+            sheet, found = build_worksheet(unit, problem, count, seed)
         except WorksheetError as exc:
             raise TutorError(str(exc)) from None
-        md, page = write_worksheet(sheet, self.settings.data_dir / "worksheets",
-                                   f"{unit.id}-{problem.id}-seed{seed}")
-        return sheet, md, page
+        stem = f"{unit.id}-{problem.id}-seed{seed}"
+        md, page = write_worksheet(sheet, self.settings.data_dir / "worksheets", stem)
+        key = md.with_name(f"{stem}-answer-key.md")
+        key.write_text(f"# {sheet.title}: answer key\n\n" + split_answer_key(sheet.markdown)[1]
+                       .removeprefix("## Answer key").lstrip(), encoding="utf-8")
+        return SavedWorksheet(sheet=sheet, markdown=md, html=page, answer_key=key, made=len(found.variants),
+                              requested=count, left_out=len(found.rejected))
 
     def versions_for(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
                      seed: int = 0) -> dict[str, Variant]:

@@ -20,6 +20,7 @@ from .mathhtml import text_to_html
 from .variants import VariantError, VariantSet, generate_variants
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+PAGE_BREAK = '<div style="page-break-before: always"></div>'  # before the answer key, in the Markdown
 
 PRINT_CSS = """
 body { font-family: Georgia, "Times New Roman", serif; font-size: 12pt; line-height: 1.45; color: #111;
@@ -70,7 +71,7 @@ def build_markdown(unit: Unit, problem: Problem, found: VariantSet, seed: int) -
             space = "\n\n   ______________________________________\n" if step.check == "open" else ""
             lines.append(f"   {letter}) {step.prompt}  \n   Answer: ____________{space}")
             lines.append("")
-    lines += ['<div style="page-break-before: always"></div>', "", "## Answer key", ""]
+    lines += [PAGE_BREAK, "", "## Answer key", ""]
     for variant in found.variants:
         answers = "; ".join(f"{letter}) {a.answer if a.answer is not None else '(graded with the rubric)'}"
                             for letter, a in zip(LETTERS, variant.answers))
@@ -78,6 +79,13 @@ def build_markdown(unit: Unit, problem: Problem, found: VariantSet, seed: int) -
     lines += ["", f"<small>{unit.id} / {problem.id}, {len(found.variants)} versions, seed {seed}. The same seed "
                   "prints the same worksheet.</small>", ""]
     return "\n".join(lines)
+
+
+def split_answer_key(markdown: str) -> tuple[str, str]:
+    """(the copies for the class, the answer key) of a worksheet's Markdown, for a preview or
+    a key printed on its own."""
+    copies, _, key = markdown.partition(PAGE_BREAK)
+    return copies.rstrip() + "\n", key.strip() + "\n"
 
 
 def build_html(unit: Unit, problem: Problem, found: VariantSet, seed: int) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
+from ..language.corrections import GENERAL_CATEGORIES
 from ..storage import reports
 from ..storage.records import SessionSummary
 from ..storage.store import Store
@@ -33,9 +34,10 @@ class DashboardService:
 
     # overview ------------------------------------------------------------------------
     def class_mastery(self, actor: Actor, curriculum_id: str) -> MasteryTable:
-        """Each student who has practised the unit, with P(known) per skill."""
+        """Each student who has practised the unit, with P(known) per skill. A conversation unit
+        is a unit too (its skills are often none: the misconception counts are what it shows)."""
         _require_teacher(actor)
-        unit = self.library.units.get(curriculum_id)
+        unit = self.library.units.get(curriculum_id) or self._conversation(curriculum_id)
         records = reports.current_mastery(self.store, curriculum_id=curriculum_id)
         if unit is None and not records:
             raise NotFound(f"There is no unit {curriculum_id!r} and no stored mastery for it.")
@@ -146,11 +148,16 @@ class DashboardService:
 
     # curriculum look-ups -------------------------------------------------------------
     def _misconception_text(self, curriculum_id: str, misconception_id: str) -> str:
-        unit = self.library.units.get(curriculum_id)
+        conversation = self._conversation(curriculum_id)
+        unit = self.library.units.get(curriculum_id) or conversation
         for m in getattr(unit, "misconceptions", []) or []:
             if m.id == misconception_id:
                 return m.description
-        return ""
+        # Conversation errors may also fall in a general category (grammar, spelling...).
+        return GENERAL_CATEGORIES.get(misconception_id, "") if conversation is not None else ""
+
+    def _conversation(self, curriculum_id: str):
+        return (getattr(self.library, "conversations", None) or {}).get(curriculum_id)
 
     def _skill_name(self, curriculum_id: str, skill_id: str) -> str:
         unit = self.library.units.get(curriculum_id)

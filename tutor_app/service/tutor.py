@@ -12,6 +12,12 @@ endpoints call these same functions, so every rule lives here once:
   the model may classify the mistake, within a short budget and only when it is idle: the
   deterministic feedback never waits for a busy model. The model's diagnosis adds a
   misconception id and better feedback; it never changes the verdict or mastery.
+- An answer to an ``open`` step is recorded as ``pending`` and the step moves on, like any
+  committed attempt. Then, the same way and under the same conditions (idle model, a budget),
+  the step's rubric grades it, and the student reads the per-criterion feedback. When the
+  model is busy, unavailable, slow or fails, the answer is kept for the teacher's review list
+  instead (``AssessmentService.save_open_answer``); the verdict stays ``pending`` either way,
+  since a model's grade is the teacher's to confirm.
 - Resuming: starting a problem the student already has unfinished continues that session (same
   numbers, same step) instead of opening a second copy; "let the tutor choose" (an empty
   problem id) continues the student's most recent unfinished problem of that unit, and only
@@ -22,13 +28,16 @@ endpoints call these same functions, so every rule lives here once:
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
+from ..assessment.rubrics import rubric_for_step
+from ..assessment.student_feedback import open_step_feedback
 from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
@@ -47,11 +56,16 @@ from .shapes import (Actor, AttemptView, Forbidden, HintResult, NotFound, Sessio
 log = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 500
+MAX_OPEN_ANSWER_CHARS = 4000  # an open step asks for sentences: a paragraph or two, not a pasted essay
 MAX_MESSAGE_CHARS = 2000
 CHAT_HISTORY_TURNS = 12  # earlier chat turns sent with a question (the dialogue trims further to fit)
 CLASSIFY_BUDGET_S = 5.0
+GRADE_BUDGET_S = 20.0  # one call per criterion and a summary: longer than a classification, still a short wait
 LOCK_STRIPES = 64
 VARIANT_TRIES = 5
+
+
+T = TypeVar("T")
 
 
 def _new_seed() -> int:
@@ -64,17 +78,21 @@ def _new_session_id() -> str:
 
 class TutorService:
     def __init__(self, *, store: Store, library, model: ModelBackend, prompts: PromptLibrary,
-                 seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S) -> None:
+                 seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S,
+                 assessment: Any = None, grade_budget_s: float = GRADE_BUDGET_S) -> None:
         """``library`` is the live ``CurriculumLibrary`` (reloads show up on the next call);
-        ``seed_source`` gives each new session its variant (tests pass a fixed one)."""
+        ``seed_source`` gives each new session its variant (tests pass a fixed one);
+        ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending."""
         self.store = store
         self.library = library
         self.model = model
         self.prompts = prompts
         self.seed_source = seed_source
         self.classify_budget_s = classify_budget_s
-        # Classifications that outlive their budget finish here and are stored for the teacher.
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="classify")
+        self.assessment = assessment
+        self.grade_budget_s = grade_budget_s
+        # Model calls that outlive their budget finish here and are stored for the teacher.
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-extra")
         # A double click sends two answers at once: each must see the progress the other left.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
@@ -139,7 +157,7 @@ class TutorService:
 
     # answering -----------------------------------------------------------------------
     def submit_answer(self, actor: Actor, session_id: str, answer: str) -> SubmitAnswerResult:
-        answer = _text(answer, what="answer", limit=MAX_ANSWER_CHARS,
+        answer = _text(answer, what="answer", limit=MAX_OPEN_ANSWER_CHARS,
                        empty="The answer is empty. Type your answer to the current step.")
         with self._lock(str(session_id).strip()):
             record = self._owned(actor, session_id)
@@ -147,6 +165,8 @@ class TutorService:
                 raise TutorError("This problem is already solved. Start a new problem to keep practising.")
             unit, problem, progress = self._working_copy(record)
             step = self._current_step(problem, progress)
+            limit = MAX_OPEN_ANSWER_CHARS if step.check == "open" else MAX_ANSWER_CHARS
+            _text(answer, what="answer", limit=limit, empty="")  # how long an answer may be is the step's to say
             outcome, new_progress = engine.submit_answer(unit, problem, progress, answer)
             mastery_before = self._mastery(record.student, unit)
             mastery_after = apply_observations(unit, mastery_before, outcome.observations)
@@ -162,6 +182,8 @@ class TutorService:
         misconception_id, feedback = outcome.misconception_id, outcome.feedback
         if self._wants_classification(unit, outcome):
             misconception_id, feedback = self._classify(unit, problem, step, answer, stored, outcome.feedback)
+        elif self._wants_grading(step, outcome):
+            feedback = self._grade_open(actor, record.student, unit, problem, step, answer, stored, outcome)
         next_step = next((st for st in problem.steps if st.id == outcome.next_step_id), None)
         return SubmitAnswerResult(
             verdict=outcome.verdict, misconception_id=misconception_id, feedback=feedback, scaffold=outcome.scaffold,
@@ -171,6 +193,10 @@ class TutorService:
     def _wants_classification(self, unit: Unit, outcome) -> bool:
         return (outcome.verdict == "incorrect" and not outcome.scaffold and not outcome.misconception_id
                 and bool(unit.misconceptions))
+
+    def _wants_grading(self, step: Step, outcome) -> bool:
+        return (self.assessment is not None and outcome.verdict == "pending" and not outcome.scaffold
+                and step.check == "open")
 
     def _model_idle(self) -> bool:
         info = self.model.info
@@ -184,9 +210,6 @@ class TutorService:
         """Ask the model which of the unit's misconceptions the answer shows; give up (keeping the
         checker's feedback) when the model is busy, unavailable, slow or fails. The dialogue area
         constrains the choice to the unit's library and guards the wording against leaks."""
-        if not self._model_idle():
-            return None, fallback
-
         def run() -> tuple[str | None, str | None]:
             result = classify_misconception(model=self.model, prompts=self.prompts, unit=unit, problem=problem,
                                             step=step, answer=answer)
@@ -197,16 +220,50 @@ class TutorService:
                                      diagnosis="model", feedback=feedback or stored.feedback)
             return result.misconception_id, feedback
 
+        found = self._within_budget(run, self.classify_budget_s, "misconception classification")
+        if found is None:
+            return None, fallback
+        misconception_id, feedback = found
+        return misconception_id, feedback or fallback
+
+    def _grade_open(self, actor: Actor, student: str, unit: Unit, problem: Problem, step: Step, answer: str,
+                    stored: AttemptRecord, outcome) -> str:
+        """Grade an open answer with the step's rubric; the engine's "saved" feedback when the
+        model cannot do it now. The answer is saved for the teacher first, so a grade that never
+        comes still leaves it in the review list; a grade that comes late is stored there too."""
+        fallback = outcome.feedback
+        try:
+            rubric, _task = rubric_for_step(step, self.library, where=f"{unit.id}/{problem.id}")
+            self.assessment.save_open_answer(actor, unit.id, problem.id, step.id, answer, student=student)
+        except Exception:  # a unit without a usable rubric (the validator reports it); the attempt is stored
+            log.warning("the answer to open step %s/%s/%s cannot be graded", unit.id, problem.id, step.id,
+                        exc_info=True)
+            return fallback
+
+        def run() -> str:
+            result = self.assessment.grade_open_step(actor, unit.id, problem.id, step.id, answer, student=student)
+            text = open_step_feedback(rubric, result, last_step=outcome.problem_done)
+            self.store.set_diagnosis(attempt_id=stored.id, misconception_id=None, diagnosis=None, feedback=text)
+            return text
+
+        return self._within_budget(run, self.grade_budget_s, "grading an open answer") or fallback
+
+    def _within_budget(self, run: Callable[[], T], budget_s: float, what: str) -> T | None:
+        """``run`` (which asks the model) in the background, waited for at most ``budget_s``.
+        None, at once, when the model is busy or unavailable (it is not even asked); None too when
+        it is slow (``run`` finishes later and stores its result) or fails. The reply from the
+        checker is already committed, so None only means: without the model's words."""
+        if not self._model_idle():
+            return None
         future = self._background.submit(run)
         try:
-            misconception_id, feedback = future.result(timeout=self.classify_budget_s)
+            return future.result(timeout=budget_s)
         except FutureTimeout:
-            future.add_done_callback(_log_failure)
-            return None, fallback
+            future.add_done_callback(functools.partial(_log_failure, what))
+            return None
         except Exception:
-            log.warning("misconception classification failed; the checker's feedback stands", exc_info=True)
-            return None, fallback
-        return misconception_id, feedback or fallback
+            log.warning("%s failed; the checker's feedback stands", what, exc_info=True)
+            return None
 
     # hints ---------------------------------------------------------------------------
     def request_hint(self, actor: Actor, session_id: str) -> HintResult:
@@ -392,6 +449,6 @@ def _text(value, *, what: str, limit: int, empty: str) -> str:
     return value
 
 
-def _log_failure(future) -> None:
+def _log_failure(what: str, future) -> None:
     if future.exception() is not None:
-        log.warning("a late misconception classification failed", exc_info=future.exception())
+        log.warning("a late %s failed", what, exc_info=future.exception())

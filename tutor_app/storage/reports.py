@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..language.models import Conversation, ConversationError, ConversationTurn
 from .models import Attempt, HintShown, Mastery, MasterySnapshot, Student, TutorSession, UTCDateTime
 from .records import CountRow, MasteryRecord, SessionSummary
 from .store import Store
@@ -74,7 +75,8 @@ def mastery_history(store: Store, *, curriculum_id: str | None = None) -> list[M
 
 
 def misconception_counts(store: Store, *, curriculum_id: str | None = None) -> list[CountRow]:
-    """Misconceptions seen per step, most frequent first (bug rules and model diagnoses alike)."""
+    """Misconceptions seen per step, most frequent first (bug rules and model diagnoses alike),
+    with the errors of conversation practice beside them (``conversation_error_counts``)."""
     query = (sa.select(TutorSession.curriculum_id, TutorSession.problem_id, Attempt.step_id,
                        Attempt.misconception_id, Attempt.diagnosis, sa.func.count(Attempt.id))
              .join(TutorSession, Attempt.session_id == TutorSession.id)
@@ -97,8 +99,28 @@ def misconception_counts(store: Store, *, curriculum_id: str | None = None) -> l
     rows = [CountRow(curriculum_id=key[0], problem_id=key[1], step_id=key[2], misconception_id=key[3],
                      count=sum(sources.values()), students=students.get(key, 0), diagnoses=sources)
             for key, sources in by_source.items()]
+    rows += conversation_error_counts(store, curriculum_id=curriculum_id)
     return sorted(rows, key=lambda r: (-r.count, -r.students, r.curriculum_id, r.problem_id, r.step_id,
                                        r.misconception_id))
+
+
+CONVERSATION = "conversation"  # the problem_id of conversation rows; their step_id is the CEFR level
+
+
+def conversation_error_counts(store: Store, *, curriculum_id: str | None = None) -> list[CountRow]:
+    """Errors found in students' conversation messages, per unit, category (a misconception id
+    or a general category) and the level the message was written at; all diagnosed by the model."""
+    key = (Conversation.curriculum_id, ConversationError.category, ConversationTurn.level)
+    query = (sa.select(*key, sa.func.count(ConversationError.id),
+                       sa.func.count(sa.distinct(Conversation.student_id)))
+             .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id)
+             .join(Conversation, ConversationTurn.session_id == Conversation.id)
+             .group_by(*key))
+    query = _unit(query, Conversation.curriculum_id, curriculum_id)
+    with store.session() as session:
+        return [CountRow(curriculum_id=unit, problem_id=CONVERSATION, step_id=level, misconception_id=category,
+                         count=count, students=students, diagnoses={"model": count})
+                for unit, category, level, count, students in session.execute(query)]
 
 
 def step_struggles(store: Store, *, curriculum_id: str | None = None) -> list[StepStruggle]:

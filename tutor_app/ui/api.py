@@ -1,5 +1,5 @@
 """The stable JSON API: ``/start_session``, ``/submit_answer``, ``/request_hint``, ``/ask_tutor``,
-``/session_state``, callable with ``gradio_client``.
+``/session_state``, ``/grade_submission``, callable with ``gradio_client``.
 
 Each endpoint is a thin edge over the same ``TutorService`` call the page makes: it works out
 who is calling from the request (never from an argument), checks that the arguments are text,
@@ -21,6 +21,8 @@ MODEL_GROUP = "model"  # concurrency group of every event that waits on the lang
 # check who is calling, since a hidden endpoint can be called by hand). FAST ones never wait.
 PAGE = {"api_visibility": "private"}
 FAST = {"concurrency_limit": None, "api_visibility": "private"}
+# A page event that waits on the model joins its group; None keeps the group's own bound.
+MODEL_PAGE = {"concurrency_limit": None, "concurrency_id": MODEL_GROUP, "api_visibility": "private"}
 
 
 def text_arg(value: Any, name: str) -> str:
@@ -72,6 +74,14 @@ def register_api(services, signin: SignIn, *, model_concurrency: int) -> None:
             actor = signin.actor_for(request)
             return tutor.session_state(actor, text_arg(session_id, "session_id")).model_dump(mode="json")
 
+    def grade_submission(rubric_id: str, text: str, request: gr.Request = None) -> dict:
+        """Grade a text against a rubric: a score and comment per criterion, the total, next steps."""
+        with user_errors("grading a submission"):
+            actor = signin.actor_for(request)
+            result = services.assessment.grade_submission(actor, text_arg(rubric_id, "rubric_id"),
+                                                          text_arg(text, "text"))
+            return result.model_dump(mode="json")
+
     fast = dict(concurrency_limit=None)
     gr.api(start_session, api_name="start_session", **fast)
     # Checking is deterministic; a wrong answer no bug rule knows may wait for the model's
@@ -80,3 +90,49 @@ def register_api(services, signin: SignIn, *, model_concurrency: int) -> None:
     gr.api(request_hint, api_name="request_hint", **fast)
     gr.api(ask_tutor, api_name="ask_tutor", concurrency_limit=model_concurrency, concurrency_id=MODEL_GROUP)
     gr.api(session_state, api_name="session_state", **fast)
+    gr.api(grade_submission, api_name="grade_submission", concurrency_limit=model_concurrency,
+           concurrency_id=MODEL_GROUP)
+
+
+def register_conversation_api(services, signin: SignIn, *, model_concurrency: int) -> None:
+    """Conversation practice: ``/start_conversation``, ``/conversation_say``, ``/translate_message``,
+    ``/conversation_state``. Same rules as above: who calls comes from the request, and the
+    language service checks ownership on every call."""
+    language = services.language
+
+    def start_conversation(student: str, curriculum_id: str, new: bool = False, request: gr.Request = None) -> dict:
+        """Continue the student's conversation in a unit, or start one (new=true: always a fresh one)."""
+        with user_errors("starting a conversation"):
+            if not isinstance(new, bool):
+                raise TutorError("'new' must be true or false.")
+            actor = signin.actor_for(request)
+            state = language.start_conversation(actor, text_arg(student, "student"),
+                                                text_arg(curriculum_id, "curriculum_id"), new=new)
+            return state.model_dump(mode="json")
+
+    def conversation_say(session_id: str, message: str, request: gr.Request = None) -> dict:
+        """Send a message: its correction, goals and level, then the character's complete reply."""
+        with user_errors("sending a conversation message"):
+            actor = signin.actor_for(request)
+            return language.say(actor, text_arg(session_id, "session_id"),
+                                text_arg(message, "message")).model_dump(mode="json")
+
+    def translate_message(session_id: str, turn_id: int, request: gr.Request = None) -> dict:
+        """One of the character's messages in the student's language, with a short explanation."""
+        with user_errors("translating a message"):
+            if isinstance(turn_id, bool) or not isinstance(turn_id, int):
+                raise TutorError("'turn_id' must be a whole number (a turn_id from conversation_state).")
+            actor = signin.actor_for(request)
+            return language.translate(actor, text_arg(session_id, "session_id"), turn_id).model_dump(mode="json")
+
+    def conversation_state(session_id: str, request: gr.Request = None) -> dict:
+        """The scene, the level now, the goals met and every turn with its correction."""
+        with user_errors("reading a conversation"):
+            actor = signin.actor_for(request)
+            return language.state(actor, text_arg(session_id, "session_id")).model_dump(mode="json")
+
+    model = dict(concurrency_limit=model_concurrency, concurrency_id=MODEL_GROUP)
+    gr.api(start_conversation, api_name="start_conversation", concurrency_limit=None)
+    gr.api(conversation_say, api_name="conversation_say", **model)
+    gr.api(translate_message, api_name="translate_message", **model)
+    gr.api(conversation_state, api_name="conversation_state", concurrency_limit=None)

@@ -13,8 +13,9 @@ import logging
 import gradio as gr
 
 from ..service.shapes import Actor, TutorError
-from .api import FAST, PAGE, register_api
+from .api import FAST, PAGE, register_api, register_conversation_api
 from .auth import SignIn
+from .conversation_view import create_conversation_view
 from .errors import page_handler
 from .student_view import StudentView, create_student_view, unit_choices
 from .teacher_view import create_teacher_view
@@ -50,10 +51,14 @@ def create_app(services) -> gr.Blocks:
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
                 student = create_student_view(services, signin, model_concurrency=MODEL_WAITERS)
+            with gr.Tab("Conversation", id="conversation", elem_id="conversation-tab"):
+                conversation = create_conversation_view(services, signin, model_concurrency=MODEL_WAITERS)
             with gr.Tab("Teacher", id="teacher", visible=False, elem_id="teacher-tab") as teacher_tab:
                 teacher = create_teacher_view(services, signin)
         remembered_name = gr.BrowserState("", storage_key="tutor-student-name")
         register_api(services, signin, model_concurrency=MODEL_WAITERS)
+        register_conversation_api(services, signin, model_concurrency=MODEL_WAITERS)
+        conversation.wire_page_load(demo, remembered_name)
         _wire_page_load(demo, services, signin, student, header, teacher_tab, remembered_name)
         teacher_tab.select(teacher.open_class, [teacher.overview.unit], teacher.overview.outputs,
                            **FAST)

@@ -60,9 +60,21 @@ def stuck_html(rows) -> str:
     return f"<ul class=\"stuck-list\">{''.join(items)}</ul>"
 
 
+CONVERSATION_NOTE = ("<div class=\"empty-note\">A conversation unit has no skills to master: the errors in its "
+                     "students' messages are counted under <b>Most frequent misconceptions</b>, by the level they "
+                     "were practising at.</div>")
+
+
+def overview_choices(library) -> list[tuple[str, str]]:
+    """Problem units, then conversation units: the teacher follows both on this page."""
+    conversations = sorted(((f"{u.title} (conversation)", uid) for uid, u in library.conversations.items()),
+                           key=lambda c: c[0].lower())
+    return unit_choices(library) + conversations
+
+
 def create_class_overview(services, signin: SignIn) -> ClassOverview:
     dashboard = services.dashboard
-    units = unit_choices(services.library)
+    units = overview_choices(services.library)
     with gr.Row(elem_classes="toolbar"):
         unit = gr.Dropdown(units, value=units[0][1] if units else None, label="Unit", scale=3, min_width=260,
                            elem_id="overview-unit")
@@ -86,6 +98,8 @@ def create_class_overview(services, signin: SignIn) -> ClassOverview:
         table = dashboard.class_mastery(actor, unit_id)
         heat = heatmap_html({s.student: s.mastery for s in table.students},
                             [(k.id, k.name) for k in table.skills], threshold=table.threshold)
+        if unit_id in services.library.conversations and not table.skills:
+            heat = CONVERSATION_NOTE
         counts = dashboard.misconceptions(actor, unit_id, limit=12)
         return heat, misconception_frame(counts), stuck_html(dashboard.stuck_students(actor, unit_id))
 

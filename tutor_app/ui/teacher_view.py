@@ -1,4 +1,5 @@
-"""The teacher's pages: class overview, session transcripts, curricula, model, exports.
+"""The teacher's pages: class overview, session transcripts, curricula, model, exports, and
+rubric grading, review and practice worksheets (each page its own ``*_panel`` module).
 
 Only the teacher role gets here (the tab is hidden from students and every handler checks the
 role again). The data comes from the dashboard service; this module only lays it out.
@@ -17,7 +18,10 @@ from .class_overview import ClassOverview, create_class_overview
 from .curricula_panel import CurriculaPanel, create_curricula_panel, curricula_snapshot
 from .errors import page_handler
 from .exports_panel import create_exports_panel
+from .grading_panel import create_grading_panel
 from .model_panel import ModelPanel, create_model_panel, model_snapshot
+from .practice_panel import create_practice_panel
+from .review_panel import create_review_panel
 from .teacher_guard import require_teacher
 from .transcript_panel import TranscriptPanel, create_transcript_panel
 
@@ -43,6 +47,12 @@ def create_teacher_view(services, signin: SignIn) -> TeacherView:
             model = create_model_panel(services, signin)
         with gr.Tab("Exports", id="exports", elem_id="teacher-exports-tab"):
             create_exports_panel(services, signin)
+        with gr.Tab("Grading", id="grading", elem_id="teacher-grading-tab") as grading_tab:
+            grading = create_grading_panel(services, signin)
+        with gr.Tab("Review", id="review", elem_id="teacher-review-tab") as review_tab:
+            review = create_review_panel(services, signin)
+        with gr.Tab("Worksheets", id="worksheets", elem_id="teacher-practice-tab") as practice_tab:
+            practice = create_practice_panel(services, signin)
 
     @page_handler("reading the class overview")
     def open_class(unit_id: str | None, request: gr.Request):
@@ -62,10 +72,25 @@ def create_teacher_view(services, signin: SignIn) -> TeacherView:
         require_teacher(signin, request)
         return model_snapshot(services.model)
 
+    @page_handler("opening the grading page")
+    def open_grading(rubric_id: str | None, request: gr.Request):
+        return grading.snapshot(require_teacher(signin, request), rubric_id)
+
+    @page_handler("opening the review page")
+    def open_review(rubric_id: str | None, submission_id: str | None, request: gr.Request):
+        return review.snapshot(require_teacher(signin, request), rubric_id, submission_id)
+
+    @page_handler("opening the worksheets page")
+    def open_practice(unit_id: str | None, problem_id: str | None, request: gr.Request):
+        return practice.snapshot(require_teacher(signin, request), unit_id, problem_id)
+
     # Each page fills itself when opened, so a teacher always sees the current state.
     class_tab.select(open_class, [overview.unit], overview.outputs, **FAST)
     transcripts_tab.select(open_transcripts, None, transcripts.outputs, **FAST)
     curricula_tab.select(open_curricula, None, curricula.outputs, **FAST)
     model_tab.select(open_model, None, model.outputs, **FAST)
+    grading_tab.select(open_grading, [grading.rubric], grading.outputs, **FAST)
+    review_tab.select(open_review, [review.rubric, review.submission], review.outputs, **FAST)
+    practice_tab.select(open_practice, [practice.unit, practice.problem], practice.outputs, **FAST)
     view = TeacherView(overview, transcripts, curricula, model, open_class)
     return view

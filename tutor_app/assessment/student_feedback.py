@@ -1,0 +1,44 @@
+"""What a student reads after the model graded their answer to an ``open`` step.
+
+The grade arrives as the ``/submit_answer`` reply's ``feedback`` (Markdown, like every other
+feedback), so the page and API clients show it without a new field. The model's comments
+quote the student's own text, so they are escaped: a student who typed ``<img ...>`` or
+``**`` sees those characters, not markup. The teacher may still change the grade in review;
+the student is told so, since the model's grade is a first reading, not the final word.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ..curriculum.schema import Rubric
+from ..service.shapes import GradeResult
+from .grader import level_scores
+
+GRADED = "Your answer is saved, and the tutor has read it against the rubric. Your teacher may still adjust the grade."
+LAST_STEP = "That was the last step."
+
+
+def _plain(text: str) -> str:
+    """Model text for Markdown: escaped, on one line (a newline would end a list item)."""
+    return html.escape(" ".join(text.split()), quote=False)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def open_step_feedback(rubric: Rubric, result: GradeResult, *, last_step: bool = False) -> str:
+    """Per-criterion score and comment, then the next steps, as Markdown."""
+    criteria = {c.id: c for c in rubric.criteria}
+    lines = [GRADED + (f" {LAST_STEP}" if last_step else ""), "",
+             f"**Rubric feedback: {_number(result.total)} of {_number(result.max_total)} points**", ""]
+    for graded in result.criteria:
+        criterion = criteria.get(graded.id)
+        name = criterion.name if criterion else graded.id
+        top = max(level_scores(criterion)) if criterion else graded.score
+        lines.append(f"- **{html.escape(name)}** {graded.score}/{top}: {_plain(graded.comment)}")
+    if result.next_steps:
+        lines += ["", "**Next steps**", ""]
+        lines += [f"- {_plain(step)}" for step in result.next_steps]
+    return "\n".join(lines)

@@ -1,0 +1,291 @@
+"""Conversation practice as the application offers it: to the Conversation tab and the JSON API.
+
+One call per student action, the same for the page and the API, so every rule lives here once:
+
+- Ownership is checked in every call, as in ``TutorService``: a student acts only on their own
+  conversations (``Forbidden``); the teacher and the loopback-only local user may act for anyone.
+- A message is stored the moment it arrives. Then the model's correction is validated
+  (``corrections.py``), goals are ticked and the level is decided by plain rules
+  (``goals.py``, ``levels.py``); all of that is committed *before* the character is asked to
+  reply. A message in the student's own language ("what does pongo mean?") is not corrected,
+  ticks no goal and does not count towards the level.
+- The reply (``character.py``) is checked against the level and regenerated once when too hard;
+  what the student finally saw is stored as the character's turn.
+- Starting a unit the student practised before continues that conversation; a new one starts
+  at the level the student reached there last time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Callable, Iterator
+
+from ..curriculum.schema import ConversationUnit
+from ..prompting import PromptLibrary
+from ..runtime.protocol import ModelBackend
+from ..service.roster import RosterError, clean_name, name_key
+from ..service.shapes import Actor, Forbidden, NotFound, TutorError
+from ..storage.store import Store
+from .character import ReplyUpdate, stream_character_reply
+from .corrections import Correction, category_label, correct_message
+from .difficulty import allowed_words
+from .frequency import written_in
+from .goals import newly_met
+from .levels import LevelDecision, TurnOutcome, decide_level
+from .notices import notice
+from .shapes import (ConversationState, CorrectionView, ErrorView, GoalView, MessageResult, ReplyResult,
+                     TranslationResult, TurnView, VocabularyView)
+from .store import ConversationRecord, ConversationStore, TurnRecord
+from .textmatch import word_count
+from .translate import translate_line
+
+MAX_MESSAGE_CHARS = 300  # a line of a role-play; a pasted essay is not practice
+LOCK_STRIPES = 64
+
+
+def _new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class LanguageService:
+    def __init__(self, *, store: Store, library, model: ModelBackend, prompts: PromptLibrary,
+                 id_source: Callable[[], str] = _new_session_id) -> None:
+        """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call."""
+        self.store = store
+        self.conversations = ConversationStore(store)
+        self.library = library
+        self.model = model
+        self.prompts = prompts
+        self.id_source = id_source
+        # Two quick sends must be corrected in order: the level of the second depends on the first.
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def _lock(self, key: str) -> threading.Lock:
+        return self._locks[hash(key) % LOCK_STRIPES]
+
+    # starting ------------------------------------------------------------------------
+    def start_conversation(self, actor: Actor, student: str, curriculum_id: str, *, new: bool = False
+                           ) -> ConversationState:
+        """Continue the student's conversation in this unit, or (``new``, or none yet) start one."""
+        student = self._student_for(actor, student)
+        unit = self._unit(curriculum_id)
+        with self._lock(f"student:{student}"):
+            latest = self.conversations.latest(student=student, curriculum_id=unit.id)
+            if latest is not None and not new:
+                return self._state(latest, unit)
+            level = latest.level if latest is not None else unit.level
+            record = self.conversations.create(session_id=self.id_source(), student=student, curriculum_id=unit.id,
+                                               level=level, opening=unit.opening.strip())
+        return self._state(record, unit)
+
+    def state(self, actor: Actor, session_id: str) -> ConversationState:
+        record = self._owned(actor, session_id)
+        return self._state(record, self._unit_of(record))
+
+    # one student message -------------------------------------------------------------
+    def send_message(self, actor: Actor, session_id: str, message: str) -> MessageResult:
+        """Store the message, correct it, tick goals, decide the level; all committed on return."""
+        message = _text(message)
+        with self._lock(str(session_id).strip()):
+            record = self._owned(actor, session_id)
+            unit = self._unit_of(record)
+            turns = self.conversations.turns(session_id=record.id)
+            stored = self.conversations.add_student_turn(session_id=record.id, content=message, level=record.level)
+            # The message is on disk; from here on a failure costs only its correction.
+            previous = next((t.content for t in reversed(turns) if t.role == "character"), "")
+            if written_in(message, unit.target_language, unit.language):
+                correction = correct_message(model=self.model, prompts=self.prompts, unit=unit, level=record.level,
+                                             text=message, previous_line=previous, session_key=record.id)
+            else:
+                correction = Correction(status="other-language", original=message, corrected=message)
+            already = self.conversations.goals_met(session_id=record.id)
+            met_now = newly_met(unit.goals, message, already) if correction.status != "other-language" else []
+            decision = self._decide(record.level, turns, correction, message)
+            saved = self.conversations.record_correction(turn_id=stored.id, status=correction.status,
+                                                         corrected=correction.corrected, errors=correction.errors,
+                                                         goals_met=met_now, level=decision.level)
+        done = already | set(met_now)
+        return MessageResult(turn_id=saved.id, correction=_correction_view(saved, unit), goals_met_now=met_now,
+                             goals=_goal_views(unit, done), level_before=record.level, level=decision.level,
+                             level_changed=decision.changed, level_reason=decision.reason)
+
+    @staticmethod
+    def _decide(level: str, earlier: list[TurnRecord], correction: Correction, message: str) -> LevelDecision:
+        """The checked student turns at this level since it was set, this one last, decide.
+        A message that was not checked neither moves the level nor counts towards it."""
+        if correction.status != "checked":
+            return LevelDecision(level, False, f"Level {level}: this message was not checked, so it does not count.")
+        outcomes = [TurnOutcome(errors=len(correction.errors), words=word_count(message))]
+        for turn in reversed(earlier):
+            if turn.role != "student" or turn.correction_status != "checked":
+                continue
+            if turn.level != level:
+                break
+            outcomes.append(TurnOutcome(errors=len(turn.errors), words=word_count(turn.content)))
+        return decide_level(level, outcomes[::-1])
+
+    # the character's reply -----------------------------------------------------------
+    def stream_reply(self, actor: Actor, session_id: str, cancel: threading.Event | None = None) -> Iterator[str]:
+        """The character's answer to the latest message, as the text so far (a simpler retry
+        starts again from its first words). Bad requests fail here, before streaming starts."""
+        return _texts(self._reply_updates(actor, session_id, cancel))
+
+    def say(self, actor: Actor, session_id: str, message: str) -> ReplyResult:
+        """The API's whole turn in one call: the message's correction and the complete reply."""
+        result = self.send_message(actor, session_id, message)
+        final = ReplyUpdate("")
+        for final in self._reply_updates(actor, session_id, None):
+            pass
+        turns = self.conversations.turns(session_id=session_id.strip())
+        reply_id = turns[-1].id if not final.notice and turns and turns[-1].role == "character" else None
+        return ReplyResult(message=result, reply=final.text, reply_turn_id=reply_id, simplified=final.simplified,
+                           too_hard=final.too_hard)
+
+    def _reply_updates(self, actor: Actor, session_id: str, cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
+        record = self._owned(actor, session_id)
+        unit = self._unit_of(record)
+        turns = self.conversations.turns(session_id=record.id)
+        if not turns or turns[-1].role != "student":
+            raise TutorError("There is no new message to answer. Write something to the character first.")
+        latest = turns[-1]
+        met = self.conversations.goals_met(session_id=record.id)
+        history = [{"role": "user" if t.role == "student" else "assistant", "content": t.content} for t in turns[:-1]]
+        allowed = allowed_words([v.word for v in unit.vocabulary] + [p for g in unit.goals for p in g.phrases]
+                                + [unit.opening] + [t.content for t in turns if t.role == "student"],
+                                unit.target_language)
+        updates = stream_character_reply(
+            model=self.model, prompts=self.prompts, unit=unit, level=record.level, history=history,
+            student_message=latest.content, goals_left=[g.description for g in unit.goals if g.id not in met],
+            allowed=allowed, session_key=record.id, cancel=cancel)
+        return self._store_reply(record, updates)
+
+    def _store_reply(self, record: ConversationRecord, updates: Iterator[ReplyUpdate]) -> Iterator[ReplyUpdate]:
+        last: ReplyUpdate | None = None
+        try:
+            for update in updates:
+                last = update
+                yield update
+        finally:
+            close = getattr(updates, "close", None)
+            if callable(close):
+                close()  # a reader that stopped early also stops the model
+            # Also when the reader stops early: keep what the student saw, unless it was a notice.
+            if last is not None and not last.notice and last.text.strip():
+                self.conversations.add_character_turn(
+                    session_id=record.id, content=last.text, level=record.level, simplified=last.simplified,
+                    too_hard=last.too_hard, model_name=self.model.info.name, complete=last.done and last.complete)
+
+    # translation ---------------------------------------------------------------------
+    def translate(self, actor: Actor, session_id: str, turn_id: int) -> TranslationResult:
+        """A character's line in the student's language with a short explanation; made once, then stored."""
+        record = self._owned(actor, session_id)
+        unit = self._unit_of(record)
+        try:
+            turn_id = int(turn_id)
+        except (TypeError, ValueError):
+            raise TutorError("The message to translate must be given by its number (turn_id).") from None
+        turn = next((t for t in self.conversations.turns(session_id=record.id) if t.id == turn_id), None)
+        if turn is None:
+            raise NotFound(f"This conversation has no message {turn_id}.")
+        if turn.role != "character":
+            raise TutorError("Only the character's messages can be translated; your own are corrected instead.")
+        if turn.translation:
+            return TranslationResult(turn_id=turn.id, text=turn.content, translation=turn.translation,
+                                     explanation=turn.explanation or "")
+        result = translate_line(model=self.model, prompts=self.prompts, unit=unit, level=turn.level, line=turn.content)
+        if not result.ok:
+            raise TutorError(notice("translation_failed", unit.language))
+        self.conversations.set_translation(turn_id=turn.id, translation=result.translation,
+                                           explanation=result.explanation)
+        return TranslationResult(turn_id=turn.id, text=turn.content, translation=result.translation,
+                                 explanation=result.explanation)
+
+    # helpers -------------------------------------------------------------------------
+    def _state(self, record: ConversationRecord, unit: ConversationUnit) -> ConversationState:
+        turns = self.conversations.turns(session_id=record.id)
+        views = [TurnView(turn_id=t.id, role="student" if t.role == "student" else "character", text=t.content,
+                          level=t.level, correction=_correction_view(t, unit) if t.role == "student" else None,
+                          translation=t.translation, explanation=t.explanation)
+                 for t in turns]
+        return ConversationState(
+            session_id=record.id, student=record.student, curriculum_id=unit.id, title=unit.title,
+            target_language=unit.target_language, learner_language=unit.language, unit_level=unit.level,
+            level=record.level, scenario=unit.scenario.strip(), character=unit.character.strip(),
+            goals=_goal_views(unit, self.conversations.goals_met(session_id=record.id)),
+            vocabulary=[VocabularyView(word=v.word, translation=v.translation) for v in unit.vocabulary],
+            turns=views)
+
+    def _student_for(self, actor: Actor, student: str) -> str:
+        """The student name to act for: a signed-in student only ever acts as themselves."""
+        if actor.role == "student":
+            if not isinstance(student, str) or name_key(student) != name_key(actor.student or ""):
+                raise Forbidden("You can only practise in your own conversations.")
+            return actor.student
+        try:
+            return clean_name(student if isinstance(student, str) else "")
+        except RosterError as exc:
+            raise TutorError(f"Student name: {exc}.") from exc
+
+    def _owned(self, actor: Actor, session_id: str) -> ConversationRecord:
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise TutorError("The conversation id is empty. Start a conversation first.")
+        record = self.conversations.get(session_id=session_id.strip())
+        if record is None:
+            raise NotFound(f"There is no conversation {session_id.strip()[:40]!r}. Start one with start_conversation.")
+        if not actor.may_access_student(record.student):
+            raise Forbidden("This conversation belongs to another student.")
+        return record
+
+    def _unit(self, curriculum_id: str) -> ConversationUnit:
+        curriculum_id = curriculum_id.strip() if isinstance(curriculum_id, str) else ""
+        if not curriculum_id:
+            raise TutorError("No conversation was chosen. Pick a conversation unit first.")
+        unit = self.library.conversations.get(curriculum_id)
+        if unit is None:
+            known = sorted(self.library.conversations)
+            listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+            raise NotFound(f"There is no conversation unit {curriculum_id[:80]!r}. "
+                           f"Conversation units: {listing or 'none loaded'}.")
+        return unit
+
+    def _unit_of(self, record: ConversationRecord) -> ConversationUnit:
+        unit = self.library.conversations.get(record.curriculum_id)
+        if unit is None:
+            raise NotFound(f"The conversation unit {record.curriculum_id!r} is no longer loaded. "
+                           "Ask your teacher, or choose another conversation.")
+        return unit
+
+
+def _texts(updates: Iterator[ReplyUpdate]) -> Iterator[str]:
+    try:
+        for update in updates:
+            yield update.text
+    finally:
+        updates.close()  # stopping early stops the model and stores what was shown
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TutorError("The message must be text.")
+    value = " ".join(value.split())
+    if not value:
+        raise TutorError("The message is empty. Write something to the character.")
+    if len(value) > MAX_MESSAGE_CHARS:
+        raise TutorError(f"The message is too long ({len(value)} characters; at most {MAX_MESSAGE_CHARS}). "
+                         "Say it in shorter messages, as in a real conversation.")
+    return value
+
+
+def _goal_views(unit: ConversationUnit, done: set[str]) -> list[GoalView]:
+    return [GoalView(id=g.id, description=g.description, done=g.id in done) for g in unit.goals]
+
+
+def _correction_view(turn: TurnRecord, unit: ConversationUnit) -> CorrectionView:
+    return CorrectionView(
+        turn_id=turn.id, original=turn.content,
+        corrected=turn.corrected if turn.corrected is not None else turn.content,
+        status=turn.correction_status or "pending",
+        errors=[ErrorView(start=e.start, end=e.end, span=e.span, correction=e.correction, category=e.category,
+                          category_label=category_label(unit, e.category), explanation=e.explanation)
+                for e in turn.errors])

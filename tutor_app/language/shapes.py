@@ -1,0 +1,99 @@
+"""Input/output shapes of conversation practice, for the page and the JSON API.
+
+Kept apart from the tables (``models.py``) and the store's records: these are what callers see,
+so they name things as a student or another tool would, and only ever grow new fields.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+TurnRole = Literal["student", "character"]
+CorrectionStatus = Literal["pending", "checked", "failed", "unavailable", "other-language"]
+
+
+class GoalView(BaseModel):
+    id: str
+    description: str
+    done: bool
+
+
+class VocabularyView(BaseModel):
+    word: str
+    translation: str | None = None
+
+
+class ErrorView(BaseModel):
+    start: int  # character offsets into the student's message as typed
+    end: int
+    span: str
+    correction: str
+    category: str  # a misconception id of the unit, or a general category
+    category_label: str
+    explanation: str  # in the student's own language
+
+
+class CorrectionView(BaseModel):
+    turn_id: int
+    original: str
+    corrected: str
+    status: CorrectionStatus
+    errors: list[ErrorView] = Field(default_factory=list)
+
+
+class TurnView(BaseModel):
+    turn_id: int
+    role: TurnRole
+    text: str
+    level: str
+    correction: CorrectionView | None = None  # student turns
+    translation: str | None = None  # character turns, once asked for
+    explanation: str | None = None
+
+
+class ConversationState(BaseModel):
+    session_id: str
+    student: str
+    curriculum_id: str
+    title: str
+    target_language: str
+    learner_language: str
+    unit_level: str
+    level: str  # the level now in force; it moves with the student's error rate
+    scenario: str
+    character: str
+    goals: list[GoalView]
+    vocabulary: list[VocabularyView]
+    turns: list[TurnView]
+
+
+class MessageResult(BaseModel):
+    """What sending one message did, before the character answers."""
+
+    turn_id: int
+    correction: CorrectionView
+    goals_met_now: list[str]
+    goals: list[GoalView]
+    level_before: str
+    level: str
+    level_changed: bool
+    level_reason: str
+
+
+class ReplyResult(BaseModel):
+    """The API's one-call turn: the correction, then the character's complete reply."""
+
+    message: MessageResult
+    reply: str
+    reply_turn_id: int | None  # None when no model could answer (the reply is then a notice)
+    simplified: bool = False
+    too_hard: bool = False
+
+
+class TranslationResult(BaseModel):
+    turn_id: int
+    text: str
+    translation: str
+    explanation: str

@@ -1,0 +1,186 @@
+"""Queries over the conversation tables, on top of the tutor's ``Store`` (same database, same lock).
+
+Like ``Store``: keyword arguments only, one short transaction per call that commits before it
+returns, frozen records out, never ORM objects. A student's message is written the moment it
+arrives (``add_student_turn``); its correction, the goals it met and the level it led to are
+written together by ``record_correction``, before the character's reply is asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from ..storage.models import Student, utcnow
+from ..storage.store import Store
+from .corrections import PlacedError
+from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: str
+    student: str
+    curriculum_id: str
+    level: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    start: int
+    end: int
+    span: str
+    correction: str
+    category: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    id: int
+    session_id: str
+    role: str
+    content: str
+    level: str
+    corrected: str | None
+    correction_status: str | None
+    simplified: bool
+    too_hard: bool
+    translation: str | None
+    explanation: str | None
+    model_name: str | None
+    complete: bool
+    created_at: datetime
+    errors: tuple[ErrorRecord, ...] = ()
+
+
+class ConversationStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # conversations -------------------------------------------------------------------
+    def create(self, *, session_id: str, student: str, curriculum_id: str, level: str,
+               opening: str) -> ConversationRecord:
+        """A new conversation with the character's opening line as its first turn."""
+        with self.store.session() as session:
+            student_row = session.scalar(sa.select(Student).where(Student.name == student))
+            if student_row is None:
+                student_row = Student(name=student)
+                session.add(student_row)
+                session.flush()
+            row = Conversation(id=session_id, student_id=student_row.id, curriculum_id=curriculum_id, level=level)
+            session.add(row)
+            session.flush()
+            session.add(ConversationTurn(session_id=row.id, role="character", content=opening, level=level))
+            session.flush()
+            return _conversation_record(row, student)
+
+    def get(self, *, session_id: str) -> ConversationRecord | None:
+        with self.store.session() as session:
+            found = session.execute(
+                sa.select(Conversation, Student.name).join(Student, Conversation.student_id == Student.id)
+                .where(Conversation.id == session_id)).first()
+            return _conversation_record(*found) if found else None
+
+    def latest(self, *, student: str, curriculum_id: str) -> ConversationRecord | None:
+        """The student's most recently active conversation in a unit."""
+        with self.store.session() as session:
+            found = session.execute(
+                sa.select(Conversation, Student.name).join(Student, Conversation.student_id == Student.id)
+                .where(Student.name == student, Conversation.curriculum_id == curriculum_id)
+                .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc()).limit(1)).first()
+            return _conversation_record(*found) if found else None
+
+    # turns ---------------------------------------------------------------------------
+    def add_student_turn(self, *, session_id: str, content: str, level: str) -> TurnRecord:
+        with self.store.session() as session:
+            row = ConversationTurn(session_id=session_id, role="student", content=content, level=level)
+            session.add(row)
+            self._touch(session, session_id)
+            session.flush()
+            return _turn_record(row, ())
+
+    def record_correction(self, *, turn_id: int, status: str, corrected: str, errors: Iterable[PlacedError],
+                          goals_met: Iterable[str], level: str) -> TurnRecord:
+        """The correction of a stored student turn, the goals it met and the conversation's new
+        level, in one transaction: the level never disagrees with the corrections behind it."""
+        with self.store.session() as session:
+            row = session.get(ConversationTurn, turn_id)
+            if row is None:
+                raise KeyError(f"no conversation turn {turn_id}")
+            row.corrected = corrected
+            row.correction_status = status
+            for error in errors:
+                row.errors.append(ConversationError(span_start=error.start, span_end=error.end, span=error.span,
+                                                    correction=error.correction, category=error.category,
+                                                    explanation=error.explanation))
+            now = utcnow()
+            for goal_id in goals_met:
+                if session.get(ConversationGoalMet, (row.session_id, goal_id)) is None:
+                    session.add(ConversationGoalMet(session_id=row.session_id, goal_id=goal_id, turn_id=row.id,
+                                                    created_at=now))
+            conversation = self._touch(session, row.session_id)
+            conversation.level = level
+            session.flush()
+            return _turn_record(row, row.errors)
+
+    def add_character_turn(self, *, session_id: str, content: str, level: str, simplified: bool = False,
+                           too_hard: bool = False, model_name: str | None = None,
+                           complete: bool = True) -> TurnRecord:
+        with self.store.session() as session:
+            row = ConversationTurn(session_id=session_id, role="character", content=content, level=level,
+                                   simplified=simplified, too_hard=too_hard, model_name=model_name,
+                                   complete=complete)
+            session.add(row)
+            self._touch(session, session_id)
+            session.flush()
+            return _turn_record(row, ())
+
+    def set_translation(self, *, turn_id: int, translation: str, explanation: str) -> None:
+        with self.store.session() as session:
+            row = session.get(ConversationTurn, turn_id)
+            if row is None:
+                raise KeyError(f"no conversation turn {turn_id}")
+            row.translation = translation
+            row.explanation = explanation
+
+    def turns(self, *, session_id: str) -> list[TurnRecord]:
+        with self.store.session() as session:
+            rows = session.scalars(sa.select(ConversationTurn).options(selectinload(ConversationTurn.errors))
+                                   .where(ConversationTurn.session_id == session_id)
+                                   .order_by(ConversationTurn.id))  # ids follow the order of writing
+            return [_turn_record(row, row.errors) for row in rows]
+
+    def goals_met(self, *, session_id: str) -> set[str]:
+        with self.store.session() as session:
+            return set(session.scalars(sa.select(ConversationGoalMet.goal_id)
+                                       .where(ConversationGoalMet.session_id == session_id)))
+
+    @staticmethod
+    def _touch(session: Session, session_id: str) -> Conversation:
+        conversation = session.get(Conversation, session_id)
+        if conversation is None:
+            raise KeyError(f"no conversation {session_id!r}")
+        conversation.updated_at = utcnow()
+        return conversation
+
+
+def _conversation_record(row: Conversation, student: str) -> ConversationRecord:
+    return ConversationRecord(id=row.id, student=student, curriculum_id=row.curriculum_id, level=row.level,
+                              created_at=row.created_at, updated_at=row.updated_at)
+
+
+def _turn_record(row: ConversationTurn, errors) -> TurnRecord:
+    return TurnRecord(
+        id=row.id, session_id=row.session_id, role=row.role, content=row.content, level=row.level,
+        corrected=row.corrected, correction_status=row.correction_status, simplified=bool(row.simplified),
+        too_hard=bool(row.too_hard), translation=row.translation, explanation=row.explanation,
+        model_name=row.model_name, complete=bool(row.complete), created_at=row.created_at,
+        errors=tuple(ErrorRecord(start=e.span_start, end=e.span_end, span=e.span, correction=e.correction,
+                                 category=e.category, explanation=e.explanation) for e in errors))
