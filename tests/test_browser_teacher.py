@@ -1,8 +1,10 @@
 """With sign-in on: a student never sees the teacher's pages; the teacher signs in and goes
-through the class overview, a transcript, the curricula (with a broken edit and Reload), the
-model panel and the CSV exports, then grades a class set against a rubric (with a progress bar,
-and resuming), overrides a score, imports their own grades for the agreement report, and makes
-a worksheet and model drafts. Screenshots go to tests/artifacts/."""
+through the class overview, a transcript, a conversation's transcript (corrections, level
+change, goals), the curricula (with a broken edit and Reload, conversation units listed too),
+the model panel and the CSV exports (conversation turns and errors too), then grades a class
+set against a rubric (with a progress bar, and resuming), overrides a score, imports their own
+grades for the agreement report, and makes a worksheet, one version per student of the roster,
+and model drafts. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tutor_app.runtime.fake import ScriptedBackend
+from tutor_app.service.shapes import Actor
 
 from assessment_support import REPO, SAMPLES, grading_reply
 from ui_harness import (DESKTOP, PHONE, TEACHER_PASSWORD, UNIT_YAML, launch_chromium, open_page, running_app,
@@ -23,6 +26,8 @@ from ui_harness import (DESKTOP, PHONE, TEACHER_PASSWORD, UNIT_YAML, launch_chro
 pytestmark = pytest.mark.browser
 
 RUBRIC_FILE = REPO / "curricula" / "rubrics" / "explain-your-reasoning.yaml"
+SPANISH_FILE = REPO / "curricula" / "language" / "spanish-a2-restaurant.yaml"
+ROSTER = ["Ana", "Ben", "Cy"]
 TEXTS = sorted((SAMPLES / "submissions").glob("*.txt"))
 CALLS_PER_TEXT = 5  # the rubric's four criteria and the summary
 # A parametric unit for the worksheet page; its title sorts after the test unit's, so the
@@ -68,8 +73,9 @@ def app(tmp_path_factory):
     curricula = root / "curricula"
     curricula.mkdir()
     shutil.copy(RUBRIC_FILE, curricula / RUBRIC_FILE.name)
+    shutil.copy(SPANISH_FILE, curricula / SPANISH_FILE.name)
     (curricula / "worksheet-practice.yaml").write_text(WORKSHEET_UNIT, encoding="utf-8")
-    with running_app(root, ScriptedBackend(), require_login=True, students=["Ana"]) as (running, pins):
+    with running_app(root, ScriptedBackend(), require_login=True, students=ROSTER) as (running, pins):
         assert running.services.library.errors == []
         yield running, pins
 
@@ -145,7 +151,7 @@ def test_a_transcript_shows_every_attempt_and_hint(teacher_page, artifacts_dir):
     page = teacher_page
     page.locator("#teacher-transcripts-tab-button").click()
     page.locator("#transcript-session input").click()
-    page.get_by_role("option").filter(has_text="Ana").first.click()
+    page.get_by_role("option").filter(has_text="Ana · equations-test").first.click()
     transcript = page.locator("#transcript")
     expect(transcript).to_contain_text("2x = 14")
     expect(transcript).to_contain_text("2x = 9")
@@ -154,11 +160,92 @@ def test_a_transcript_shows_every_attempt_and_hint(teacher_page, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "teacher-transcript.png"), full_page=True)
 
 
+HARD_REPLY = ("Evidentemente, la idiosincrasia gastronómica madrileña se manifiesta en la proliferación "
+              "de establecimientos que ofrecen raciones abundantes y exquisitas.")
+# Ana's messages at the tapas bar: (what she writes, the errors the model finds, the character's replies).
+SPANISH_TURNS = [
+    ("Hola, para mí un cerveza y el tortilla, por favor.",
+     [("un cerveza", "una cerveza", "gender-agreement", "Cerveza is feminine, so it takes una."),
+      ("el tortilla", "la tortilla", "gender-agreement", "Tortilla is feminine: la tortilla.")],
+     [HARD_REPLY, "¡Muy bien! Una cerveza y una tortilla. ¿Algo más?"]),
+    ("¿Qué lleva las croquetas?",
+     [("lleva", "llevan", "verb-person", "Las croquetas is plural, so the verb is llevan.")],
+     ["Llevan jamón y bechamel. ¿Quieres una ración?"]),
+    ("Yo quiere una ración, gracias.",
+     [("quiere", "quiero", "verb-person", "With yo, the verb ends in -o: quiero.")],
+     ["¡Perfecto! ¿Algo para beber?"]),
+    ("Un caña por mí, por favor.",
+     [("Un caña", "Una caña", "gender-agreement", "Caña is feminine: una caña."),
+      ("por mí", "para mí", "por-para", "Para says who something is for: para mí.")],
+     ["Una caña para ti. ¡Ahora mismo!"]),
+    ("What does 'ahora mismo' mean?", None, ["Ahora mismo es ya. ¿Algo más?"]),
+]
+
+
+@pytest.fixture(scope="module")
+def spanish_conversation(app):
+    """Ana practises at the tapas bar (through the service; the student's page has its own
+    browser test): four messages that each need corrections, so her level falls from A2 to A1,
+    three goals met on the way, a reply asked again for being too hard, a line she had
+    translated, and a question in English that is not corrected."""
+    running, _ = app
+    language, model = running.services.language, running.model
+    ana = Actor(role="student", student="Ana")
+    started = language.start_conversation(ana, "Ana", "spanish-a2-tapas-bar")
+    for text, errors, replies in SPANISH_TURNS:
+        if errors is not None:
+            model.enqueue_json({"corrected": "", "errors": [
+                {"span": span, "correction": fix, "category": category, "explanation": why}
+                for span, fix, category, why in errors]})
+        for reply in replies:
+            model.enqueue_text(reply)
+        result = language.say(ana, started.session_id, text)
+        if text.startswith("¿Qué lleva"):
+            model.enqueue_json({"translation": "They have ham and béchamel sauce. Would you like a full plate?",
+                                "explanation": "Llevan (from llevar) says what a dish has in it."})
+            language.translate(ana, started.session_id, result.reply_turn_id)
+    assert language.state(ana, started.session_id).level == "A1"
+    return started.session_id
+
+
+def test_a_conversation_transcript_shows_corrections_level_changes_and_goals(teacher_page, spanish_conversation,
+                                                                             artifacts_dir):
+    page = teacher_page
+    page.locator("#teacher-transcripts-tab-button").click()
+    page.locator("#transcript-refresh").click()
+    page.locator("#transcript-session input").click()
+    page.get_by_role("option").filter(has_text="Ana · conversation: Spanish A2").first.click()
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text("Ana — Spanish A2: tapas in Madrid")
+    expect(transcript).to_contain_text("level now A1 (the unit starts at A2)")
+    expect(transcript.locator(".tx-turn.tx-student")).to_have_count(5)
+    expect(transcript.locator(".tx-turn.tx-character")).to_have_count(6)  # the opening and five replies
+    first = transcript.locator(".tx-turn.tx-student").first
+    expect(first.locator("mark.err")).to_have_count(2)
+    expect(first.locator("mark.err").first).to_contain_text("un cerveza")
+    expect(first.locator(".cat-chip").first).to_have_text("Gender agreement")
+    expect(first).to_contain_text("Cerveza is feminine, so it takes una.")
+    expect(first).to_contain_text("Ana wrote · 2 corrections")
+    expect(transcript.locator(".tx-level")).to_have_count(1)
+    expect(transcript.locator(".tx-level")).to_contain_text("Level A2 → A1 (easier)")
+    expect(transcript.locator(".tx-level")).to_contain_text("4 of your last 4 messages needed corrections")
+    expect(transcript.locator(".tx-goal")).to_have_count(3)
+    expect(transcript.locator(".tx-goal").first).to_contain_text("Goal met: Order politely")
+    expect(transcript.locator(".tx-character .badge").first).to_have_text("asked again: simpler")
+    expect(transcript).to_contain_text("The student asked for a translation: They have ham and béchamel sauce.")
+    expect(transcript.locator(".tx-student").last).to_contain_text("Not corrected: written in the student's own")
+    expect(transcript.locator(".tx-categories")).to_contain_text("Gender agreement × 3")
+    page.screenshot(path=str(artifacts_dir / "teacher-conversation-transcript.png"), full_page=True)
+
+
 def test_curricula_reload_reports_a_broken_file_and_keeps_the_unit(app, teacher_page, artifacts_dir):
     running, _ = app
     page = teacher_page
     page.locator("#teacher-curricula-tab-button").click()
     expect(page.locator("#curricula-units")).to_contain_text("equations-test")
+    expect(page.locator("#curricula-units")).to_contain_text("spanish-a2-tapas-bar")
+    expect(page.locator("#curricula-units")).to_contain_text("conversation · A2")
+    expect(page.locator("#curricula-report")).to_contain_text("and 1 conversation unit loaded")
     expect(page.locator("#curricula-report")).to_contain_text("all files valid")
 
     folder = running.services.settings.curricula
@@ -193,20 +280,35 @@ def test_the_model_panel_names_the_model_and_its_queue(teacher_page, artifacts_d
     page.screenshot(path=str(artifacts_dir / "teacher-model.png"), full_page=True)
 
 
+def exported(page, button_id: str, name: str) -> str:
+    """Press an export button; the link it gives is named ``name``...; return the file's text."""
+    page.locator(f"#{button_id}").click()
+    link = page.locator("#export-file a").first
+    expect(link).to_have_attribute("download", re.compile(rf"^{name}-.*\.csv$"))
+    with page.expect_download() as download:
+        link.click()
+    return open(download.value.path(), encoding="utf-8").read()
+
+
 def test_exports_download_csv_files(teacher_page, artifacts_dir):
     page = teacher_page
     page.locator("#teacher-exports-tab-button").click()
-    page.locator("#export-attempts").click()
-    link = page.locator("#export-file a").first
-    expect(link).to_have_attribute("download", re.compile(r"^attempts-all-units-.*\.csv$"))
-    with page.expect_download() as download:
-        link.click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = exported(page, "export-attempts", "attempts-all-units")
     assert text.splitlines()[0].startswith("at,student,")
     assert "Ana" in text and "2x = 14" in text
     page.locator("#export-mastery").click()
     expect(page.locator("#export-file a").first).to_have_attribute("download", re.compile(r"^mastery-"))
     page.screenshot(path=str(artifacts_dir / "teacher-exports.png"), full_page=True)
+
+
+def test_conversation_turns_and_errors_download_as_csv(teacher_page, spanish_conversation):
+    page = teacher_page
+    page.locator("#teacher-exports-tab-button").click()
+    text = exported(page, "export-conversation-turns", "conversation-turns-all-units")
+    assert text.splitlines()[0].startswith("at,student,curriculum_id,session_id,turn_id,role,level,text,")
+    assert "Hola, para mí un cerveza y el tortilla, por favor." in text and "Llevan jamón y bechamel" in text
+    lines = exported(page, "export-conversation-errors", "conversation-errors-all-units").splitlines()
+    assert len(lines) == 1 + 6 and "por-para" in lines[-1]  # a row per error, with its category
 
 
 def test_the_teacher_pages_fit_a_phone(app, browser, struggling_student, artifacts_dir):
@@ -376,6 +478,27 @@ def test_the_teacher_makes_a_worksheet_and_drafts_problems(app, teacher_page, ar
         links.nth(0).click()
     printable = open(download.value.path(), encoding="utf-8").read()
     assert printable.startswith("<!DOCTYPE html>") and "Answer key" in printable
+
+    # one version per student of the roster: the box left empty
+    expect(page.locator("#practice-students")).to_contain_text("everyone on the roster (3 students: Ana, Ben, Cy)")
+    page.locator("#practice-make-students").click()
+    expect(page.locator("#practice-note")).to_contain_text("3 students, 3 distinct versions")
+    for student, number in zip(ROSTER, (1, 2, 3)):
+        expect(sheet).to_contain_text(f"{student} · version {number}")
+    expect(sheet.locator("h3")).to_have_count(3)
+    key = page.locator("#practice-key")
+    expect(key.locator("li")).to_have_count(3)
+    expect(key.locator("li").first).to_contain_text("Ana (version 1): a)")
+    expect(links).to_have_count(3)
+    expect(links.nth(0)).to_have_attribute("download",
+                                           re.compile(r"^worksheet-practice-rectangle-per-student-seed0\.html$"))
+    with page.expect_download() as download:
+        links.nth(0).click()
+    printable = open(download.value.path(), encoding="utf-8").read()
+    assert printable.count('<section class="student-page">') == 3
+    assert [f"Name: <b>{s}</b>" in printable for s in ROSTER] == [True] * 3
+    without_notices(page)
+    page.screenshot(path=str(artifacts_dir / "teacher-worksheet-per-student.png"), full_page=True)
 
     good = {"title": "Garden bed", "statement": "A garden bed is 9 m long and 4 m wide.",
             "steps": [{"prompt": "What is its area in square metres?", "answer": "36", "check": "numeric",

@@ -1,7 +1,11 @@
-"""Errors found in conversations reach the teacher's dashboard beside the math misconceptions:
-counted per unit, category and level, described with the unit's words, teacher-only."""
+"""Conversations on the teacher's dashboard: their errors counted beside the math misconceptions
+(per unit, category and level, in the unit's words), each conversation's transcript (messages,
+corrections, replies, level changes, goals met), the CSV exports, and teacher-only."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 import pytest
 
@@ -9,7 +13,7 @@ from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.language.service import LanguageService
 from tutor_app.prompting import PromptLibrary
 from tutor_app.service.dashboard import DashboardService
-from tutor_app.service.shapes import Actor, Forbidden
+from tutor_app.service.shapes import Actor, Forbidden, NotFound
 from tutor_app.storage.store import Store
 from tutor_app.ui.class_overview import misconception_frame, overview_choices
 
@@ -96,3 +100,121 @@ def test_only_the_teacher_sees_the_counts(school):
     dashboard, _ = school
     with pytest.raises(Forbidden):
         dashboard.misconceptions(Actor(role="student", student="Ana"), "tapas")
+
+
+# transcripts and exports ---------------------------------------------------------------
+GENDER = ("un cerveza", "una cerveza", "gender-agreement")
+SPANISH_REPLY = "¡Muy bien! Una cerveza. ¿Algo más?"
+HARD_REPLY = ("Evidentemente, la idiosincrasia gastronómica madrileña se manifiesta en la proliferación "
+              "de establecimientos que ofrecen raciones abundantes y exquisitas.")
+
+
+@pytest.fixture
+def practised(school, scripted_model, tmp_path):
+    """Cy's conversation at the tapas bar: four messages that all need a correction (the level
+    falls from A2 to A1 after the fourth), a question in English, goals met on the way, and a
+    reply that was too hard and asked for again."""
+    dashboard, library = school
+    language = LanguageService(store=dashboard.store, library=library, model=scripted_model, prompts=PromptLibrary())
+    cy = Actor(role="student", student="Cy")
+    started = language.start_conversation(cy, "Cy", "tapas")
+    scripted = [("Para mí un cerveza, por favor", correction(GENDER), [HARD_REPLY, SPANISH_REPLY]),
+                ("=Quiero un cerveza", correction(GENDER), [SPANISH_REPLY]),
+                ("Y un cerveza para mi amigo", correction(GENDER), [SPANISH_REPLY]),
+                ("La cuenta y un cerveza", correction(GENDER), [SPANISH_REPLY]),
+                ("What does 'croquetas' mean?", None, ["Las croquetas son una tapa. ¿Quieres?"])]
+    for message, fix, replies in scripted:
+        if fix is not None:
+            scripted_model.enqueue_json(fix)
+        for reply in replies:
+            scripted_model.enqueue_text(reply)
+        language.say(cy, started.session_id, message)
+    return dashboard, started.session_id
+
+
+def test_the_teacher_lists_conversations_with_their_counts(practised):
+    dashboard, session_id = practised
+    items = dashboard.conversations(TEACHER)
+    assert items[0].session_id == session_id  # the most recently active first
+    cy = items[0]
+    assert (cy.student, cy.curriculum_id, cy.title) == ("Cy", "tapas", "Tapas in Madrid")
+    assert (cy.level, cy.unit_level, cy.messages, cy.corrected, cy.errors, cy.goals_met, cy.goals) == (
+        "A1", "A2", 5, 4, 4, 2, 2)
+    assert {i.student for i in dashboard.conversations(TEACHER, "tapas")} == {"Ana", "Bob", "Cy"}
+    assert dashboard.conversations(TEACHER, "fractions") == []
+    assert [i.student for i in dashboard.conversations(TEACHER, student="Ana")] == ["Ana"]
+
+
+def test_the_transcript_shows_messages_corrections_replies_level_changes_and_goals(practised):
+    dashboard, session_id = practised
+    t = dashboard.conversation_transcript(TEACHER, session_id)
+    assert t.conversation.student == "Cy" and t.scenario.startswith("A tapas bar")
+    assert [g.done for g in t.goals] == [True, True]
+    kinds = [e.kind for e in t.entries]
+    assert kinds == ["character",
+                     "student", "goal", "character",
+                     "student", "character",
+                     "student", "character",
+                     "student", "level", "goal", "character",
+                     "student", "character"]
+    first = t.entries[1]
+    assert first.text == "Para mí un cerveza, por favor" and first.level == "A2"
+    (error,) = first.correction.errors
+    assert (error.span, error.correction, error.category) == GENDER
+    assert error.category_label == "Gender agreement: the article does not match the noun"
+    assert first.correction.corrected == "Para mí una cerveza, por favor"
+    assert (t.entries[2].goal_id, t.entries[2].text) == ("order-politely", "Order politely")
+    reply = t.entries[3]
+    assert (reply.text, reply.simplified, reply.too_hard) == (SPANISH_REPLY, True, False)
+    level = t.entries[9]
+    assert (level.level_from, level.level) == ("A2", "A1")
+    assert "4 of your last 4 messages needed corrections" in level.text
+    assert t.entries[11].level == "A1"  # the reply after the change is at the new level
+    question = t.entries[12]
+    assert question.correction.status == "other-language" and question.correction.errors == []
+
+
+def test_a_transcript_survives_its_unit_being_removed(practised):
+    dashboard, session_id = practised
+    dashboard.library.conversations = {}
+    t = dashboard.conversation_transcript(TEACHER, session_id)
+    assert t.conversation.title == "tapas" and t.goals == [] and t.scenario == ""
+    assert t.entries[1].correction.errors[0].category_label == "gender-agreement"  # the id, not a blank
+
+
+def test_conversation_turns_and_errors_export_as_csv(practised, tmp_path):
+    dashboard, session_id = practised
+    out = tmp_path / "exports" / "turns.csv"
+    turns = list(csv.DictReader(io.StringIO(dashboard.conversation_turns_csv(TEACHER, "tapas", path=out))))
+    assert out.read_text(encoding="utf-8").startswith("at,student,curriculum_id,session_id,turn_id,role,level,text,")
+    cy = [r for r in turns if r["session_id"] == session_id]
+    assert [r["role"] for r in cy][:4] == ["character", "student", "character", "student"]
+    message = cy[1]
+    assert (message["text"], message["correction_status"], message["errors"], message["categories"],
+            message["goals_met"]) == ("Para mí un cerveza, por favor", "checked", "1", "gender-agreement",
+                                      "order-politely")
+    assert (cy[2]["simplified"], cy[2]["too_hard"], cy[2]["model_name"]) == ("1", "0", "scripted")
+    assert cy[3]["text"] == "'=Quiero un cerveza"  # a spreadsheet must not run it as a formula
+    errors = list(csv.DictReader(io.StringIO(dashboard.conversation_errors_csv(TEACHER, "tapas"))))
+    assert len(errors) == 2 + 2 + 4  # Ana's two, Bob's two and Cy's four
+    spelling = next(r for r in errors if r["category"] == "spelling")
+    assert (spelling["student"], spelling["span"], spelling["correction"], spelling["category_label"]) == (
+        "Bob", "tortila", "tortilla", "Spelling or accents (general)")
+    assert spelling["message"][int(spelling["start"]):int(spelling["end"])] == "tortila"
+    assert dashboard.conversation_errors_csv(TEACHER, "fractions").splitlines()[1:] == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: d.conversations(Actor(role="student", student="Cy")),
+    lambda d: d.conversation_transcript(Actor(role="student", student="Cy"), "any"),
+    lambda d: d.conversation_turns_csv(Actor(role="student", student="Cy")),
+    lambda d: d.conversation_errors_csv(Actor(role="student", student="Cy")),
+])
+def test_students_never_read_conversation_transcripts_or_exports(practised, call):
+    with pytest.raises(Forbidden):
+        call(practised[0])
+
+
+def test_an_unknown_conversation_is_a_plain_not_found(practised):
+    with pytest.raises(NotFound, match="no conversation 'nope'"):
+        practised[0].conversation_transcript(TEACHER, "nope")

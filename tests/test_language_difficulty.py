@@ -1,10 +1,13 @@
-"""The deterministic check of a reply against the level: word frequency from wordfreq (or the
-word-length fallback), sentence length, and the words that are always allowed."""
+"""The deterministic checks of a reply: against the level (word frequency from wordfreq or the
+word-length fallback, sentence length, the words that are always allowed) and against the
+language (a message or reply written in another language than the one practised)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tutor_app.language.difficulty import allowed_words, check_reply
-from tutor_app.language.frequency import has_wordlist, written_in
+from tutor_app.language.frequency import clearly_in_other, has_wordlist, written_in
 from tutor_app.language.levels import PROFILES
 
 VOCABULARY = ["las croquetas", "los pimientos de Padrón", "una ración", "une tarte aux pommes"]
@@ -59,3 +62,18 @@ def test_a_message_in_the_learners_own_language_is_recognised():
     assert not written_in("What does pongo mean?", "es", "en")
     assert written_in("Sí", "es", "en")  # too short to tell: the target gets the benefit of the doubt
     assert written_in("Je voudrais une baguette", "fr", "en")
+
+
+@pytest.mark.parametrize("reply, target, others, found", [
+    ("Of course! One beer and the tortilla. Anything else?", "es", ["en"], "en"),
+    ("Hello! A baguette? Very good, that's two euros.", "fr", ["en"], "en"),
+    ("Bonjour ! Une baguette, s'il vous plaît ? Très bien.", "es", ["en", "fr"], "fr"),
+    ("¡Muy bien! Una cerveza y una tortilla. ¿Algo más?", "es", ["en"], None),
+    ("¡Claro! Una caña y el sándwich, ¿algo más?", "es", ["en"], None),  # one borrowed word decides nothing
+    ("OK, perfect!", "es", ["en"], None),  # too few words to be sure
+    ("Perfecto, the bill is twelve euros.", "es", ["en"], None),  # mixed: not clearly English
+    ("Of course! One beer and the tortilla.", "es", ["es"], None),  # the target is never "another" language
+])
+def test_a_reply_clearly_in_another_language_is_recognised(reply, target, others, found):
+    assert clearly_in_other(reply, target, others) == found
+

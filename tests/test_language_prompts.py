@@ -52,6 +52,11 @@ def render_simpler_reply(prompts):
                              goals_left=[], simplify=hard)
 
 
+def render_reply_in_the_right_language(prompts):
+    character.build_messages(prompts=prompts, unit=UNIT, level="A2", history=[], student_message="Hola",
+                             goals_left=[], wrong_language="en")
+
+
 def render_translation(prompts):
     translate.translate_line(model=TranslatingModel(), prompts=prompts, unit=UNIT, level="A2",
                              line="¿Qué te pongo?")
@@ -70,6 +75,8 @@ class TranslatingModel(ScriptedBackend):
     (render_reply, "conversation_reply",
      ["Lucía, a waitress.", "A1", "at most 10 words", "una caña", "Ask for the bill", "speak only Spanish"]),
     (render_simpler_reply, "conversation_reply", ["too hard", "idiosincrasia"]),
+    (render_reply_in_the_right_language, "conversation_reply",
+     ["Your last reply was in English, not Spanish", "only in Spanish"]),
     (render_translation, "conversation_translate", ["into natural English", "¿Qué te pongo?", "A2"]),
 ])
 def test_each_conversation_prompt_renders_with_the_variables_passed(render, template, must_say):
@@ -90,4 +97,4 @@ def test_every_conversation_template_is_covered():
 def test_a_reply_without_a_retry_says_nothing_about_one():
     prompts = RecordingPrompts()
     render_reply(prompts)
-    assert "too hard" not in prompts.rendered[0][2]
+    assert "too hard" not in prompts.rendered[0][2] and "Your last reply" not in prompts.rendered[0][2]

@@ -4,6 +4,7 @@ retry, goals, translation, failures, ownership, and the shipped units."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,16 @@ def turn(service, actor, session_id, message, correction=None, reply=SIMPLE_REPL
 
 def clean(text: str) -> dict:
     return {"corrected": text, "errors": []}
+
+
+def waiting_for_a_reply(service, reply=SIMPLE_REPLY) -> str:
+    """A conversation whose "Hola" is corrected and waits for the character; its reply scripted."""
+    started = service.start_conversation(ANA, "Ana", "tapas")
+    service.model.enqueue_json(clean("Hola"))
+    if reply is not None:
+        service.model.enqueue_text(reply)
+    service.send_message(ANA, started.session_id, "Hola")
+    return started.session_id
 
 
 # the correction flow -----------------------------------------------------------------
@@ -199,6 +210,102 @@ def test_when_both_tries_are_too_hard_the_easier_is_kept_and_flagged(service):
     assert len([c for c in service.model.calls if c.kind == "chat"]) == 2  # one retry, never more
 
 
+ENGLISH_REPLY = "Of course! One beer and the tortilla. Anything else?"
+
+
+def test_a_reply_in_the_wrong_language_is_asked_for_again_in_the_target_language(service):
+    started = service.start_conversation(ANA, "Ana", "tapas")
+    service.model.enqueue_json(ONE_ERROR)
+    service.model.enqueue_text(ENGLISH_REPLY)
+    service.model.enqueue_text(SIMPLE_REPLY)
+    result = service.say(ANA, started.session_id, WRITTEN)
+    assert (result.reply, result.language_retry, result.simplified, result.too_hard) == (SIMPLE_REPLY, True, False,
+                                                                                         False)
+    first, retry = [c for c in service.model.calls if c.kind == "chat"]
+    assert "not Spanish" not in first.messages[0]["content"]
+    assert "Your last reply was in English, not Spanish" in retry.messages[0]["content"]
+    assert "too hard" not in retry.messages[0]["content"]  # the English words were not blamed as rare ones
+    assert [t.text for t in service.state(ANA, started.session_id).turns][-1] == SIMPLE_REPLY
+
+
+def test_a_retry_still_in_the_wrong_language_is_kept_and_never_retried_again(service):
+    started = service.start_conversation(ANA, "Ana", "tapas")
+    service.model.enqueue_json(clean("Hola"))
+    service.model.enqueue_text(ENGLISH_REPLY)
+    service.model.enqueue_text("Sure, here you go. Would you like some croquetas too?")
+    result = service.say(ANA, started.session_id, "Hola")
+    assert result.reply.startswith("Sure, here you go") and result.language_retry
+    assert len([c for c in service.model.calls if c.kind == "chat"]) == 2
+
+
+def test_a_simpler_retry_in_the_wrong_language_loses_to_the_first_try(service):
+    started = service.start_conversation(ANA, "Ana", "tapas")
+    service.model.enqueue_json(clean("Hola"))
+    service.model.enqueue_text(HARD_REPLY)
+    service.model.enqueue_text(ENGLISH_REPLY)
+    result = service.say(ANA, started.session_id, "Hola")
+    assert (result.reply, result.simplified, result.too_hard) == (HARD_REPLY, False, True)
+    stored = service.conversations.turns(session_id=started.session_id)[-1]
+    assert (stored.content, stored.too_hard) == (HARD_REPLY, True)
+
+
+def test_a_word_borrowed_from_english_is_not_a_wrong_language(service):
+    started = service.start_conversation(ANA, "Ana", "tapas")
+    service.model.enqueue_json(clean("Hola"))
+    service.model.enqueue_text("¡Claro! Una caña y el sándwich, ¿algo más?")
+    result = service.say(ANA, started.session_id, "Hola")
+    assert not result.language_retry and len([c for c in service.model.calls if c.kind == "chat"]) == 1
+
+
+# one reply per message ----------------------------------------------------------------
+def test_two_requests_for_the_same_reply_store_only_one(service):
+    """A second tab (or a retried API call) asks for the reply while the first is being written:
+    it is refused, the first is stored once, and afterwards there is nothing left to answer."""
+    session_id = waiting_for_a_reply(service, reply=None)
+    writing, release = threading.Event(), threading.Event()
+
+    def held(messages):
+        writing.set()
+        assert release.wait(30)
+        return SIMPLE_REPLY
+
+    service.model.enqueue_text(held)
+    first: list[str] = []
+    worker = threading.Thread(target=lambda: first.extend(service.stream_reply(ANA, session_id)))
+    worker.start()
+    try:
+        assert writing.wait(30)
+        second = service.stream_reply(ANA, session_id)  # made before the first reply is stored
+        with pytest.raises(TutorError, match="already answering"):
+            next(second)
+    finally:
+        release.set()
+        worker.join(30)
+    assert first[-1] == SIMPLE_REPLY
+    roles = [t.role for t in service.state(ANA, session_id).turns]
+    assert roles == ["character", "student", "character"]
+    with pytest.raises(TutorError, match="no new message"):
+        service.stream_reply(ANA, session_id)
+    assert len([c for c in service.model.calls if c.kind == "chat"]) == 1
+
+
+def test_a_request_that_waited_finds_the_message_answered(service):
+    """Both requests passed the first check; the one that reads second finds the reply stored."""
+    session_id = waiting_for_a_reply(service)
+    one, two = service.stream_reply(ANA, session_id), service.stream_reply(ANA, session_id)
+    assert list(one)[-1] == SIMPLE_REPLY
+    with pytest.raises(TutorError, match="no new message"):
+        next(two)
+    assert [t.role for t in service.state(ANA, session_id).turns] == ["character", "student", "character"]
+
+
+def test_a_reply_stream_that_is_never_read_claims_nothing(service):
+    session_id = waiting_for_a_reply(service)
+    abandoned = service.stream_reply(ANA, session_id)
+    abandoned.close()
+    assert list(service.stream_reply(ANA, session_id))[-1] == SIMPLE_REPLY
+
+
 # messages that are not corrected ------------------------------------------------------
 def test_a_question_in_the_students_own_language_is_answered_but_not_corrected(service):
     started = service.start_conversation(ANA, "Ana", "tapas")
@@ -235,14 +342,11 @@ def test_without_a_model_the_message_is_saved_and_a_notice_replaces_the_reply(st
 
 
 def test_a_reader_that_stops_early_keeps_what_was_shown(service):
-    started = service.start_conversation(ANA, "Ana", "tapas")
-    service.model.enqueue_json(clean("Hola"))
-    service.model.enqueue_text(SIMPLE_REPLY)
-    service.send_message(ANA, started.session_id, "Hola")
-    stream = service.stream_reply(ANA, started.session_id)
+    session_id = waiting_for_a_reply(service)
+    stream = service.stream_reply(ANA, session_id)
     first = next(stream)
     stream.close()
-    stored = service.conversations.turns(session_id=started.session_id)[-1]
+    stored = service.conversations.turns(session_id=session_id)[-1]
     assert stored.role == "character" and stored.content == first and not stored.complete
 
 

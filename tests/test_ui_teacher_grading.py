@@ -4,23 +4,20 @@ side teacher check of every handler those pages wire up."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
-import warnings
 
-import gradio as gr
 import pytest
 
 from tutor_app.assessment.agreement import AgreementReport, CriterionAgreement
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.service.shapes import Actor, TutorError
-from tutor_app.ui import drafts_panel, grading_panel, practice_panel, review_panel
+from tutor_app.ui import drafts_panel, grading_panel, practice_panel, review_panel, student_sheets_panel
 from tutor_app.ui.app import create_app
 from tutor_app.ui.grading_render import agreement_frame, agreement_note, grade_html, grades_frame, submission_html
 
 from assessment_support import REPO, SAMPLES, enqueue_grading
-from ui_harness import add_roster, build_services
+from ui_harness import add_roster, build_services, handlers_refuse
 
 RUBRIC_ID = "explain-your-reasoning"
 TEACHER = Actor(role="teacher")
@@ -191,6 +188,33 @@ def test_a_worksheet_previews_with_its_key_and_downloads_three_files(services):
     assert practice_panel.default_unit(services) == "parametric-practice"
 
 
+def test_one_version_per_student_comes_from_the_roster_or_the_names_typed(services):
+    add_roster(services, ["Ana", "Ben", "Cy"])
+    assert student_sheets_panel.roster_hint(services) == "Empty: everyone on the roster (3 students: Ana, Ben, Cy)."
+    from_roster = student_sheets_panel.make_student_sheets(services, TEACHER, "parametric-practice", "rectangle",
+                                                           "", 5)
+    assert [name for name, _ in from_roster.students] == ["Ana", "Ben", "Cy"]
+    note = student_sheets_panel.student_sheets_note(from_roster)
+    assert note.startswith("**One version per student** of *Practice with your own numbers: Area and perimeter")
+    assert "3 students, 3 distinct versions" in note
+    typed = student_sheets_panel.make_student_sheets(services, TEACHER, "parametric-practice", "rectangle",
+                                                     "Dev, Eli; Fay", 5)
+    assert [name for name, _ in typed.students] == ["Dev", "Eli", "Fay"]
+    # The same position with the same seed gets the same version, whoever sits there.
+    assert [n for _, n in typed.students] == [n for _, n in from_roster.students]
+    assert typed.html.read_text(encoding="utf-8").count('class="student-page"') == 3
+    assert student_sheets_panel.parse_names("Ada Lovelace\nAlan Turing, Jr.\n\n") == ["Ada Lovelace",
+                                                                                     "Alan Turing, Jr."]
+    with pytest.raises(TutorError, match="Choose a problem with params"):
+        student_sheets_panel.make_student_sheets(services, TEACHER, "parametric-practice", None, "", 5)
+
+
+def test_an_empty_roster_asks_for_names(services):
+    assert "roster is empty" in student_sheets_panel.roster_hint(services)
+    with pytest.raises(TutorError, match="Name at least one student"):
+        student_sheets_panel.make_student_sheets(services, TEACHER, "parametric-practice", "rectangle", " ", 0)
+
+
 def test_drafted_problems_are_listed_with_their_validation_and_kept_out_of_the_curricula(services, model):
     good = {"title": "Cinema tickets", "statement": "Four tickets and a 3 euro fee cost 23 euros: $4x + 3 = 23$.",
             "steps": [{"prompt": "Subtract 3 from both sides.", "answer": "4x = 20", "check": "equation",
@@ -212,13 +236,8 @@ def test_drafted_problems_are_listed_with_their_validation_and_kept_out_of_the_c
 
 # the teacher check ---------------------------------------------------------------------------
 PAGE_MODULES = {"tutor_app.ui.grading_panel", "tutor_app.ui.review_panel", "tutor_app.ui.agreement_panel",
-                "tutor_app.ui.practice_panel", "tutor_app.ui.drafts_panel"}
+                "tutor_app.ui.practice_panel", "tutor_app.ui.drafts_panel", "tutor_app.ui.student_sheets_panel"}
 OPENERS = {"open_grading", "open_review", "open_practice"}
-
-
-class Request:
-    def __init__(self, username: str) -> None:
-        self.username = username
 
 
 def test_every_grading_and_practice_handler_refuses_a_student(tmp_path, model):
@@ -227,19 +246,8 @@ def test_every_grading_and_practice_handler_refuses_a_student(tmp_path, model):
         pins = add_roster(services, ["Ana"])
         demo = create_app(services)
         assert demo.tutor_signin.check("Ana", pins["Ana"])
-        handlers = []
-        for block_fn in demo.fns.values():
-            original = getattr(block_fn.fn, "__wrapped__", None)
-            if original is not None and (original.__module__ in PAGE_MODULES or original.__name__ in OPENERS):
-                handlers.append(block_fn.fn)
-        assert len(handlers) >= 15
-        for handler in handlers:
-            params = inspect.signature(handler).parameters
-            args = {name: None for name in params if name not in ("request", "progress")}
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                assert handler(**args, request=Request("Ana")) == gr.skip(), handler.__name__
-            assert any("Only the teacher" in str(w.message) for w in caught), handler.__name__
+        called = handlers_refuse(demo, "Ana", modules=PAGE_MODULES, names=OPENERS)
+        assert len(called) >= 16 and "on_make_students" in called
         assert model.calls == [] and services.assessment.astore.rubric_ids() == []
     finally:
         services.close()

@@ -9,12 +9,15 @@ the sign-in and the theme are the production ones.
 
 from __future__ import annotations
 
+import inspect
 import socket
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import gradio as gr
 from playwright.sync_api import expect
 
 from tutor_app.bootstrap import Services, create_services
@@ -136,6 +139,32 @@ def running_app(root: Path, model: ScriptedBackend, *, require_login: bool = Fal
     finally:
         demo.close()
         services.close()
+
+
+class SignedInRequest:
+    """What a handler reads of a request: who signed in."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+
+
+def handlers_refuse(demo, username: str, *, modules: set[str], names: set[str] = frozenset()) -> list[str]:
+    """Call every page handler defined in ``modules`` (or named in ``names``) as ``username``
+    with empty inputs; each must leave the page alone (``gr.skip()``) and warn that only the
+    teacher may do this. Returns the names of the handlers called."""
+    called = []
+    for block_fn in demo.fns.values():
+        original = getattr(block_fn.fn, "__wrapped__", None)
+        if original is None or not (original.__module__ in modules or original.__name__ in names):
+            continue
+        params = inspect.signature(block_fn.fn).parameters
+        args = {name: None for name in params if name not in ("request", "progress")}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert block_fn.fn(**args, request=SignedInRequest(username)) == gr.skip(), original.__name__
+        assert any("Only the teacher" in str(w.message) for w in caught), original.__name__
+        called.append(original.__name__)
+    return called
 
 
 # browser -------------------------------------------------------------------------------

@@ -50,3 +50,22 @@ def trim_history(history: Iterable[Mapping[str, str]], *, budget_tokens: int,
     while kept and kept[0]["role"] != "user":
         kept.pop(0)
     return kept
+
+
+def with_history(rendered: Iterable[Mapping[str, str]], history: Iterable[Mapping[str, str]], *,
+                 count_tokens: Callable[[str], int] | None, n_ctx: int, max_tokens: int, max_messages: int
+                 ) -> list[Message]:
+    """A rendered prompt's system messages, then the recent ``history`` that fits beside it and
+    the reply, then the prompt's own turn. The system part goes first and stays fixed while the
+    turns change, so the runtime's saved prefix (KV cache) still matches on the next turn."""
+    rendered = list(rendered)
+    system = [m for m in rendered if m["role"] == "system"]
+    turn = [m for m in rendered if m["role"] != "system"]
+    count = count_tokens or (lambda text: max(1, len(text) // 4))
+    fixed = sum(count(m["content"]) + 4 for m in rendered)
+    budget = max(0, n_ctx - max_tokens - fixed - 16)
+    earlier = trim_history(history, budget_tokens=budget, count_tokens=count, max_messages=max_messages)
+    if earlier and earlier[-1]["role"] == "user":
+        earlier = earlier[:-1]  # keep the turns alternating before the prompt's own user turn
+    return ([Message(role=m["role"], content=m["content"]) for m in system] + earlier
+            + [Message(role=m["role"], content=m["content"]) for m in turn])

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import closing
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import Misconception, Problem, Unit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
-from .history import trim_history
+from .history import with_history
 from .leak_guard import StreamGuard, protected_answers
 from .phrases import language_name, phrase
+from .streaming import model_chunks
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +91,8 @@ def build_messages(*, prompts: PromptLibrary, unit: Unit, problem: Problem, step
         step_prompt=step.prompt, attempts=_attempt_rows(unit, problem, attempts),
         misconceptions=_misconception_rows(unit, misconceptions_seen),
         hints_shown=[h for h in hints_shown if h], student_message=student_message.strip())
-    system = [m for m in rendered if m["role"] == "system"]
-    turn = [m for m in rendered if m["role"] != "system"]
-    count = count_tokens or (lambda text: max(1, len(text) // 4))
-    fixed = sum(count(m["content"]) + 4 for m in rendered)
-    budget = max(0, (n_ctx or DEFAULT_CONTEXT) - max_tokens - fixed - 16)
-    earlier = trim_history(history, budget_tokens=budget, count_tokens=count, max_messages=HISTORY_MESSAGES)
-    if earlier and earlier[-1]["role"] == "user":
-        earlier = earlier[:-1]  # keep the turns alternating before this turn's question
-    return [Message(role=m["role"], content=m["content"]) for m in system] + earlier + \
-        [Message(role=m["role"], content=m["content"]) for m in turn]
+    return with_history(rendered, history, count_tokens=count_tokens, n_ctx=n_ctx or DEFAULT_CONTEXT,
+                        max_tokens=max_tokens, max_messages=HISTORY_MESSAGES)
 
 
 def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, problem: Problem, step_index: int,
@@ -131,41 +125,33 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
         yield phrase("model_unavailable", language)
         return
 
-    stop_model = threading.Event()
-    stream = None
     shown_any = False
-    try:
-        stream = model.stream_chat(messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
-                                   session_key=session_key, cancel=stop_model)
-        for chunk in stream:
+    chunks = model_chunks(model, messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
+                          session_key=session_key, cancel=cancel)
+    with closing(chunks):  # a reader that stops early, or a leak cut, stops the model
+        try:
+            for chunk in chunks:
+                out = guard.feed(chunk)
+                if out:
+                    shown_any = shown_any or bool(out.strip())
+                    yield out
+                if guard.leaked:
+                    log.info("tutor reply cut: it gave away step %s (%s: %r)", guard.finding.protected.step_id,
+                             guard.finding.rule, guard.finding.evidence)
+                    return
             if cancel is not None and cancel.is_set():
-                stop_model.set()
-                return
-            out = guard.feed(chunk)
-            if out:
-                shown_any = shown_any or bool(out.strip())
-                yield out
-            if guard.leaked:
-                log.info("tutor reply cut: it gave away step %s (%s: %r)", guard.finding.protected.step_id,
-                         guard.finding.rule, guard.finding.evidence)
-                stop_model.set()
-                return
-        tail = guard.finish()
-        if tail:
-            shown_any = shown_any or bool(tail.strip())
-            yield tail
-        if not shown_any:
-            yield phrase("model_failed", language)
-    except ModelUnavailable:
-        yield phrase("model_unavailable", language)
-    except ModelError:
-        log.warning("tutor reply failed", exc_info=True)
-        tail = guard.finish()
-        if tail.strip():
-            yield tail
-        yield ("\n\n" if shown_any or tail.strip() else "") + phrase("model_failed", language)
-    finally:
-        stop_model.set()
-        close = getattr(stream, "close", None)
-        if callable(close):
-            close()
+                return  # the student left: nobody reads a closing line
+            tail = guard.finish()
+            if tail:
+                shown_any = shown_any or bool(tail.strip())
+                yield tail
+            if not shown_any:
+                yield phrase("model_failed", language)
+        except ModelUnavailable:
+            yield phrase("model_unavailable", language)
+        except ModelError:
+            log.warning("tutor reply failed", exc_info=True)
+            tail = guard.finish()
+            if tail.strip():
+                yield tail
+            yield ("\n\n" if shown_any or tail.strip() else "") + phrase("model_failed", language)

@@ -4,26 +4,37 @@ Message layout, chosen for KV-cache reuse (``session_key``): the system message 
 and the level's rules, which stay fixed for many turns; the earlier turns follow as real chat
 turns; the student's new message comes last.
 
-Difficulty is checked after the reply is complete (``difficulty.check_reply``). A reply that is
-too hard gets one retry, told which words were uncommon and how long a sentence may be. The
-retry replaces the first try on the page. If the retry is still too hard, the easier of the two
-is kept and marked ``too_hard``: the conversation never stalls on the check, and the teacher can
-see how often the model could not meet the level.
+Two checks run once the reply is complete, and either gets one retry, never more:
+
+- Language (``frequency.clearly_in_other``): a small model drifts back into English or into the
+  learner's own language. A reply clearly written in one of those is asked for again, told
+  which language it used; the retry is kept even if it drifts again (a reply in the wrong
+  language is still better than none), and is not checked for difficulty a second time.
+- Difficulty (``difficulty.check_reply``): a reply that is too hard is asked for again, told
+  which words were uncommon and how long a sentence may be. If the retry is still too hard,
+  the easier of the two is kept and marked ``too_hard``: the conversation never stalls on the
+  check, and the teacher can see how often the model could not meet the level. A simpler retry
+  that comes back in the wrong language loses to the first try.
+
+The retry replaces the first try on the page.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import ConversationUnit
-from ..dialogue.history import trim_history
+from ..dialogue.history import with_history
 from ..dialogue.phrases import language_name
+from ..dialogue.streaming import model_chunks
 from ..prompting import PromptLibrary
 from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
 from .difficulty import DifficultyReport, check_reply
+from .frequency import clearly_in_other
 from .levels import profile
 from .notices import notice
 
@@ -40,8 +51,9 @@ _QUOTES = {'"': '"', "«": "»", "“": "”"}
 
 @dataclass(frozen=True)
 class ReplyUpdate:
-    """The reply so far. A retry starts again from the first words (``simplified``); the last
-    update has ``done``. ``notice`` marks a message about the app (no model), not the character's."""
+    """The reply so far. A retry starts again from the first words (``simplified`` after the
+    difficulty check, ``language_retry`` after the language check); the last update has ``done``.
+    ``notice`` marks a message about the app (no model), not the character's."""
 
     text: str
     done: bool = False
@@ -50,13 +62,28 @@ class ReplyUpdate:
     complete: bool = True
     notice: bool = False
     report: DifficultyReport | None = None
+    language_retry: bool = False
+    wrong_language: str | None = None  # the final text is still clearly in this language, not the target
+
+
+@dataclass(frozen=True)
+class _Try:
+    text: str
+    report: DifficultyReport
+    wrong_language: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.wrong_language is None
 
 
 def build_messages(*, prompts: PromptLibrary, unit: ConversationUnit, level: str,
                    history: Iterable[Mapping[str, str]], student_message: str, goals_left: Sequence[str],
-                   simplify: DifficultyReport | None = None, count_tokens=None, n_ctx: int = DEFAULT_CONTEXT,
-                   max_tokens: int = MAX_REPLY_TOKENS) -> list[Message]:
-    """System (scene and level) + the recent turns that fit + the student's new message."""
+                   simplify: DifficultyReport | None = None, wrong_language: str | None = None,
+                   count_tokens=None, n_ctx: int = DEFAULT_CONTEXT, max_tokens: int = MAX_REPLY_TOKENS
+                   ) -> list[Message]:
+    """System (scene and level) + the recent turns that fit + the student's new message.
+    ``simplify`` and ``wrong_language`` (a language code) tell a retry what was wrong."""
     level_profile = profile(level)
     rendered = prompts.render_messages(
         TEMPLATE,
@@ -65,16 +92,10 @@ def build_messages(*, prompts: PromptLibrary, unit: ConversationUnit, level: str
         max_sentence_words=level_profile.max_sentence_words or 0,
         vocabulary=[v.word for v in unit.vocabulary], goals_left=list(goals_left),
         simplify={"hard_words": list(simplify.hard_words[:8])} if simplify is not None else None,
+        wrong_language=language_name(wrong_language) if wrong_language else None,
         student_message=student_message.strip())
-    system = [m for m in rendered if m["role"] == "system"]
-    turn = [m for m in rendered if m["role"] != "system"]
-    count = count_tokens or (lambda text: max(1, len(text) // 4))
-    fixed = sum(count(m["content"]) + 4 for m in rendered)
-    budget = max(0, (n_ctx or DEFAULT_CONTEXT) - max_tokens - fixed - 16)
-    earlier = trim_history(history, budget_tokens=budget, count_tokens=count, max_messages=HISTORY_MESSAGES)
-    if earlier and earlier[-1]["role"] == "user":
-        earlier = earlier[:-1]  # keep the turns alternating before the new message
-    return [Message(role=m["role"], content=m["content"]) for m in system + earlier + turn]
+    return with_history(rendered, history, count_tokens=count_tokens, n_ctx=n_ctx or DEFAULT_CONTEXT,
+                        max_tokens=max_tokens, max_messages=HISTORY_MESSAGES)
 
 
 def tidy(text: str) -> str:
@@ -102,17 +123,21 @@ def stream_character_reply(*, model: ModelBackend, prompts: PromptLibrary, unit:
         yield ReplyUpdate(notice("unavailable", unit.language), done=True, complete=False, notice=True)
         return
 
-    tries: list[tuple[str, DifficultyReport]] = []
+    tries: list[_Try] = []
     simplify: DifficultyReport | None = None
+    wrong: str | None = None  # the language the first try was in, when it was not the target
+    others = other_languages(unit)
     for attempt in range(2):
         messages = build_messages(prompts=prompts, unit=unit, level=level, history=history,
                                   student_message=student_message, goals_left=goals_left, simplify=simplify,
-                                  count_tokens=model.count_tokens, n_ctx=info.n_ctx, max_tokens=max_tokens)
+                                  wrong_language=wrong, count_tokens=model.count_tokens, n_ctx=info.n_ctx,
+                                  max_tokens=max_tokens)
+        retry = {"simplified": simplify is not None, "language_retry": wrong is not None}
         text, complete = "", True
         try:
             for update in _stream(model, messages, max_tokens, session_key, cancel):
                 text = update
-                yield ReplyUpdate(tidy(text), simplified=attempt > 0)
+                yield ReplyUpdate(tidy(text), **retry)
         except ModelUnavailable:
             yield _fallback(tries, "unavailable", unit)
             return
@@ -129,46 +154,54 @@ def stream_character_reply(*, model: ModelBackend, prompts: PromptLibrary, unit:
             return
         if cancel is not None and cancel.is_set():
             complete = False
-        report = check_reply(text, language=unit.target_language, profile=level_profile, allowed=allowed)
-        tries.append((text, report))
-        if report.ok or not complete:
-            yield ReplyUpdate(text, done=True, simplified=attempt > 0, too_hard=not report.ok, complete=complete,
-                              report=report)
+        this = _Try(text, check_reply(text, language=unit.target_language, profile=level_profile, allowed=allowed),
+                    clearly_in_other(text, unit.target_language, others))
+        tries.append(this)
+        if this.ok or not complete or (attempt == 1 and wrong is not None):
+            if this.wrong_language:
+                log.warning("the retry is still in %s, not %s (unit %s)", this.wrong_language,
+                            unit.target_language, unit.id)
+            yield _final(this, complete=complete, **retry)
             return
-        log.info("reply too hard for %s (%s); asking for a simpler one", level, "; ".join(report.problems))
-        simplify = report
-    (first, first_report), (second, second_report) = tries
-    if second_report.burden <= first_report.burden:
-        yield ReplyUpdate(second, done=True, simplified=True, too_hard=True, report=second_report)
+        if this.wrong_language:
+            log.info("reply in %s, not %s; asking again", this.wrong_language, unit.target_language)
+            wrong = this.wrong_language
+        else:
+            log.info("reply too hard for %s (%s); asking for a simpler one", level, "; ".join(this.report.problems))
+            simplify = this.report
+    first, second = tries  # the first was too hard and the simpler retry is not right either
+    if second.wrong_language is None and second.report.burden <= first.report.burden:
+        yield _final(second, simplified=True)
     else:
-        yield ReplyUpdate(first, done=True, simplified=False, too_hard=True, report=first_report)
+        yield _final(first)
+
+
+def other_languages(unit: ConversationUnit) -> tuple[str, ...]:
+    """The languages a reply may drift into: the learner's own, and English, which small models
+    fall back to whatever they were asked."""
+    return tuple(dict.fromkeys(code for code in (unit.language, "en") if code != unit.target_language))
+
+
+def _final(chosen: _Try, *, complete: bool = True, simplified: bool = False, language_retry: bool = False
+           ) -> ReplyUpdate:
+    return ReplyUpdate(chosen.text, done=True, simplified=simplified, too_hard=not chosen.report.ok,
+                       complete=complete, report=chosen.report, language_retry=language_retry,
+                       wrong_language=chosen.wrong_language)
 
 
 def _stream(model: ModelBackend, messages: list[Message], max_tokens: int, session_key: str | None,
             cancel: threading.Event | None) -> Iterator[str]:
-    stop_model = threading.Event()
-    stream = None
+    """The reply so far, growing."""
     text = ""
-    try:
-        stream = model.stream_chat(messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
-                                   session_key=session_key, cancel=stop_model)
-        for chunk in stream:
-            if cancel is not None and cancel.is_set():
-                stop_model.set()
-                return
-            if chunk:
-                text += chunk
-                yield text
-    finally:
-        stop_model.set()
-        close = getattr(stream, "close", None)
-        if callable(close):
-            close()
+    with closing(model_chunks(model, messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
+                              session_key=session_key, cancel=cancel)) as chunks:
+        for chunk in chunks:
+            text += chunk
+            yield text
 
 
-def _fallback(tries: list[tuple[str, DifficultyReport]], key: str, unit: ConversationUnit) -> ReplyUpdate:
+def _fallback(tries: list[_Try], key: str, unit: ConversationUnit) -> ReplyUpdate:
     """A failed retry keeps the first try (too hard is better than silent); otherwise a notice."""
     if tries:
-        text, report = tries[0]
-        return ReplyUpdate(text, done=True, too_hard=not report.ok, report=report)
+        return _final(tries[0])
     return ReplyUpdate(notice(key, unit.language), done=True, complete=False, notice=True)

@@ -8,6 +8,7 @@ then use their documented fallback instead of treating every word as unknown.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Iterable
 
 import wordfreq
 
@@ -44,6 +45,18 @@ def zipf(word: str, language: str) -> float | None:
     return wordfreq.zipf_frequency(word, base_code(language))
 
 
+def _votes(text: str, first: str, second: str) -> tuple[int, int]:
+    """How many words of ``text`` are clearly more frequent in ``first``, and in ``second``."""
+    votes_first = votes_second = 0
+    for token in tokens(text, first):
+        in_first, in_second = zipf(token, first) or 0.0, zipf(token, second) or 0.0
+        if in_first >= in_second + VOTE_MARGIN:
+            votes_first += 1
+        elif in_second >= in_first + VOTE_MARGIN:
+            votes_second += 1
+    return votes_first, votes_second
+
+
 def written_in(text: str, target: str, other: str) -> bool:
     """Whether ``text`` is (mostly) in ``target`` rather than ``other``: the student's message
     in the language practised, not a question in their own. Each word votes for the language
@@ -51,13 +64,26 @@ def written_in(text: str, target: str, other: str) -> bool:
     target the benefit of the doubt, since correcting is the point of the exercise."""
     if base_code(target) == base_code(other) or not (has_wordlist(target) and has_wordlist(other)):
         return True
-    votes_target = votes_other = 0
-    for token in tokens(text, target):
-        in_target, in_other = zipf(token, target) or 0.0, zipf(token, other) or 0.0
-        if in_target >= in_other + VOTE_MARGIN:
-            votes_target += 1
-        elif in_other >= in_target + VOTE_MARGIN:
-            votes_other += 1
+    votes_target, votes_other = _votes(text, target, other)
     if votes_target + votes_other < 2:
         return True
     return votes_other <= votes_target
+
+
+# A reply counts as written in another language only when at least this many of its words vote
+# for that language and they outnumber the target's votes two to one: a dish's name or one
+# borrowed word ("OK", "sándwich") never does it, an English sentence always does.
+CLEAR_VOTES = 3
+CLEAR_RATIO = 2
+
+
+def clearly_in_other(text: str, target: str, others: Iterable[str]) -> str | None:
+    """The first of ``others`` that ``text`` is clearly written in instead of ``target``, or None.
+    Stricter than ``written_in``: this decides whether a model's reply is asked for again."""
+    for other in dict.fromkeys(base_code(o) for o in others):
+        if other == base_code(target) or not (has_wordlist(target) and has_wordlist(other)):
+            continue
+        votes_target, votes_other = _votes(text, target, other)
+        if votes_other >= CLEAR_VOTES and votes_other > CLEAR_RATIO * votes_target:
+            return other
+    return None

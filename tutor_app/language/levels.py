@@ -19,9 +19,10 @@ what they are is written next to them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from ..curriculum.schema import CEFR_LEVELS
+from .textmatch import word_count
 
 WINDOW = 4
 RISE_AT = 0.25
@@ -118,3 +119,29 @@ def decide_level(current: str, since_change: Sequence[TurnOutcome]) -> LevelDeci
         return LevelDecision(harder, True, f"Level {harder}: only {counted}, so the conversation gets a little "
                                            f"harder.")
     return LevelDecision(current, False, f"Level {current}: {counted}.")
+
+
+class StoredTurn(Protocol):
+    """What the level rule reads of a stored turn (``store.TurnRecord``)."""
+
+    role: str
+    content: str
+    level: str
+    correction_status: str | None
+    errors: Sequence[object]
+
+
+def decide_after(level: str, earlier: Sequence[StoredTurn], latest: TurnOutcome) -> LevelDecision:
+    """The level after a checked message (``latest``) written at ``level``: the checked student
+    turns at this level since it was set, from ``earlier`` (the conversation before it), count
+    with it. The service decides with this as a message arrives; the teacher's transcript
+    replays it on the stored turns, so both say the same."""
+    outcomes = [latest]
+    for turn in reversed(earlier):
+        if turn.role != "student" or turn.correction_status != "checked":
+            continue
+        if turn.level != level:
+            break
+        outcomes.append(TurnOutcome(errors=len(turn.errors), words=word_count(turn.content)))
+    return decide_level(level, outcomes[::-1])
+

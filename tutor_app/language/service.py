@@ -9,8 +9,14 @@ One call per student action, the same for the page and the API, so every rule li
   (``goals.py``, ``levels.py``); all of that is committed *before* the character is asked to
   reply. A message in the student's own language ("what does pongo mean?") is not corrected,
   ticks no goal and does not count towards the level.
-- The reply (``character.py``) is checked against the level and regenerated once when too hard;
-  what the student finally saw is stored as the character's turn.
+- The reply (``character.py``) is checked against the level and the target language and asked
+  for once more when it misses either; what the student finally saw is stored as the
+  character's turn. One reply per message: a second request for the same reply (two tabs, a
+  retried API call) is refused while the first is written and finds nothing to answer after.
+- Requests about one conversation take its lock (``service.locks``) around reading, deciding
+  and writing, as ``TutorService`` does: a message with its correction (the next message's
+  level depends on it), and the claim on a reply. The reply itself streams outside the lock,
+  so students who share a lock stripe never wait for each other's reply.
 - Starting a unit the student practised before continues that conversation; a new one starts
   at the level the student reached there last time.
 """
@@ -24,24 +30,24 @@ from typing import Callable, Iterator
 from ..curriculum.schema import ConversationUnit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
-from ..service.roster import RosterError, clean_name, name_key
-from ..service.shapes import Actor, Forbidden, NotFound, TutorError
+from ..service.access import acting_student, named_unit, owned_record
+from ..service.locks import StripedLocks
+from ..service.shapes import Actor, NotFound, TutorError
 from ..storage.store import Store
 from .character import ReplyUpdate, stream_character_reply
-from .corrections import Correction, category_label, correct_message
+from .corrections import Correction, correct_message
 from .difficulty import allowed_words
 from .frequency import written_in
 from .goals import newly_met
-from .levels import LevelDecision, TurnOutcome, decide_level
+from .levels import LevelDecision, TurnOutcome, decide_after
 from .notices import notice
-from .shapes import (ConversationState, CorrectionView, ErrorView, GoalView, MessageResult, ReplyResult,
-                     TranslationResult, TurnView, VocabularyView)
+from .shapes import ConversationState, MessageResult, ReplyResult, TranslationResult, TurnView, VocabularyView
 from .store import ConversationRecord, ConversationStore, TurnRecord
 from .textmatch import word_count
 from .translate import translate_line
+from .views import correction_view, goal_views
 
 MAX_MESSAGE_CHARS = 300  # a line of a role-play; a pasted essay is not practice
-LOCK_STRIPES = 64
 
 
 def _new_session_id() -> str:
@@ -59,10 +65,8 @@ class LanguageService:
         self.prompts = prompts
         self.id_source = id_source
         # Two quick sends must be corrected in order: the level of the second depends on the first.
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
-
-    def _lock(self, key: str) -> threading.Lock:
-        return self._locks[hash(key) % LOCK_STRIPES]
+        self._lock = StripedLocks()
+        self._replying: set[str] = set()  # conversations whose reply is being written; under their lock
 
     # starting ------------------------------------------------------------------------
     def start_conversation(self, actor: Actor, student: str, curriculum_id: str, *, new: bool = False
@@ -106,24 +110,16 @@ class LanguageService:
                                                          corrected=correction.corrected, errors=correction.errors,
                                                          goals_met=met_now, level=decision.level)
         done = already | set(met_now)
-        return MessageResult(turn_id=saved.id, correction=_correction_view(saved, unit), goals_met_now=met_now,
-                             goals=_goal_views(unit, done), level_before=record.level, level=decision.level,
+        return MessageResult(turn_id=saved.id, correction=correction_view(saved, unit), goals_met_now=met_now,
+                             goals=goal_views(unit, done), level_before=record.level, level=decision.level,
                              level_changed=decision.changed, level_reason=decision.reason)
 
     @staticmethod
     def _decide(level: str, earlier: list[TurnRecord], correction: Correction, message: str) -> LevelDecision:
-        """The checked student turns at this level since it was set, this one last, decide.
-        A message that was not checked neither moves the level nor counts towards it."""
+        """A message that was not checked neither moves the level nor counts towards it."""
         if correction.status != "checked":
             return LevelDecision(level, False, f"Level {level}: this message was not checked, so it does not count.")
-        outcomes = [TurnOutcome(errors=len(correction.errors), words=word_count(message))]
-        for turn in reversed(earlier):
-            if turn.role != "student" or turn.correction_status != "checked":
-                continue
-            if turn.level != level:
-                break
-            outcomes.append(TurnOutcome(errors=len(turn.errors), words=word_count(turn.content)))
-        return decide_level(level, outcomes[::-1])
+        return decide_after(level, earlier, TurnOutcome(errors=len(correction.errors), words=word_count(message)))
 
     # the character's reply -----------------------------------------------------------
     def stream_reply(self, actor: Actor, session_id: str, cancel: threading.Event | None = None) -> Iterator[str]:
@@ -140,25 +136,43 @@ class LanguageService:
         turns = self.conversations.turns(session_id=session_id.strip())
         reply_id = turns[-1].id if not final.notice and turns and turns[-1].role == "character" else None
         return ReplyResult(message=result, reply=final.text, reply_turn_id=reply_id, simplified=final.simplified,
-                           too_hard=final.too_hard)
+                           too_hard=final.too_hard, language_retry=final.language_retry)
 
     def _reply_updates(self, actor: Actor, session_id: str, cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
         record = self._owned(actor, session_id)
+        self._unit_of(record)
+        _unanswered(self.conversations.turns(session_id=record.id))  # bad requests fail before streaming starts
+        return self._claimed_reply(record, cancel)
+
+    def _claimed_reply(self, record: ConversationRecord, cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
+        """The reply, written by this request alone. The claim is taken at the first read, not
+        when the stream is made: a stream that is never read never holds it."""
+        with self._lock(record.id):
+            if record.id in self._replying:
+                raise TutorError("The character is already answering your last message. Wait for the reply.")
+            turns = self.conversations.turns(session_id=record.id)
+            _unanswered(turns)  # answered while this request waited
+            record = self.conversations.get(session_id=record.id) or record  # the level the message led to
+            self._replying.add(record.id)
+        try:
+            yield from self._store_reply(record, self._character_updates(record, turns, cancel))
+        finally:
+            with self._lock(record.id):
+                self._replying.discard(record.id)
+
+    def _character_updates(self, record: ConversationRecord, turns: list[TurnRecord],
+                           cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
         unit = self._unit_of(record)
-        turns = self.conversations.turns(session_id=record.id)
-        if not turns or turns[-1].role != "student":
-            raise TutorError("There is no new message to answer. Write something to the character first.")
         latest = turns[-1]
         met = self.conversations.goals_met(session_id=record.id)
         history = [{"role": "user" if t.role == "student" else "assistant", "content": t.content} for t in turns[:-1]]
         allowed = allowed_words([v.word for v in unit.vocabulary] + [p for g in unit.goals for p in g.phrases]
                                 + [unit.opening] + [t.content for t in turns if t.role == "student"],
                                 unit.target_language)
-        updates = stream_character_reply(
+        return stream_character_reply(
             model=self.model, prompts=self.prompts, unit=unit, level=record.level, history=history,
             student_message=latest.content, goals_left=[g.description for g in unit.goals if g.id not in met],
             allowed=allowed, session_key=record.id, cancel=cancel)
-        return self._store_reply(record, updates)
 
     def _store_reply(self, record: ConversationRecord, updates: Iterator[ReplyUpdate]) -> Iterator[ReplyUpdate]:
         last: ReplyUpdate | None = None
@@ -205,49 +219,27 @@ class LanguageService:
     def _state(self, record: ConversationRecord, unit: ConversationUnit) -> ConversationState:
         turns = self.conversations.turns(session_id=record.id)
         views = [TurnView(turn_id=t.id, role="student" if t.role == "student" else "character", text=t.content,
-                          level=t.level, correction=_correction_view(t, unit) if t.role == "student" else None,
+                          level=t.level, correction=correction_view(t, unit) if t.role == "student" else None,
                           translation=t.translation, explanation=t.explanation)
                  for t in turns]
         return ConversationState(
             session_id=record.id, student=record.student, curriculum_id=unit.id, title=unit.title,
             target_language=unit.target_language, learner_language=unit.language, unit_level=unit.level,
             level=record.level, scenario=unit.scenario.strip(), character=unit.character.strip(),
-            goals=_goal_views(unit, self.conversations.goals_met(session_id=record.id)),
+            goals=goal_views(unit, self.conversations.goals_met(session_id=record.id)),
             vocabulary=[VocabularyView(word=v.word, translation=v.translation) for v in unit.vocabulary],
             turns=views)
 
     def _student_for(self, actor: Actor, student: str) -> str:
-        """The student name to act for: a signed-in student only ever acts as themselves."""
-        if actor.role == "student":
-            if not isinstance(student, str) or name_key(student) != name_key(actor.student or ""):
-                raise Forbidden("You can only practise in your own conversations.")
-            return actor.student
-        try:
-            return clean_name(student if isinstance(student, str) else "")
-        except RosterError as exc:
-            raise TutorError(f"Student name: {exc}.") from exc
+        return acting_student(actor, student, refusal="You can only practise in your own conversations.")
 
     def _owned(self, actor: Actor, session_id: str) -> ConversationRecord:
-        if not isinstance(session_id, str) or not session_id.strip():
-            raise TutorError("The conversation id is empty. Start a conversation first.")
-        record = self.conversations.get(session_id=session_id.strip())
-        if record is None:
-            raise NotFound(f"There is no conversation {session_id.strip()[:40]!r}. Start one with start_conversation.")
-        if not actor.may_access_student(record.student):
-            raise Forbidden("This conversation belongs to another student.")
-        return record
+        return owned_record(actor, session_id, lambda sid: self.conversations.get(session_id=sid),
+                            kind="conversation", start_with="start_conversation")
 
     def _unit(self, curriculum_id: str) -> ConversationUnit:
-        curriculum_id = curriculum_id.strip() if isinstance(curriculum_id, str) else ""
-        if not curriculum_id:
-            raise TutorError("No conversation was chosen. Pick a conversation unit first.")
-        unit = self.library.conversations.get(curriculum_id)
-        if unit is None:
-            known = sorted(self.library.conversations)
-            listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
-            raise NotFound(f"There is no conversation unit {curriculum_id[:80]!r}. "
-                           f"Conversation units: {listing or 'none loaded'}.")
-        return unit
+        return named_unit(self.library.conversations, curriculum_id, noun="conversation unit",
+                          empty="No conversation was chosen. Pick a conversation unit first.")
 
     def _unit_of(self, record: ConversationRecord) -> ConversationUnit:
         unit = self.library.conversations.get(record.curriculum_id)
@@ -277,15 +269,9 @@ def _text(value) -> str:
     return value
 
 
-def _goal_views(unit: ConversationUnit, done: set[str]) -> list[GoalView]:
-    return [GoalView(id=g.id, description=g.description, done=g.id in done) for g in unit.goals]
 
-
-def _correction_view(turn: TurnRecord, unit: ConversationUnit) -> CorrectionView:
-    return CorrectionView(
-        turn_id=turn.id, original=turn.content,
-        corrected=turn.corrected if turn.corrected is not None else turn.content,
-        status=turn.correction_status or "pending",
-        errors=[ErrorView(start=e.start, end=e.end, span=e.span, correction=e.correction, category=e.category,
-                          category_label=category_label(unit, e.category), explanation=e.explanation)
-                for e in turn.errors])
+def _unanswered(turns: list[TurnRecord]) -> TurnRecord:
+    """The student's latest message, which no reply follows yet."""
+    if not turns or turns[-1].role != "student":
+        raise TutorError("There is no new message to answer. Write something to the character first.")
+    return turns[-1]

@@ -90,6 +90,7 @@ class ReplyResult(BaseModel):
     reply_turn_id: int | None  # None when no model could answer (the reply is then a notice)
     simplified: bool = False
     too_hard: bool = False
+    language_retry: bool = False  # the first try was in the wrong language and was asked for again
 
 
 class TranslationResult(BaseModel):

@@ -32,16 +32,6 @@ class ConversationRecord:
 
 
 @dataclass(frozen=True)
-class ErrorRecord:
-    start: int
-    end: int
-    span: str
-    correction: str
-    category: str
-    explanation: str
-
-
-@dataclass(frozen=True)
 class TurnRecord:
     id: int
     session_id: str
@@ -57,7 +47,14 @@ class TurnRecord:
     model_name: str | None
     complete: bool
     created_at: datetime
-    errors: tuple[ErrorRecord, ...] = ()
+    errors: tuple[PlacedError, ...] = ()  # as the correction placed them: the same record in and out
+
+
+@dataclass(frozen=True)
+class GoalRecord:
+    goal_id: str
+    turn_id: int | None  # the student turn that met it (None if that turn was deleted)
+    at: datetime
 
 
 class ConversationStore:
@@ -104,16 +101,14 @@ class ConversationStore:
             session.add(row)
             self._touch(session, session_id)
             session.flush()
-            return _turn_record(row, ())
+            return turn_record(row, ())
 
     def record_correction(self, *, turn_id: int, status: str, corrected: str, errors: Iterable[PlacedError],
                           goals_met: Iterable[str], level: str) -> TurnRecord:
         """The correction of a stored student turn, the goals it met and the conversation's new
         level, in one transaction: the level never disagrees with the corrections behind it."""
         with self.store.session() as session:
-            row = session.get(ConversationTurn, turn_id)
-            if row is None:
-                raise KeyError(f"no conversation turn {turn_id}")
+            row = self._turn(session, turn_id)
             row.corrected = corrected
             row.correction_status = status
             for error in errors:
@@ -128,7 +123,7 @@ class ConversationStore:
             conversation = self._touch(session, row.session_id)
             conversation.level = level
             session.flush()
-            return _turn_record(row, row.errors)
+            return turn_record(row, row.errors)
 
     def add_character_turn(self, *, session_id: str, content: str, level: str, simplified: bool = False,
                            too_hard: bool = False, model_name: str | None = None,
@@ -140,13 +135,11 @@ class ConversationStore:
             session.add(row)
             self._touch(session, session_id)
             session.flush()
-            return _turn_record(row, ())
+            return turn_record(row, ())
 
     def set_translation(self, *, turn_id: int, translation: str, explanation: str) -> None:
         with self.store.session() as session:
-            row = session.get(ConversationTurn, turn_id)
-            if row is None:
-                raise KeyError(f"no conversation turn {turn_id}")
+            row = self._turn(session, turn_id)
             row.translation = translation
             row.explanation = explanation
 
@@ -155,12 +148,26 @@ class ConversationStore:
             rows = session.scalars(sa.select(ConversationTurn).options(selectinload(ConversationTurn.errors))
                                    .where(ConversationTurn.session_id == session_id)
                                    .order_by(ConversationTurn.id))  # ids follow the order of writing
-            return [_turn_record(row, row.errors) for row in rows]
+            return [turn_record(row, row.errors) for row in rows]
 
     def goals_met(self, *, session_id: str) -> set[str]:
         with self.store.session() as session:
             return set(session.scalars(sa.select(ConversationGoalMet.goal_id)
                                        .where(ConversationGoalMet.session_id == session_id)))
+
+    def goals_reached(self, *, session_id: str) -> list[GoalRecord]:
+        """The goals met, with the turn that met each, in the order they were met."""
+        with self.store.session() as session:
+            rows = session.scalars(sa.select(ConversationGoalMet).where(ConversationGoalMet.session_id == session_id)
+                                   .order_by(ConversationGoalMet.created_at, ConversationGoalMet.goal_id))
+            return [GoalRecord(goal_id=r.goal_id, turn_id=r.turn_id, at=r.created_at) for r in rows]
+
+    @staticmethod
+    def _turn(session: Session, turn_id: int) -> ConversationTurn:
+        row = session.get(ConversationTurn, turn_id)
+        if row is None:
+            raise KeyError(f"no conversation turn {turn_id}")
+        return row
 
     @staticmethod
     def _touch(session: Session, session_id: str) -> Conversation:
@@ -176,11 +183,11 @@ def _conversation_record(row: Conversation, student: str) -> ConversationRecord:
                               created_at=row.created_at, updated_at=row.updated_at)
 
 
-def _turn_record(row: ConversationTurn, errors) -> TurnRecord:
+def turn_record(row: ConversationTurn, errors) -> TurnRecord:
     return TurnRecord(
         id=row.id, session_id=row.session_id, role=row.role, content=row.content, level=row.level,
         corrected=row.corrected, correction_status=row.correction_status, simplified=bool(row.simplified),
         too_hard=bool(row.too_hard), translation=row.translation, explanation=row.explanation,
         model_name=row.model_name, complete=bool(row.complete), created_at=row.created_at,
-        errors=tuple(ErrorRecord(start=e.span_start, end=e.span_end, span=e.span, correction=e.correction,
+        errors=tuple(PlacedError(start=e.span_start, end=e.span_end, span=e.span, correction=e.correction,
                                  category=e.category, explanation=e.explanation) for e in errors))

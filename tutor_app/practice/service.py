@@ -1,4 +1,5 @@
-"""Generated practice as the teacher view offers it: worksheets and model-drafted problems.
+"""Generated practice as the teacher view offers it: worksheets (for the class, or one version
+per student) and model-drafted problems.
 
 Same checks as the command line (``--worksheet``, ``draft_command``); errors come back as the
 service's plain-language ``TutorError``/``NotFound``/``Forbidden``.
@@ -12,11 +13,15 @@ from typing import Any
 
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
+from ..service.roster import RosterError, clean_name, name_key
 from ..service.shapes import Actor, Forbidden, NotFound, TutorError
 from ..settings import Settings
 from .quiz_drafts import DraftError, DraftReport, draft_problems, drafts_dir, write_drafts
+from .student_sheets import build_student_sheets
 from .variants import Variant, VariantError, assign_variants
 from .worksheet import Worksheet, WorksheetError, build_worksheet, split_answer_key, write_worksheet
+
+MAX_STUDENTS = 200  # one sheet per student: a year group, not a school
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class SavedWorksheet:
     made: int  # versions on the sheet: fewer than requested when no more distinct ones exist
     requested: int
     left_out: int  # versions whose answers failed the checks
+    students: tuple[tuple[str, int], ...] = ()  # one version per student: (name, version number), in order
 
 
 class PracticeService:
@@ -52,13 +58,34 @@ class PracticeService:
             sheet, found = build_worksheet(unit, problem, count, seed)
         except WorksheetError as exc:
             raise TutorError(str(exc)) from None
-        stem = f"{unit.id}-{problem.id}-seed{seed}"
+        md, page, key = self._save(sheet, f"{unit.id}-{problem.id}-seed{seed}")
+        return SavedWorksheet(sheet=sheet, markdown=md, html=page, answer_key=key, made=len(found.variants),
+                              requested=count, left_out=len(found.rejected))
+
+    def student_worksheet(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
+                          seed: int = 0) -> SavedWorksheet:
+        """A page per student, each with their own version and their name on it, then the key by name."""
+        self._teacher(actor)
+        unit = self._unit(unit_id)
+        problem = self._problem(unit, problem_id)
+        names = class_list(students)
+        try:
+            sheet, assignment = build_student_sheets(unit, problem, names, seed)
+        except WorksheetError as exc:
+            raise TutorError(str(exc)) from None
+        md, page, key = self._save(sheet, f"{unit.id}-{problem.id}-per-student-seed{seed}")
+        return SavedWorksheet(sheet=sheet, markdown=md, html=page, answer_key=key,
+                              made=len(assignment.found.variants), requested=len(names),
+                              left_out=len(assignment.found.rejected),
+                              students=tuple((name, v.number) for name, v in assignment.by_student.items()))
+
+    def _save(self, sheet: Worksheet, stem: str) -> tuple[Path, Path, Path]:
+        """The Markdown, the printable HTML and the answer key alone, in the data folder."""
         md, page = write_worksheet(sheet, self.settings.data_dir / "worksheets", stem)
         key = md.with_name(f"{stem}-answer-key.md")
         key.write_text(f"# {sheet.title}: answer key\n\n" + split_answer_key(sheet.markdown)[1]
                        .removeprefix("## Answer key").lstrip(), encoding="utf-8")
-        return SavedWorksheet(sheet=sheet, markdown=md, html=page, answer_key=key, made=len(found.variants),
-                              requested=count, left_out=len(found.rejected))
+        return md, page, key
 
     def versions_for(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
                      seed: int = 0) -> dict[str, Variant]:
@@ -100,3 +127,24 @@ class PracticeService:
     def _teacher(actor: Actor) -> None:
         if not actor.is_teacher:
             raise Forbidden("only a teacher may make worksheets and drafts")
+
+
+def class_list(names: list[str]) -> list[str]:
+    """The students to make sheets for, cleaned like roster names; a name given twice gets one page."""
+    seen: set[str] = set()
+    cleaned = []
+    for name in names:
+        try:
+            name = clean_name(name)
+        except RosterError as exc:
+            raise TutorError(f"Student name: {exc}.") from None
+        if name_key(name) not in seen:
+            seen.add(name_key(name))
+            cleaned.append(name)
+    if not cleaned:
+        raise TutorError("Name at least one student: type the names, or add students to the roster "
+                         "(python app.py --generate-roster NAME...).")
+    if len(cleaned) > MAX_STUDENTS:
+        raise TutorError(f"That is {len(cleaned)} students; make sheets for at most {MAX_STUDENTS} at a time.")
+    return cleaned
+

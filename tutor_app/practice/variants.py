@@ -122,13 +122,32 @@ def generate_variants(problem: Problem, count: int, seed: int = 0, *, max_tries:
     return result
 
 
-def assign_variants(problem: Problem, students: list[str], seed: int = 0) -> dict[str, Variant]:
+@dataclass(frozen=True)
+class Assignment:
+    """Which version each student gets, and the versions it was made from."""
+
+    found: VariantSet
+    by_student: dict[str, Variant]  # in the order the students were given
+
+    @property
+    def shared(self) -> bool:
+        """More students than distinct versions: some share one (round-robin)."""
+        return len(self.found.variants) < len(self.by_student)
+
+
+def assign_versions(problem: Problem, students: list[str], seed: int = 0) -> Assignment:
     """A different version for each student (in the order given) while distinct versions last;
-    a class larger than the number of versions shares them round-robin."""
+    a class larger than the number of versions shares them round-robin. The same students in
+    the same order with the same seed always get the same versions."""
     if not students:
-        return {}
+        return Assignment(VariantSet(problem_id=problem.id, requested=0), {})
     found = generate_variants(problem, min(len(students), MAX_COUNT), seed)
     if not found.variants:
         reasons = "; ".join(reason for _, reason in found.rejected[:3])
         raise VariantError(f"problem {problem.id!r}: no version passed the answer checks ({reasons})")
-    return {student: found.variants[i % len(found.variants)] for i, student in enumerate(students)}
+    return Assignment(found, {student: found.variants[i % len(found.variants)] for i, student in enumerate(students)})
+
+
+def assign_variants(problem: Problem, students: list[str], seed: int = 0) -> dict[str, Variant]:
+    """Student -> version (``assign_versions`` without the versions it came from)."""
+    return assign_versions(problem, students, seed).by_student

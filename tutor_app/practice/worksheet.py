@@ -17,7 +17,7 @@ from pathlib import Path
 from ..curriculum.schema import Problem, Unit
 from ..settings import Settings
 from .mathhtml import text_to_html
-from .variants import VariantError, VariantSet, generate_variants
+from .variants import Variant, VariantError, VariantSet, generate_variants
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PAGE_BREAK = '<div style="page-break-before: always"></div>'  # before the answer key, in the Markdown
@@ -58,24 +58,34 @@ class Worksheet:
     html: str
 
 
-def _title(unit: Unit, problem: Problem) -> str:
+def sheet_title(unit: Unit, problem: Problem) -> str:
     return f"{unit.title}: {problem.title or problem.id}"
 
 
+def steps_markdown(variant: Variant) -> list[str]:
+    """A version's steps as a student's copy shows them: lettered, with room for the answer."""
+    lines = []
+    for letter, step in zip(LETTERS, variant.problem.steps):
+        space = "\n\n   ______________________________________\n" if step.check == "open" else ""
+        lines.append(f"   {letter}) {step.prompt}  \n   Answer: ____________{space}")
+        lines.append("")
+    return lines
+
+
+def answers_markdown(variant: Variant) -> str:
+    return "; ".join(f"{letter}) {a.answer if a.answer is not None else '(graded with the rubric)'}"
+                     for letter, a in zip(LETTERS, variant.answers))
+
+
 def build_markdown(unit: Unit, problem: Problem, found: VariantSet, seed: int) -> str:
-    lines = [f"# {_title(unit, problem)}", "", "Name: ______________________  Date: ____________", ""]
+    lines = [f"# {sheet_title(unit, problem)}", "", "Name: ______________________  Date: ____________", ""]
     for variant in found.variants:
         lines.append(f"{variant.number}. {variant.problem.statement}")
         lines.append("")
-        for letter, step in zip(LETTERS, variant.problem.steps):
-            space = "\n\n   ______________________________________\n" if step.check == "open" else ""
-            lines.append(f"   {letter}) {step.prompt}  \n   Answer: ____________{space}")
-            lines.append("")
+        lines += steps_markdown(variant)
     lines += [PAGE_BREAK, "", "## Answer key", ""]
     for variant in found.variants:
-        answers = "; ".join(f"{letter}) {a.answer if a.answer is not None else '(graded with the rubric)'}"
-                            for letter, a in zip(LETTERS, variant.answers))
-        lines.append(f"{variant.number}. {answers}")
+        lines.append(f"{variant.number}. {answers_markdown(variant)}")
     lines += ["", f"<small>{unit.id} / {problem.id}, {len(found.variants)} versions, seed {seed}. The same seed "
                   "prints the same worksheet.</small>", ""]
     return "\n".join(lines)
@@ -88,33 +98,51 @@ def split_answer_key(markdown: str) -> tuple[str, str]:
     return copies.rstrip() + "\n", key.strip() + "\n"
 
 
-def build_html(unit: Unit, problem: Problem, found: VariantSet, seed: int) -> str:
-    title = html.escape(_title(unit, problem))
-    copies = []
-    for variant in found.variants:
-        steps = "".join(
-            f'<li>{text_to_html(step.prompt)}<span class="work{" open" if step.check == "open" else ""}"></span></li>'
-            for step in variant.problem.steps)
-        copies.append(f"<li><p>{text_to_html(variant.problem.statement)}</p><ol class=\"steps\">{steps}</ol></li>")
-    key = []
-    for variant in found.variants:
-        answers = "; ".join(
-            f"{letter}) " + (text_to_html(_as_math(a.answer)) if a.answer is not None else "<em>graded with the rubric</em>")
-            for letter, a in zip(LETTERS, variant.answers))
-        key.append(f"<li>{answers}</li>")
+def steps_html(variant: Variant) -> str:
+    steps = "".join(
+        f'<li>{text_to_html(step.prompt)}<span class="work{" open" if step.check == "open" else ""}"></span></li>'
+        for step in variant.problem.steps)
+    return f"<ol class=\"steps\">{steps}</ol>"
+
+
+def answers_html(variant: Variant) -> str:
+    return "; ".join(
+        f"{letter}) " + (text_to_html(_as_math(a.answer)) if a.answer is not None else "<em>graded with the rubric</em>")
+        for letter, a in zip(LETTERS, variant.answers))
+
+
+def meta_html(unit: Unit) -> str:
     level = f" · {html.escape(unit.level)}" if unit.level else ""
+    return f"{html.escape(unit.subject.capitalize())}{level}"
+
+
+def html_document(unit: Unit, title: str, body: str, footer: str, *, css: str = "") -> str:
+    """A self-contained printable page: no scripts, fonts or links, so it prints offline."""
     return f"""<!DOCTYPE html>
 <html lang="{html.escape(unit.language)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{PRINT_CSS}</style>
+<title>{html.escape(title)}</title>
+<style>{PRINT_CSS}{css}</style>
 </head>
 <body>
 <main>
-<h1>{title}</h1>
-<p class="meta">{html.escape(unit.subject.capitalize())}{level}</p>
+{body}
+</main>
+<footer>{footer}</footer>
+</body>
+</html>
+"""
+
+
+def build_html(unit: Unit, problem: Problem, found: VariantSet, seed: int) -> str:
+    title = html.escape(sheet_title(unit, problem))
+    copies = [f"<li><p>{text_to_html(variant.problem.statement)}</p>{steps_html(variant)}</li>"
+              for variant in found.variants]
+    key = [f"<li>{answers_html(variant)}</li>" for variant in found.variants]
+    body = f"""<h1>{title}</h1>
+<p class="meta">{meta_html(unit)}</p>
 <div class="fill"><span>Name:</span><span>Date:</span></div>
 <ol class="copies">
 {chr(10).join(copies)}
@@ -124,12 +152,9 @@ def build_html(unit: Unit, problem: Problem, found: VariantSet, seed: int) -> st
 <ol>
 {chr(10).join(key)}
 </ol>
-</section>
-</main>
-<footer>{html.escape(unit.id)} / {html.escape(problem.id)} · {len(found.variants)} versions · seed {seed}</footer>
-</body>
-</html>
-"""
+</section>"""
+    footer = f"{html.escape(unit.id)} / {html.escape(problem.id)} · {len(found.variants)} versions · seed {seed}"
+    return html_document(unit, sheet_title(unit, problem), body, footer)
 
 
 _MATH_ANSWER = re.compile(r"[0-9A-Za-z\s.,+\-*/^=()%]+")
@@ -152,7 +177,7 @@ def build_worksheet(unit: Unit, problem: Problem, count: int, seed: int) -> tupl
     if not found.variants:
         reasons = "; ".join(reason for _, reason in found.rejected[:3])
         raise WorksheetError(f"{unit.id}/{problem.id}: no version passed the answer checks: {reasons}")
-    sheet = Worksheet(title=_title(unit, problem), markdown=build_markdown(unit, problem, found, seed),
+    sheet = Worksheet(title=sheet_title(unit, problem), markdown=build_markdown(unit, problem, found, seed),
                       html=build_html(unit, problem, found, seed))
     return sheet, found
 

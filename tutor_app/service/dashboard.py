@@ -1,5 +1,5 @@
 """The teacher's view of the class: mastery per student and skill, frequent misconceptions,
-who is stuck, each session's transcript, and CSV exports.
+who is stuck, each session's and each conversation's transcript, and CSV exports.
 
 Every method takes the calling ``Actor`` first and refuses anyone without the teacher role
 (``Forbidden``), whatever page or API route led here. Queries live in ``storage.reports``;
@@ -14,12 +14,15 @@ from pathlib import Path
 
 from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
-from ..language.corrections import GENERAL_CATEGORIES
+from ..language import reports as conversation_reports
+from ..language.corrections import GENERAL_CATEGORIES, category_label
+from ..language.store import ConversationStore
+from ..language.transcript import build_transcript, list_item
 from ..storage import reports
 from ..storage.records import SessionSummary
 from ..storage.store import Store
-from .dashboard_shapes import (MasteryTable, MisconceptionCount, SessionListItem, SkillInfo, StudentMastery,
-                               StuckStudent, Transcript, TranscriptEntry)
+from .dashboard_shapes import (ConversationListItem, ConversationTranscript, MasteryTable, MisconceptionCount,
+                               SessionListItem, SkillInfo, StudentMastery, StuckStudent, Transcript, TranscriptEntry)
 from .shapes import Actor, Forbidden, NotFound
 
 STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
@@ -29,6 +32,7 @@ FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
 class DashboardService:
     def __init__(self, *, store: Store, library, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
         self.store = store
+        self.conversation_store = ConversationStore(store)
         self.library = library
         self.stuck_after = stuck_after
 
@@ -116,6 +120,26 @@ class DashboardService:
         return Transcript(session=_list_item(summary), statement=self._statement(record), seed=record.seed,
                           entries=entries)
 
+    def conversations(self, actor: Actor, curriculum_id: str | None = None, student: str | None = None, *,
+                      limit: int = 500) -> list[ConversationListItem]:
+        """Conversation practice, most recently active first, to pick a transcript from."""
+        _require_teacher(actor)
+        return [list_item(s, self._conversation(s.curriculum_id))
+                for s in conversation_reports.conversation_summaries(self.store, curriculum_id=curriculum_id,
+                                                                     student=student, limit=limit)]
+
+    def conversation_transcript(self, actor: Actor, session_id: str) -> ConversationTranscript:
+        """A conversation's turns in order: the student's messages with their corrections, the
+        character's replies, and where the level moved and a goal was met."""
+        _require_teacher(actor)
+        record = self.conversation_store.get(session_id=session_id)
+        if record is None:
+            raise NotFound(f"There is no conversation {session_id!r}.")
+        (summary,) = conversation_reports.conversation_summaries(self.store, session_id=session_id)
+        return build_transcript(summary, record, self.conversation_store.turns(session_id=session_id),
+                                self.conversation_store.goals_reached(session_id=session_id),
+                                self._conversation(record.curriculum_id))
+
     # exports -------------------------------------------------------------------------
     def attempts_csv(self, actor: Actor, curriculum_id: str | None = None, *, path: Path | None = None) -> str:
         """Every attempt, one row each, as typed and as judged. Written to ``path`` too when given."""
@@ -144,6 +168,39 @@ class DashboardService:
             if history:
                 row.append(r.session_id or "")
             rows.append(row)
+        return _write_csv(header, rows, path)
+
+    def conversation_turns_csv(self, actor: Actor, curriculum_id: str | None = None, *,
+                               path: Path | None = None) -> str:
+        """Every turn of conversation practice, one row each: what the student wrote and how it was
+        corrected, what the character said and whether it had to be asked again."""
+        _require_teacher(actor)
+        header = ["at", "student", "curriculum_id", "session_id", "turn_id", "role", "level", "text",
+                  "correction_status", "corrected", "errors", "categories", "goals_met", "simplified", "too_hard",
+                  "complete", "translation", "model_name"]
+        rows = []
+        for row in conversation_reports.class_turns(self.store, curriculum_id=curriculum_id):
+            t = row.turn
+            student = t.role == "student"
+            rows.append([t.created_at.isoformat(), row.student, row.curriculum_id, t.session_id, t.id, t.role,
+                         t.level, t.content, (t.correction_status or "pending") if student else "",
+                         (t.corrected or "") if student else "", len(t.errors) if student else "",
+                         ";".join(dict.fromkeys(e.category for e in t.errors)), ";".join(row.goals_met),
+                         "" if student else int(t.simplified), "" if student else int(t.too_hard),
+                         int(t.complete), t.translation or "", t.model_name or ""])
+        return _write_csv(header, rows, path)
+
+    def conversation_errors_csv(self, actor: Actor, curriculum_id: str | None = None, *,
+                                path: Path | None = None) -> str:
+        """Every error found in students' messages, one row each, with its category in the unit's words."""
+        _require_teacher(actor)
+        header = ["at", "student", "curriculum_id", "session_id", "turn_id", "level", "message", "span", "start",
+                  "end", "correction", "category", "category_label", "explanation"]
+        rows = [[row.turn.created_at.isoformat(), row.student, row.curriculum_id, row.turn.session_id, row.turn.id,
+                 row.turn.level, row.turn.content, e.span, e.start, e.end, e.correction, e.category,
+                 category_label(self._conversation(row.curriculum_id), e.category), e.explanation]
+                for row in conversation_reports.class_turns(self.store, curriculum_id=curriculum_id)
+                for e in row.turn.errors]
         return _write_csv(header, rows, path)
 
     # curriculum look-ups -------------------------------------------------------------

@@ -49,9 +49,10 @@ from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..storage.records import AttemptRecord, SessionRecord
 from ..storage.store import Store
-from .roster import RosterError, clean_name, name_key
-from .shapes import (Actor, AttemptView, Forbidden, HintResult, NotFound, SessionState, StartSessionResult,
-                     SubmitAnswerResult, TutorError)
+from .access import acting_student, named_unit, owned_record
+from .locks import StripedLocks
+from .shapes import (Actor, AttemptView, HintResult, NotFound, SessionState, StartSessionResult, SubmitAnswerResult,
+                     TutorError)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ MAX_MESSAGE_CHARS = 2000
 CHAT_HISTORY_TURNS = 12  # earlier chat turns sent with a question (the dialogue trims further to fit)
 CLASSIFY_BUDGET_S = 5.0
 GRADE_BUDGET_S = 20.0  # one call per criterion and a summary: longer than a classification, still a short wait
-LOCK_STRIPES = 64
 VARIANT_TRIES = 5
 
 
@@ -94,10 +94,7 @@ class TutorService:
         # Model calls that outlive their budget finish here and are stored for the teacher.
         self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-extra")
         # A double click sends two answers at once: each must see the progress the other left.
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
-
-    def _lock(self, key: str) -> threading.Lock:
-        return self._locks[hash(key) % LOCK_STRIPES]
+        self._lock = StripedLocks()
 
     def close(self) -> None:
         self._background.shutdown(wait=True)
@@ -354,37 +351,15 @@ class TutorService:
 
     # helpers -------------------------------------------------------------------------
     def _student_for(self, actor: Actor, student: str) -> str:
-        """The student name to act for: a signed-in student only ever acts as themselves."""
-        if actor.role == "student":
-            if not isinstance(student, str) or name_key(student) != name_key(actor.student or ""):
-                raise Forbidden("You can only work on your own sessions.")
-            return actor.student
-        try:
-            return clean_name(student if isinstance(student, str) else "")
-        except RosterError as exc:
-            raise TutorError(f"Student name: {exc}.") from exc
+        return acting_student(actor, student, refusal="You can only work on your own sessions.")
 
     def _owned(self, actor: Actor, session_id: str) -> SessionRecord:
-        if not isinstance(session_id, str) or not session_id.strip():
-            raise TutorError("The session id is empty. Start a session first.")
-        record = self.store.get_session(session_id=session_id.strip())
-        if record is None:
-            shown = session_id.strip()[:40]
-            raise NotFound(f"There is no session {shown!r}. Start a new one with start_session.")
-        if not actor.may_access_student(record.student):
-            raise Forbidden("This session belongs to another student.")
-        return record
+        return owned_record(actor, session_id, lambda sid: self.store.get_session(session_id=sid), kind="session",
+                            start_with="start_session")
 
     def _unit(self, curriculum_id: str) -> Unit:
-        curriculum_id = (curriculum_id or "").strip() if isinstance(curriculum_id, str) else ""
-        if not curriculum_id:
-            raise TutorError("No unit was chosen. Pick a unit (curriculum id) first.")
-        unit = self.library.units.get(curriculum_id)
-        if unit is None:
-            known = sorted(self.library.units)
-            listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
-            raise NotFound(f"There is no unit {curriculum_id[:80]!r}. Units: {listing or 'none loaded'}.")
-        return unit
+        return named_unit(self.library.units, curriculum_id, noun="unit",
+                          empty="No unit was chosen. Pick a unit (curriculum id) first.")
 
     @staticmethod
     def _problem(unit: Unit, problem_id: str) -> Problem:

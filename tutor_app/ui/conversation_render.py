@@ -108,7 +108,9 @@ STATUS_NOTES = {
 }
 
 
-def correction_card(correction: CorrectionView, *, target_language: str, latest: bool = False) -> str:
+def correction_card(correction: CorrectionView, *, target_language: str, latest: bool = False,
+                    writer: str = "You") -> str:
+    """``writer``: who the card says wrote the message (the teacher's transcript names the student)."""
     classes = "correction-card" + (" latest" if latest else "")
     head = f"<div class=\"correction-original\">{marked_original(correction)}</div>"
     if correction.status == "other-language":
@@ -129,7 +131,7 @@ def correction_card(correction: CorrectionView, *, target_language: str, latest:
         f"<div class=\"why\">{_e(e.explanation)}</div></li>"
         for e in sorted(correction.errors, key=lambda e: e.start))
     count = len(correction.errors)
-    return (f"<div class=\"{classes}\"><div class=\"correction-kicker\">You wrote · {count} "
+    return (f"<div class=\"{classes}\"><div class=\"correction-kicker\">{_e(writer)} wrote · {count} "
             f"correction{'s' if count != 1 else ''}</div>{head}"
             f"<div class=\"correction-kicker\">Corrected</div><div class=\"correction-fixed\">{fixed}</div>"
             f"<ol class=\"error-list\">{items}</ol></div>")

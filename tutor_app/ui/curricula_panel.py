@@ -1,5 +1,8 @@
 """The teacher's curricula page: what is loaded, what is broken in which file, and Reload.
 
+Problem units and conversation units are listed alike (one file, one unit, its errors under
+its file name); the table says which kind each is and what it holds.
+
 Reload asks the library to read the folder again; the library keeps the last good version of
 a unit whose file now fails, so a typo made mid-lesson never takes a unit away from students.
 """
@@ -12,13 +15,14 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from ..curriculum.schema import ConversationUnit
 from .api import FAST
 from .auth import SignIn
 from .errors import page_handler
 from .teacher_guard import require_teacher
 from .teacher_render import load_report_markdown, shown_path
 
-UNIT_COLUMNS = ["unit", "title", "subject", "language", "problems", "skills", "file"]
+UNIT_COLUMNS = ["unit", "title", "kind", "subject", "language", "contents", "skills", "file"]
 
 
 @dataclass
@@ -32,24 +36,40 @@ class CurriculaPanel:
         return [self.report, self.units]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _unit_row(unit) -> list:
+    """kind, subject, language, contents: what the file holds, in a teacher's words."""
+    if isinstance(unit, ConversationUnit):
+        contents = " · ".join([_plural(len(unit.goals), "goal"), _plural(len(unit.vocabulary), "word"),
+                               _plural(len(unit.misconceptions), "usual error")])
+        return [f"conversation · {unit.level}", unit.subject, f"{unit.language} → {unit.target_language}", contents]
+    return ["problems", unit.subject, unit.language, _plural(len(unit.problems), "problem")]
+
+
 def units_frame(library) -> pd.DataFrame:
-    """Loaded units; a unit whose file now fails is still listed (its last good version is what
-    students get), and says so."""
+    """Loaded units, problem units first, then conversation units; a unit whose file now fails
+    is still listed (its last good version is what students get), and says so."""
     files = getattr(library, "files", {}) or {}
     root = getattr(library, "root", None)
     broken = {Path(str(getattr(e, "file", ""))).resolve() for e in library.errors}
+    loaded = sorted(library.units.items()) + sorted((getattr(library, "conversations", None) or {}).items())
     rows = []
-    for uid, unit in sorted(library.units.items()):
+    for uid, unit in loaded:
         file = shown_path(files[uid], root) if uid in files else ""
         if uid in files and Path(files[uid]).resolve() in broken:
             file += " (edit has errors: last good version in use)"
-        rows.append([uid, unit.title, unit.subject, unit.language, len(unit.problems), len(unit.skills), file])
+        rows.append([uid, unit.title, *_unit_row(unit), len(unit.skills), file])
     return pd.DataFrame(rows, columns=UNIT_COLUMNS)
 
 
 def curricula_snapshot(library) -> tuple[str, pd.DataFrame]:
     """Values for ``CurriculaPanel.outputs``."""
-    return load_report_markdown(library.units, list(library.errors), getattr(library, "root", None)), units_frame(library)
+    report = load_report_markdown(library.units, list(library.errors), getattr(library, "root", None),
+                                  conversations=getattr(library, "conversations", None))
+    return report, units_frame(library)
 
 
 def create_curricula_panel(services, signin: SignIn) -> CurriculaPanel:

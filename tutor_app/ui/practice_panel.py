@@ -3,8 +3,10 @@
 A worksheet is what ``python app.py --worksheet UNIT PROBLEM --count N`` writes: N distinct
 versions whose answers the live checkers accept, the same ones for the same seed. The preview
 shows the copies and the answer key side by side; the downloads are the Markdown, the
-printable HTML (both with the key on its own last page) and the key alone. Drafting new
-problems lives in ``drafts_panel.py`` on the same page.
+printable HTML (both with the key on its own last page) and the key alone. "One version per
+student" (``student_sheets_panel.py``) fills the same preview and downloads with a page per
+student of the roster (or of the names typed), then the key by name. Drafting new problems
+lives in ``drafts_panel.py`` on the same page.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from .auth import SignIn
 from .downloads import downloadable
 from .drafts_panel import create_drafts_panel
 from .errors import page_handler
+from .student_sheets_panel import (StudentSheetsRow, create_student_sheets_row, make_student_sheets, roster_hint,
+                                   student_sheets_note)
 from .student_view import unit_choices
 from .teacher_guard import require_teacher
 from .theme import LATEX_DELIMITERS
 
 HOWTO = ("Pick a problem written with `params:` and how many versions you need: each version has its own numbers, "
          "and every answer in the key has been checked by the same checker the tutor uses. The same seed always "
-         "gives the same sheet; change the seed for a new set.")
+         "gives the same sheet; change the seed for a new set. **One version per student** gives every student "
+         "their own version on a page with their name, and the key by name.")
 MAX_VERSIONS = 40
 EMPTY_PREVIEW = "<div class=\"empty-note\">The worksheet appears here.</div>"
 
@@ -44,11 +49,12 @@ class PracticePanel:
     sheet: gr.Markdown
     key: gr.Markdown
     downloads: gr.File
+    students: StudentSheetsRow
     snapshot: Callable  # (actor, unit shown, problem shown) -> values for ``outputs``
 
     @property
     def outputs(self) -> list:
-        return [self.unit, self.problem]
+        return [self.unit, self.problem, self.students.names]
 
 
 def problem_choices(services, unit_id: str | None) -> list[tuple[str, str]]:
@@ -89,6 +95,12 @@ def worksheet_note(saved: SavedWorksheet) -> str:
     return " ".join(parts)
 
 
+def shown(note: str, saved: SavedWorksheet) -> tuple:
+    """Values for the note, the preview (copies beside the key) and the downloads."""
+    copies, answers = split_answer_key(saved.sheet.markdown)
+    return note, copies, answers, downloadable(saved.html, saved.markdown, saved.answer_key)
+
+
 def create_practice_panel(services, signin: SignIn) -> PracticePanel:
     gr.Markdown(HOWTO, elem_classes="howto")
     units = unit_choices(services.library)
@@ -102,6 +114,7 @@ def create_practice_panel(services, signin: SignIn) -> PracticePanel:
                           elem_id="practice-count")
         seed = gr.Number(0, precision=0, label="Seed", scale=1, min_width=90, elem_id="practice-seed")
         make = gr.Button("Make worksheet", variant="primary", scale=0, min_width=200, elem_id="practice-make")
+    students = create_student_sheets_row(services)
     note = gr.Markdown("", elem_id="practice-note")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -119,7 +132,8 @@ def create_practice_panel(services, signin: SignIn) -> PracticePanel:
         value = default_unit(services, shown_unit)
         problems = problem_choices(services, value)
         keep = shown_problem if shown_problem in [pid for _, pid in problems] else (problems[0][1] if problems else None)
-        return gr.Dropdown(choices=current, value=value), gr.Dropdown(choices=problems, value=keep)
+        return (gr.Dropdown(choices=current, value=value), gr.Dropdown(choices=problems, value=keep),
+                gr.Textbox(info=roster_hint(services)))  # the roster may have changed since
 
     @page_handler("listing a unit's problems")
     def on_unit(unit_id: str | None, request: gr.Request):
@@ -131,9 +145,16 @@ def create_practice_panel(services, signin: SignIn) -> PracticePanel:
     def on_make(unit_id, problem_id, versions, seed_value, request: gr.Request):
         actor = require_teacher(signin, request)
         saved = make_worksheet(services, actor, unit_id, problem_id, versions, seed_value)
-        copies, answers = split_answer_key(saved.sheet.markdown)
-        return worksheet_note(saved), copies, answers, downloadable(saved.html, saved.markdown, saved.answer_key)
+        return shown(worksheet_note(saved), saved)
+
+    @page_handler("making one version per student")
+    def on_make_students(unit_id, problem_id, seed_value, typed, request: gr.Request):
+        actor = require_teacher(signin, request)
+        saved = make_student_sheets(services, actor, unit_id, problem_id, typed, seed_value)
+        return shown(student_sheets_note(saved), saved)
 
     unit.input(on_unit, [unit], [problem], **PAGE)
     make.click(on_make, [unit, problem, count, seed], [note, sheet, key, downloads], **FAST)
-    return PracticePanel(unit, problem, count, seed, make, note, sheet, key, downloads, snapshot)
+    students.make.click(on_make_students, [unit, problem, seed, students.names], [note, sheet, key, downloads],
+                        **FAST)
+    return PracticePanel(unit, problem, count, seed, make, note, sheet, key, downloads, students, snapshot)

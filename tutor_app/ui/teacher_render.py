@@ -69,9 +69,14 @@ def error_line(err: object) -> str:
     return (f"line {line}: " if line else "") + (f"{path}: " if path else "") + message
 
 
-def load_report_markdown(units: Mapping[str, object], errors: Sequence[object], root: Path | None = None) -> str:
-    """Loaded units and the validation errors, grouped by file so a teacher fixes one file at a time."""
-    lines = [f"**{len(units)} unit{'s' if len(units) != 1 else ''} loaded**"
+def load_report_markdown(units: Mapping[str, object], errors: Sequence[object], root: Path | None = None,
+                         conversations: Mapping[str, object] | None = None) -> str:
+    """Loaded units (and conversation units) and the validation errors, grouped by file so a
+    teacher fixes one file at a time."""
+    loaded = f"{len(units)} unit{'s' if len(units) != 1 else ''}"
+    if conversations:
+        loaded += f" and {len(conversations)} conversation unit{'s' if len(conversations) != 1 else ''}"
+    lines = [f"**{loaded} loaded**"
              + (f" · **{len(errors)} problem{'s' if len(errors) != 1 else ''} in files**" if errors else " · all files valid")]
     if errors:
         by_file: dict[str, list[str]] = {}

@@ -1,4 +1,9 @@
-"""The teacher's transcript viewer: pick a session, read attempts, hints and chat in order."""
+"""The teacher's transcript viewer: pick a session or a conversation, read it in order.
+
+A tutoring session shows its attempts, hints and chat; a conversation shows the student's
+messages with their corrections, the character's replies, level changes and goals met
+(``conversation_transcript.py``). Both are in one list, most recently active first.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import gradio as gr
 
 from .api import FAST
 from .auth import SignIn
+from .conversation_transcript import CONVERSATION_PREFIX, conversation_label, conversation_transcript_markdown
 from .errors import page_handler
 from .render import hint_label
 from .teacher_guard import require_teacher
@@ -69,29 +75,42 @@ def transcript_markdown(t) -> str:
     return "\n".join(lines)
 
 
+def transcript_choices(dashboard, actor) -> list[tuple[str, str]]:
+    """Tutoring sessions and conversations together, most recently active first."""
+    items = [(s.updated_at, session_label(s), s.session_id) for s in dashboard.sessions(actor)]
+    items += [(c.updated_at, conversation_label(c), CONVERSATION_PREFIX + c.session_id)
+              for c in dashboard.conversations(actor)]
+    items.sort(key=lambda item: item[0], reverse=True)
+    return [(label, value) for _, label, value in items]
+
+
+def transcript_for(dashboard, actor, choice: str | None) -> str:
+    if not choice:
+        return ""
+    if choice.startswith(CONVERSATION_PREFIX):
+        return conversation_transcript_markdown(
+            dashboard.conversation_transcript(actor, choice.removeprefix(CONVERSATION_PREFIX)))
+    return transcript_markdown(dashboard.transcript(actor, choice))
+
+
 def create_transcript_panel(services, signin: SignIn) -> TranscriptPanel:
     dashboard = services.dashboard
     with gr.Row(elem_classes="toolbar"):
-        session = gr.Dropdown([], label="Session", scale=5, min_width=260, elem_id="transcript-session",
+        session = gr.Dropdown([], label="Session or conversation", scale=5, min_width=260, elem_id="transcript-session",
                               info="Most recently active first")
         refresh = gr.Button("Refresh list", scale=0, min_width=130, elem_id="transcript-refresh")
     transcript = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="transcript")
 
     def snapshot(actor):
-        items = dashboard.sessions(actor)
-        choices = [(session_label(s), s.session_id) for s in items]
-        return gr.Dropdown(choices=choices, value=None)
+        return gr.Dropdown(choices=transcript_choices(dashboard, actor), value=None)
 
     @page_handler("listing sessions")
     def on_refresh(request: gr.Request):
         return snapshot(require_teacher(signin, request))
 
     @page_handler("reading a transcript")
-    def on_pick(session_id: str | None, request: gr.Request):
-        actor = require_teacher(signin, request)
-        if not session_id:
-            return ""
-        return transcript_markdown(dashboard.transcript(actor, session_id))
+    def on_pick(choice: str | None, request: gr.Request):
+        return transcript_for(dashboard, require_teacher(signin, request), choice)
 
     refresh.click(on_refresh, None, [session], **FAST)
     session.change(on_pick, [session], [transcript], **FAST)
