@@ -231,3 +231,45 @@ def test_open_answers_may_be_paragraphs_but_short_answers_stay_short(store, libr
     assert len(long_answer) > MAX_ANSWER_CHARS
     assert tutor.submit_answer(ADA, sid, long_answer).verdict == "pending"
     tutor.close()
+
+
+PARAMETRIC_UNIT = textwrap.dedent("""\
+    id: rectangles
+    title: Rectangles
+    subject: math
+    language: en
+    skills:
+      - id: explain
+        name: Explain area
+    problems:
+      - id: garden
+        statement: "A garden is {w} m wide and {h} m long."
+        params:
+          w: {range: [3, 9]}
+          h: {range: [11, 19]}
+        steps:
+          - id: why
+            prompt: "Explain why the area of the {w} m by {h} m garden is found by multiplying."
+            check: open
+            skills: [explain]
+            rubric: short-answer
+    """)
+
+
+def test_the_grader_sees_the_open_step_with_the_students_own_numbers(tmp_path, store, scripted_model):
+    (tmp_path / "rectangles.yaml").write_text(PARAMETRIC_UNIT, encoding="utf-8")
+    (tmp_path / "short-answer.yaml").write_text(RUBRIC, encoding="utf-8")
+    library = CurriculumLibrary(tmp_path)
+    library.reload()
+    assert library.errors == []
+    tutor, _ = services(store, library, scripted_model)
+    started = tutor.start_session(ADA, "Ada", "rectangles", "garden")
+    enqueue_grading(scripted_model, 3)
+    tutor.submit_answer(ADA, started.session_id, "Area counts the unit squares: rows times columns.")
+
+    task = json_calls(scripted_model)[0].messages[0]["content"]
+    shown = started.statement.removeprefix("A garden is ").removesuffix(" m long.")  # "7 m wide and 13"
+    width, length = shown.split(" m wide and ")
+    assert f"the {width} m by {length} m garden" in task  # what Ada read, not the template
+    assert "{w}" not in task and "{h}" not in task
+    tutor.close()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..curriculum.schema import Rubric
+from ..curriculum.schema import Rubric, Step
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.shapes import Actor, Forbidden, GradeResult, NotFound, TutorError
@@ -60,10 +60,12 @@ class AssessmentService:
         return self._grade(rubric, text, student=actor.student or API_STUDENT, source="api").to_result()
 
     def grade_open_step(self, actor: Actor, unit_id: str, problem_id: str, step_id: str, text: str,
-                        *, student: str | None = None) -> GradeResult:
-        """Grade an answer to an ``open`` step with the step's rubric (inline or by id)."""
+                        *, student: str | None = None, step: Step | None = None) -> GradeResult:
+        """Grade an answer to an ``open`` step with the step's rubric (inline or by id). ``step``
+        is the step as the student saw it (their variant's numbers), so that the grader is shown
+        the task the student answered, not the unit's template with its ``{a}`` placeholders."""
         student = self._open_step_student(actor, student)
-        rubric, task = self._open_step_rubric(unit_id, problem_id, step_id)
+        rubric, task = self._open_step_rubric(unit_id, problem_id, step_id, step=step)
         return self._grade(rubric, text, student=student, source=open_step_source(unit_id, problem_id, step_id),
                            task=task).to_result()
 
@@ -84,7 +86,8 @@ class AssessmentService:
             raise Forbidden("you may only submit your own answers")
         return student
 
-    def _open_step_rubric(self, unit_id: str, problem_id: str, step_id: str) -> tuple[Rubric, str]:
+    def _open_step_rubric(self, unit_id: str, problem_id: str, step_id: str, *, step: Step | None = None
+                          ) -> tuple[Rubric, str]:
         try:
             unit = self.library.get_unit(unit_id)
         except KeyError as exc:
@@ -92,11 +95,11 @@ class AssessmentService:
         problem = next((p for p in unit.problems if p.id == problem_id), None)
         if problem is None:
             raise NotFound(f"unit {unit_id!r} has no problem {problem_id!r}")
-        step = next((s for s in problem.steps if s.id == step_id), None)
-        if step is None:
+        template = next((s for s in problem.steps if s.id == step_id), None)
+        if template is None:
             raise NotFound(f"problem {problem_id!r} has no step {step_id!r}")
         try:
-            return rubric_for_step(step, self.library, where=f"{unit_id}/{problem_id}")
+            return rubric_for_step(step if step is not None else template, self.library, where=f"{unit_id}/{problem_id}")
         except RubricProblem as exc:
             raise TutorError(str(exc)) from None
 

@@ -238,7 +238,8 @@ class TutorService:
             return fallback
 
         def run() -> str:
-            result = self.assessment.grade_open_step(actor, unit.id, problem.id, step.id, answer, student=student)
+            result = self.assessment.grade_open_step(actor, unit.id, problem.id, step.id, answer, student=student,
+                                                     step=step)
             text = open_step_feedback(rubric, result, last_step=outcome.problem_done)
             self.store.set_diagnosis(attempt_id=stored.id, misconception_id=None, diagnosis=None, feedback=text)
             return text
