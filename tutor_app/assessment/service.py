@@ -283,11 +283,6 @@ def _check_text(text: object) -> None:
 
 
 def _grading_from_record(rubric: Rubric, record) -> Grading:
-    from .grader import CriterionGrade
-
     return Grading(rubric_id=rubric.id, next_steps=list(record.next_steps), total=record.total,
                    max_total=record.max_total, parts=record.parts, model_name=record.model_name, calls=0,
-                   summary_from_model=record.summary_from_model,
-                   criteria=[CriterionGrade(criterion_id=c.criterion_id, score=c.score, justification=c.justification,
-                                            next_step=c.next_step, quote_verified=c.quote_verified,
-                                            part_scores=c.part_scores) for c in record.criteria])
+                   summary_from_model=record.summary_from_model, criteria=list(record.criteria))

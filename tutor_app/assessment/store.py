@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..curriculum.schema import Rubric
 from ..storage.models import utcnow
 from ..storage.store import Store
-from .grader import Grading
+from .grader import CriterionGrade, Grading
 from .models import GradingBatch, ModelCriterionGrade, ModelGrade, Submission, TeacherOverride
 
 
@@ -50,16 +50,6 @@ class SubmissionRecord:
 
 
 @dataclass(frozen=True)
-class CriterionRecord:
-    criterion_id: str
-    score: int
-    justification: str
-    next_step: str
-    quote_verified: bool
-    part_scores: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class ModelGradeRecord:
     id: int
     submission_id: int
@@ -71,9 +61,9 @@ class ModelGradeRecord:
     parts: int
     summary_from_model: bool
     created_at: datetime
-    criteria: tuple[CriterionRecord, ...]
+    criteria: tuple[CriterionGrade, ...]  # the grader's own record of each criterion
 
-    def criterion(self, criterion_id: str) -> CriterionRecord | None:
+    def criterion(self, criterion_id: str) -> CriterionGrade | None:
         return next((c for c in self.criteria if c.criterion_id == criterion_id), None)
 
 
@@ -242,9 +232,9 @@ def _grade_record(row: ModelGrade) -> ModelGradeRecord:
         id=row.id, submission_id=row.submission_id, rubric_hash=row.rubric_hash, model_name=row.model_name,
         total=row.total, max_total=row.max_total, next_steps=tuple(row.next_steps or ()), parts=row.parts,
         summary_from_model=row.summary_from_model, created_at=row.created_at,
-        criteria=tuple(CriterionRecord(criterion_id=c.criterion_id, score=c.score, justification=c.justification,
-                                       next_step=c.next_step, quote_verified=c.quote_verified,
-                                       part_scores=tuple(c.part_scores or ()))
+        criteria=tuple(CriterionGrade(criterion_id=c.criterion_id, score=c.score, justification=c.justification,
+                                      next_step=c.next_step, quote_verified=c.quote_verified,
+                                      part_scores=tuple(c.part_scores or ()))
                        for c in row.criteria))
 
 
