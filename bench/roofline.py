@@ -74,6 +74,9 @@ def measure_decode(paths: list[Path], tokens: int, runs: int, threads: int | Non
     shared machine slows all models alike rather than whichever happened to run then."""
     from llama_cpp import Llama
 
+    from tutor_app.runtime.cpu_features import apply_extra_buffers
+
+    apply_extra_buffers()
     models = [Llama(str(p), n_ctx=512, n_threads=threads, n_batch=512, verbose=False, seed=1) for p in paths]
     prompt = models[0].tokenize(PROMPT.encode())  # the MoE shares the dense model's vocabulary
     speeds: list[list[float]] = [[] for _ in models]

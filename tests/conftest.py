@@ -25,6 +25,9 @@ def smollm2_path() -> Path:
     assert spec is not None and spec.submodule_search_locations, "pip install -r requirements-dev.txt first"
     path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert path.exists(), path
+    from tutor_app.runtime.cpu_features import apply_extra_buffers
+
+    apply_extra_buffers()  # tests that call Llama(...) directly load as the app does (no AMX crash)
     return path
 
 

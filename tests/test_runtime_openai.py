@@ -36,7 +36,11 @@ def server(smollm2_path, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path),
+        # The server loads its model as the app does: no CPU extra buffers where they crash.
+        start = ("import runpy, sys; from tutor_app.runtime.cpu_features import apply_extra_buffers; "
+                 "apply_extra_buffers(); sys.argv[0] = 'llama_cpp.server'; "
+                 "runpy.run_module('llama_cpp.server', run_name='__main__')")
+        proc = subprocess.Popen([sys.executable, "-c", start, "--model", str(smollm2_path),
                                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024"],
                                 stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

@@ -33,6 +33,7 @@ from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 from pydantic import ValidationError
 
 from .context import fit_to_context
+from .cpu_features import ExtraBuffers, apply_extra_buffers
 from .kv_cache import SavedState, SessionStateCache, common_prefix_length
 from .protocol import GenerationStats, Message, ModelError, ModelInfo, T
 
@@ -72,7 +73,8 @@ class LlamaCppBackend:
                  kv_type: str = "f16", lora_path: str | Path | None = None, name: str | None = None,
                  offload_plan: str = "", state_cache: SessionStateCache | None = None,
                  sampling: Sampling = Sampling(), seed: int = 1234,
-                 around_load: Callable[[], ContextManager] | None = None, verbose: bool = False) -> None:
+                 around_load: Callable[[], ContextManager] | None = None, verbose: bool = False,
+                 extra_buffers: ExtraBuffers = "auto") -> None:
         """``around_load`` is entered while the model loads: the planner uses it to set model
         parameters ``Llama(...)`` does not expose (tensor buffer overrides for experts on CPU)."""
         self.path = Path(model_path)
@@ -82,6 +84,7 @@ class LlamaCppBackend:
         type_k = KV_TYPES[self.kv_type]
         # llama.cpp quantises the V cache only with flash attention; K alone works everywhere.
         type_v = type_k if flash_attn else llama_cpp.GGML_TYPE_F16
+        buffers = apply_extra_buffers(extra_buffers)  # AMX repacking crashes some CPUs: see cpu_features
         with (around_load() if around_load is not None else contextlib.nullcontext()):
             self._llm = _CountingLlama(
                 str(self.path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads, n_batch=n_batch,
@@ -100,7 +103,7 @@ class LlamaCppBackend:
         self._info = ModelInfo(
             name=name or self.path.stem, backend="llama.cpp", path=str(self.path), n_ctx=self._llm.n_ctx(),
             offload_plan=offload_plan,
-            detail={"n_gpu_layers": n_gpu_layers, "threads": self._llm.n_threads, "kv_type": self.kv_type,
+            detail={"cpu_extra_buffers": buffers.why, "n_gpu_layers": n_gpu_layers, "threads": self._llm.n_threads, "kv_type": self.kv_type,
                     "flash_attn": flash_attn, "lora": str(lora_path) if lora_path else None,
                     "chat_template": "gguf" if self._llm.metadata.get("tokenizer.chat_template") else "chatml"})
 
