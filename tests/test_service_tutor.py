@@ -17,7 +17,7 @@ import pytest
 from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.runtime.protocol import ModelError, ModelInfo
+from tutor_app.runtime.protocol import GenerationStats, ModelError, ModelInfo
 from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound, TutorError
 from tutor_app.service.tutor import MAX_ANSWER_CHARS, TutorService
 from tutor_app.storage.store import Store
@@ -302,6 +302,27 @@ def test_ask_tutor_streams_cumulative_text_and_stores_both_turns(service, store,
     assert (tutor.role, tutor.content, tutor.complete) == ("tutor", "What operation undoes adding 3?", True)
     assert tutor.model_name and tutor.completion_tokens
     assert scripted_model.calls[-1].session_key == sid
+
+
+class OtherCallsStats(ScriptedBackend):
+    """A backend whose shared ``last_stats`` always belongs to another student's call, as it
+    does under load when that call finished between this reply's end and its storing."""
+
+    @property
+    def last_stats(self):
+        return GenerationStats(prompt_tokens=999, evaluated_tokens=999, completion_tokens=999)
+
+
+def test_a_stored_reply_carries_its_own_calls_token_counts(store, library):
+    model = OtherCallsStats()
+    service = make_service(store, library, model)
+    sid = start(service).session_id
+    model.enqueue_text("Which operation undoes adding three here?")
+    list(service.ask_tutor(ADA, sid, "I am stuck"))
+    tutor = store.messages(session_id=sid)[-1]
+    assert tutor.completion_tokens == model.count_tokens("Which operation undoes adding three here?")
+    assert tutor.prompt_tokens not in (None, 999)
+    service.close()
 
 
 def test_the_tutor_never_shows_the_current_answer(service, scripted_model):

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import Misconception, Problem, Unit
 from ..prompting import PromptLibrary
-from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
+from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable, StatsCallback
 from .history import with_history
 from .leak_guard import StreamGuard, protected_answers
 from .phrases import language_name, phrase
@@ -100,7 +100,7 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
                        history: Iterable[Mapping[str, str]], student_message: str,
                        revealed_step_ids: Iterable[str], session_key: str | None,
                        cancel: threading.Event | None = None, hints_shown: Sequence[str] = (),
-                       max_tokens: int = MAX_REPLY_TOKENS) -> Iterator[str]:
+                       max_tokens: int = MAX_REPLY_TOKENS, on_stats: StatsCallback | None = None) -> Iterator[str]:
     """Yield the tutor's reply in pieces, each already cleared by the leak guard.
 
     ``step_index`` equal to the number of steps means the problem is solved (nothing is
@@ -127,7 +127,7 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
 
     shown_any = False
     chunks = model_chunks(model, messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
-                          session_key=session_key, cancel=cancel)
+                          session_key=session_key, cancel=cancel, on_stats=on_stats)
     with closing(chunks):  # a reader that stops early, or a leak cut, stops the model
         try:
             for chunk in chunks:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import BaseModel
 
-from .protocol import GenerationStats, Message, ModelError, ModelInfo, T
+from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, report_stats
 
 
 @dataclass
@@ -57,7 +57,8 @@ class ScriptedBackend:
 
     def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
                     stop: Sequence[str] = (), session_key: str | None = None,
-                    cancel: threading.Event | None = None) -> Iterator[str]:
+                    cancel: threading.Event | None = None, priority: Priority = "interactive",
+                    on_stats: StatsCallback | None = None) -> Iterator[str]:
         msgs = [dict(m) for m in messages]
         with self._lock:
             self.calls.append(RecordedCall("chat", msgs, None, session_key))
@@ -66,20 +67,24 @@ class ScriptedBackend:
             reply = reply(msgs)
         started = time.perf_counter()
         pieces = [reply[i:i + self.chunk_size] for i in range(0, len(reply), self.chunk_size)]
-        for piece in pieces:
-            if cancel is not None and cancel.is_set():
-                break
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            yield piece
-        total = time.perf_counter() - started
-        tokens = self.count_tokens(reply)
-        self._stats = GenerationStats(prompt_tokens=sum(self.count_tokens(m["content"]) for m in msgs),
-                                      evaluated_tokens=0, completion_tokens=tokens,
-                                      time_to_first_token_s=self.delay_s, total_s=total)
+        sent = ""
+        try:
+            for piece in pieces:
+                if cancel is not None and cancel.is_set():
+                    break
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                sent += piece
+                yield piece
+        finally:
+            self._stats = GenerationStats(prompt_tokens=sum(self.count_tokens(m["content"]) for m in msgs),
+                                          evaluated_tokens=0, completion_tokens=self.count_tokens(sent),
+                                          time_to_first_token_s=self.delay_s, total_s=time.perf_counter() - started)
+            report_stats(on_stats, self._stats)
 
     def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
-                      temperature: float = 0.0, session_key: str | None = None) -> T:
+                      temperature: float = 0.0, session_key: str | None = None, priority: Priority = "interactive",
+                      on_stats: StatsCallback | None = None) -> T:
         msgs = [dict(m) for m in messages]
         with self._lock:
             self.calls.append(RecordedCall("json", msgs, schema, session_key))
@@ -91,7 +96,10 @@ class ScriptedBackend:
         if isinstance(payload, BaseModel):
             payload = payload.model_dump()
         # Round-trip through JSON text, as a real backend does, so schema violations surface here.
-        return schema.model_validate_json(json.dumps(payload))
+        text = json.dumps(payload)
+        report_stats(on_stats, GenerationStats(prompt_tokens=sum(self.count_tokens(m["content"]) for m in msgs),
+                                               completion_tokens=self.count_tokens(text)))
+        return schema.model_validate_json(text)
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text.split())) if text else 0

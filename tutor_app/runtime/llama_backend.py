@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from .context import fit_to_context
 from .cpu_features import ExtraBuffers, apply_extra_buffers
 from .kv_cache import SavedState, SessionStateCache, common_prefix_length
-from .protocol import GenerationStats, Message, ModelError, ModelInfo, T
+from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, combined, report_stats
 
 # Used when a GGUF carries no chat template: ChatML is what most small instruct models expect.
 CHATML_TEMPLATE = (
@@ -133,31 +133,39 @@ class LlamaCppBackend:
 
     def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
                     stop: Sequence[str] = (), session_key: str | None = None,
-                    cancel: threading.Event | None = None) -> Iterator[str]:
+                    cancel: threading.Event | None = None, priority: Priority = "interactive",
+                    on_stats: StatsCallback | None = None) -> Iterator[str]:
         started = time.perf_counter()
         tokens, max_tokens = self.prompt_tokens(messages, max_tokens)
         with self._locked():
             yield from self._generate(tokens, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                                      session_key=session_key, cancel=cancel, grammar=None, started=started)
+                                      session_key=session_key, cancel=cancel, grammar=None, started=started,
+                                      on_stats=on_stats)
 
     def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
-                      temperature: float = 0.0, session_key: str | None = None) -> T:
+                      temperature: float = 0.0, session_key: str | None = None, priority: Priority = "interactive",
+                      on_stats: StatsCallback | None = None) -> T:
         grammar = self._grammar_for(schema)
         key = session_key + JSON_SUFFIX if session_key else None
         problem = ""
-        # A second try gets more room (the usual failure is running out of tokens mid-object)
-        # and a little randomness, so it does not repeat the first attempt token for token.
-        for attempt_tokens, attempt_temp in ((max_tokens, temperature), (max_tokens * 2, max(temperature, 0.3))):
-            started = time.perf_counter()
-            tokens, budget = self.prompt_tokens(messages, attempt_tokens)
-            with self._locked():
-                text = "".join(self._generate(tokens, max_tokens=budget, temperature=attempt_temp, stop=(),
-                                              session_key=key, cancel=None, grammar=grammar, started=started))
-            try:
-                return schema.model_validate_json(text)
-            except ValidationError as exc:
-                problem = f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}"
-        raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
+        parts: list[GenerationStats] = []
+        try:
+            # A second try gets more room (the usual failure is running out of tokens mid-object)
+            # and a little randomness, so it does not repeat the first attempt token for token.
+            for attempt_tokens, attempt_temp in ((max_tokens, temperature), (max_tokens * 2, max(temperature, 0.3))):
+                started = time.perf_counter()
+                tokens, budget = self.prompt_tokens(messages, attempt_tokens)
+                with self._locked():
+                    text = "".join(self._generate(tokens, max_tokens=budget, temperature=attempt_temp, stop=(),
+                                                  session_key=key, cancel=None, grammar=grammar, started=started,
+                                                  on_stats=parts.append))
+                try:
+                    return schema.model_validate_json(text)
+                except ValidationError as exc:
+                    problem = f"{exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}"
+            raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
+        finally:
+            report_stats(on_stats, combined(parts))
 
     def close(self) -> None:
         with self._lock:
@@ -231,7 +239,7 @@ class LlamaCppBackend:
 
     def _generate(self, tokens: list[int], *, max_tokens: int, temperature: float, stop: Sequence[str],
                   session_key: str | None, cancel: threading.Event | None, grammar: LlamaGrammar | None,
-                  started: float) -> Iterator[str]:
+                  started: float, on_stats: StatsCallback | None = None) -> Iterator[str]:
         llm = self._llm
         evaluated_before = llm.evaluated_total
         stats = GenerationStats(prompt_tokens=len(tokens))
@@ -282,6 +290,7 @@ class LlamaCppBackend:
             stats.completion_tokens = completion
             stats.total_s = time.perf_counter() - started
             self._owner, self._owner_saved = session_key, False
+            report_stats(on_stats, stats)
 
     def _prefill(self, tokens: list[int], cancel: threading.Event | None) -> bool:
         """Evaluate all but the last prompt token, reusing the longest prefix already in the

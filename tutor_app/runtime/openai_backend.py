@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 from pydantic import BaseModel, ValidationError
 
-from .protocol import GenerationStats, Message, ModelError, ModelInfo, T
+from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, combined, report_stats
 
 JsonMode = Literal["json_schema", "json_object", "prompt"]
 JSON_MODES: tuple[JsonMode, ...] = ("json_schema", "json_object", "prompt")
@@ -84,7 +84,8 @@ class OpenAICompatibleBackend:
 
     def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
                     stop: Sequence[str] = (), session_key: str | None = None,
-                    cancel: threading.Event | None = None) -> Iterator[str]:
+                    cancel: threading.Event | None = None, priority: Priority = "interactive",
+                    on_stats: StatsCallback | None = None) -> Iterator[str]:
         started = time.perf_counter()
         stats = GenerationStats(prompt_tokens=self._estimate(messages))
         self._stats = stats
@@ -119,27 +120,33 @@ class OpenAICompatibleBackend:
             if stats.evaluated_tokens == 0:
                 stats.evaluated_tokens = stats.prompt_tokens
             stats.total_s = time.perf_counter() - started
+            report_stats(on_stats, stats)
 
     def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
-                      temperature: float = 0.0, session_key: str | None = None) -> T:
+                      temperature: float = 0.0, session_key: str | None = None, priority: Priority = "interactive",
+                      on_stats: StatsCallback | None = None) -> T:
         problem = ""
-        for attempt in range(2):
-            text = self._json_text(messages, schema, max_tokens=max_tokens * (attempt + 1),
-                                   temperature=temperature if attempt == 0 else max(temperature, 0.3))
-            try:
-                # strict=False: llama_cpp.server's grammar lets a raw newline into a string,
-                # which strict JSON rejects although the content itself may be fine.
-                return schema.model_validate(json.loads(_json_block(text), strict=False))
-            except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
-                problem = _problem(exc)
-        raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
+        parts: list[GenerationStats] = []
+        try:
+            for attempt in range(2):
+                text = self._json_text(messages, schema, max_tokens=max_tokens * (attempt + 1),
+                                       temperature=temperature if attempt == 0 else max(temperature, 0.3), parts=parts)
+                try:
+                    # strict=False: llama_cpp.server's grammar lets a raw newline into a string,
+                    # which strict JSON rejects although the content itself may be fine.
+                    return schema.model_validate(json.loads(_json_block(text), strict=False))
+                except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
+                    problem = _problem(exc)
+            raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
+        finally:
+            report_stats(on_stats, combined(parts))
 
     def close(self) -> None:
         self._client.close()
 
     # internals --------------------------------------------------------------------------
     def _json_text(self, messages: Sequence[Message], schema: type[BaseModel], *, max_tokens: int,
-                   temperature: float) -> str:
+                   temperature: float, parts: list[GenerationStats]) -> str:
         modes = (self._json_mode,) if self._json_mode else JSON_MODES
         for mode in modes:
             started = time.perf_counter()
@@ -160,6 +167,7 @@ class OpenAICompatibleBackend:
             stats.evaluated_tokens = stats.evaluated_tokens or stats.prompt_tokens
             stats.total_s = stats.time_to_first_token_s = time.perf_counter() - started
             self._stats = stats
+            parts.append(stats)
             return (reply.choices[0].message.content or "") if reply.choices else ""
         raise ModelError(f"the model server at {self.base_url} accepted no way of asking for JSON")
 

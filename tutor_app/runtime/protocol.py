@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Protocol, Sequence, TypedDict, TypeVar, runtime_checkable
+from typing import Callable, Iterator, Literal, Protocol, Sequence, TypedDict, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -59,6 +59,36 @@ class ModelInfo:
     problem: str | None = None  # when unavailable: what went wrong and what to do
 
 
+# Students' calls go before batch work (grading a class set, drafting practice) wherever calls wait.
+Priority = Literal["interactive", "batch"]
+# Receives one call's own usage figures, once, when that call ends (finished, cancelled or failed).
+# Per call, not a shared "last stats": under load another call may have finished in between.
+StatsCallback = Callable[[GenerationStats], None]
+
+
+def report_stats(on_stats: StatsCallback | None, stats: GenerationStats | None) -> None:
+    """Hand ``stats`` to the caller's callback; a failing callback must not fail the model call."""
+    if on_stats is None or stats is None:
+        return
+    try:
+        on_stats(stats)
+    except Exception:  # the caller's bookkeeping, not the model, went wrong
+        import logging
+
+        logging.getLogger(__name__).warning("a usage callback failed", exc_info=True)
+
+
+def combined(parts: Sequence[GenerationStats]) -> GenerationStats | None:
+    """One call's usage when it took several model requests (a JSON retry)."""
+    if not parts:
+        return None
+    return GenerationStats(prompt_tokens=sum(p.prompt_tokens for p in parts),
+                           evaluated_tokens=sum(p.evaluated_tokens for p in parts),
+                           completion_tokens=sum(p.completion_tokens for p in parts),
+                           time_to_first_token_s=parts[0].time_to_first_token_s,
+                           total_s=sum(p.total_s for p in parts))
+
+
 class ModelError(RuntimeError):
     """A model call failed in a way the caller should report, not crash on."""
 
@@ -84,9 +114,12 @@ class ModelBackend(Protocol):
         stop: Sequence[str] = (),
         session_key: str | None = None,
         cancel: threading.Event | None = None,
+        priority: Priority = "interactive",
+        on_stats: StatsCallback | None = None,
     ) -> Iterator[str]:
         """Yield the reply in pieces. ``session_key`` lets a backend keep that conversation's
-        KV state between turns; ``cancel`` set by the caller stops generation promptly."""
+        KV state between turns; ``cancel`` set by the caller stops generation promptly;
+        ``on_stats`` receives this call's usage when it ends."""
         ...
 
     def generate_json(
@@ -97,8 +130,11 @@ class ModelBackend(Protocol):
         max_tokens: int = 512,
         temperature: float = 0.0,
         session_key: str | None = None,
+        priority: Priority = "interactive",
+        on_stats: StatsCallback | None = None,
     ) -> T:
-        """Return an instance of ``schema`` produced under its JSON-schema constraint."""
+        """Return an instance of ``schema`` produced under its JSON-schema constraint
+        (``on_stats``: this call's usage, retries included)."""
         ...
 
     def count_tokens(self, text: str) -> int: ...

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from typing import Callable, Iterator, Sequence
 
-from .protocol import GenerationStats, Message, ModelBackend, ModelInfo, T
+from .protocol import GenerationStats, Message, ModelBackend, ModelInfo, Priority, StatsCallback, T, report_stats
 
 WaitCallback = Callable[[int], None]  # called with how many calls are ahead of this one
 _POLL_S = 0.25  # how often a waiting stream looks at its cancel event
@@ -85,48 +85,48 @@ class ModelQueue:
                     continue
                 self._cond.wait(timeout=_POLL_S if cancel is not None else None)
 
-    def _leave(self, ticket: int, stats: GenerationStats | None = None) -> None:
+    def _leave(self, ticket: int) -> None:
         with self._cond:
             try:
                 self._line.remove(ticket)
             except ValueError:
                 pass
-            if stats is not None:
-                self._recent.append(stats)
             self._cond.notify_all()
+
+    def _recorder(self, on_stats: StatsCallback | None) -> StatsCallback:
+        """Keep each call's own usage for the panel, and pass it on to the caller."""
+        def record(stats: GenerationStats) -> None:
+            with self._cond:
+                self._recent.append(stats)
+            report_stats(on_stats, stats)
+        return record
 
     # the protocol -----------------------------------------------------------------------
     def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
                     stop: Sequence[str] = (), session_key: str | None = None,
-                    cancel: threading.Event | None = None, on_wait: WaitCallback | None = None) -> Iterator[str]:
+                    cancel: threading.Event | None = None, priority: Priority = "interactive",
+                    on_stats: StatsCallback | None = None, on_wait: WaitCallback | None = None) -> Iterator[str]:
         ticket = self._enter()
-        stats: GenerationStats | None = None
         try:
             if not self._wait_turn(ticket, on_wait, cancel):
                 return
-            before = self.backend.last_stats
             yield from self.backend.stream_chat(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                                                session_key=session_key, cancel=cancel)
-            after = self.backend.last_stats
-            stats = after if after is not before else None
+                                                session_key=session_key, cancel=cancel, priority=priority,
+                                                on_stats=self._recorder(on_stats))
         finally:
-            self._leave(ticket, stats)
+            self._leave(ticket)
 
     def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
-                      temperature: float = 0.0, session_key: str | None = None,
-                      on_wait: WaitCallback | None = None) -> T:
+                      temperature: float = 0.0, session_key: str | None = None, priority: Priority = "interactive",
+                      on_stats: StatsCallback | None = None, on_wait: WaitCallback | None = None) -> T:
         ticket = self._enter()
-        stats: GenerationStats | None = None
         try:
             self._wait_turn(ticket, on_wait, None)
-            before = self.backend.last_stats
-            result = self.backend.generate_json(messages, schema, max_tokens=max_tokens, temperature=temperature,
-                                                session_key=session_key)
-            after = self.backend.last_stats
-            stats = after if after is not before else None
-            return result
+            return self.backend.generate_json(messages, schema, max_tokens=max_tokens, temperature=temperature,
+                                              session_key=session_key, priority=priority,
+                                              on_stats=self._recorder(on_stats))
         finally:
-            self._leave(ticket, stats)
+            self._leave(ticket)
 
     def count_tokens(self, text: str) -> int:
         return self.backend.count_tokens(text)  # tokenising does not touch the context: no queue

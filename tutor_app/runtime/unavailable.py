@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Iterator, Sequence
 
-from .protocol import GenerationStats, Message, ModelInfo, ModelUnavailable, T
+from .protocol import GenerationStats, Message, ModelInfo, ModelUnavailable, Priority, StatsCallback, T
 
 
 class UnavailableBackend:
@@ -29,13 +29,15 @@ class UnavailableBackend:
 
     def stream_chat(self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.7,
                     stop: Sequence[str] = (), session_key: str | None = None,
-                    cancel: threading.Event | None = None) -> Iterator[str]:
+                    cancel: threading.Event | None = None, priority: Priority = "interactive",
+                    on_stats: StatsCallback | None = None) -> Iterator[str]:
         # A generator like the other backends' streams, so the error surfaces where they fail.
         raise ModelUnavailable(self.problem)
         yield ""  # pragma: no cover - makes this function a generator
 
     def generate_json(self, messages: Sequence[Message], schema: type[T], *, max_tokens: int = 512,
-                      temperature: float = 0.0, session_key: str | None = None) -> T:
+                      temperature: float = 0.0, session_key: str | None = None, priority: Priority = "interactive",
+                      on_stats: StatsCallback | None = None) -> T:
         raise ModelUnavailable(self.problem)
 
     def count_tokens(self, text: str) -> int:

@@ -46,7 +46,7 @@ from ..engine import progress as engine
 from ..engine.mastery import apply_observations, current_mastery
 from ..engine.selection import choose_problem
 from ..prompting import PromptLibrary
-from ..runtime.protocol import ModelBackend
+from ..runtime.protocol import GenerationStats, ModelBackend
 from ..storage.records import AttemptRecord, SessionRecord
 from ..storage.store import Store
 from .access import acting_student, named_unit, owned_record
@@ -300,14 +300,17 @@ class TutorService:
         self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
         history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in earlier]
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
+        usage: list[GenerationStats] = []
         chunks = stream_tutor_reply(
             model=self.model, prompts=self.prompts, unit=unit, problem=problem, step_index=step_index,
             attempts=attempts, misconceptions_seen=seen, history=history, student_message=message,
             revealed_step_ids=sorted(engine.revealed_step_ids(problem, progress)), session_key=record.id, cancel=cancel,
-            hints_shown=hints_here)
-        return self._stream_and_store(record, step_id, chunks)
+            hints_shown=hints_here, on_stats=usage.append)
+        return self._stream_and_store(record, step_id, chunks, usage)
 
-    def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str]) -> Iterator[str]:
+    def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
+                          usage: list[GenerationStats]) -> Iterator[str]:
+        """``usage`` receives this reply's own figures from the model when its call ends."""
         reply, complete = "", False
         try:
             for chunk in chunks:
@@ -321,7 +324,7 @@ class TutorService:
                 close()  # a reader that stopped early also stops the model
             # Also when the reader stops early or the model fails: keep what the student saw.
             if reply.strip():
-                stats = self.model.last_stats if complete else None
+                stats = usage[-1] if complete and usage else None
                 self.store.add_message(
                     session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=self.model.info.name,
                     prompt_tokens=stats.prompt_tokens if stats else None,
