@@ -6,7 +6,8 @@
   percent ...?" answered ``50`` means 50%). The formats are listed in ``numbers``.
 - ``expression`` and ``equation``: sympy equivalence as defined in ``algebra``. An equation step
   whose answer is solved (``x = 4``) also accepts the bare value ``4``, since "Now find x" is
-  answered that way; any other answer without ``=`` is ``invalid``, not wrong.
+  answered that way; any other answer without ``=`` is ``invalid``, not wrong. An equation step
+  with ``form: any`` accepts every equation with the same solutions (``solution_sets``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from functools import lru_cache
 import sympy
 
 from ..curriculum.schema import CheckOptions
-from . import algebra
+from . import algebra, solution_sets
 from .base import Checker
 from .mathparse import Equation, parse_math, show
 from .numbers import Number, parse_number
@@ -80,14 +81,14 @@ class EquationChecker(Checker):
 
     def same(self, options: CheckOptions, expected: Equation, given: Equation | sympy.Expr) -> bool:
         if isinstance(given, Equation):
-            return _same_equation(expected, given)
+            return _same_equation(expected, given) or (options.form == "any" and _same_solution_set(expected, given))
         value = algebra.solved_value(expected)
         if value is None or given.free_symbols:
             raise Unreadable("it has no = sign")
         return _same_expression(value, given)
 
     def wrong_message(self, options: CheckOptions, expected: Equation, given: Equation | sympy.Expr) -> str | None:
-        if isinstance(given, Equation) and algebra.same_solutions(expected, given):
+        if options.form == "step" and isinstance(given, Equation) and algebra.same_solutions(expected, given):
             return TRUE_BUT_NOT_THIS_STEP
         return None
 
@@ -102,3 +103,8 @@ def _same_expression(a: sympy.Expr, b: sympy.Expr) -> bool:
 @lru_cache(maxsize=4096)
 def _same_equation(a: Equation, b: Equation) -> bool:
     return algebra.same_equation(a, b)
+
+
+@lru_cache(maxsize=4096)
+def _same_solution_set(a: Equation, b: Equation) -> bool:
+    return solution_sets.same_solution_set(a, b)

@@ -68,6 +68,9 @@ class CheckOptions(StrictModel):
     alternatives: list[str] = []
     choices: list[str] = []
     case_sensitive: bool = False
+    # equation checks only: "step" wants this step's equation (rewritten, swapped, or moved to one
+    # side); "any" accepts every equation with the same solutions (checking/solution_sets.py)
+    form: Literal["step", "any"] = "step"
 
     _check_known = field_validator("check")(_known_checker)
 

@@ -3,8 +3,9 @@
 The schema says what a field may hold; these rules catch what makes a unit misbehave in class:
 ids used twice, a bug rule or step naming something that is not defined, a skill no step
 practises, a step without an answer or rubric, a parametric problem whose numbers cannot be
-drawn or whose ``{placeholders}`` are misspelt, and an answer that its own checker would fail
-to read (so no student could ever be marked correct). Parametric problems are checked on a few
+drawn or whose ``{placeholders}`` are misspelt, an option written for another kind of check
+(``form:`` outside equation checks), and an answer that its own checker would fail to read (so
+no student could ever be marked correct). Parametric problems are checked on a few
 seeded variants, since an answer that parses for one set of numbers may not for another.
 """
 
@@ -130,11 +131,22 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
         if step.rubric is not None:
             errors.append(loaded.error(at + ("rubric",), "only open steps are graded with a rubric; "
                                                          "set check: open or remove the rubric"))
+    errors += _form_rule(loaded, step, at)
     for h, hint in enumerate(step.hints):
         if isinstance(hint, ScaffoldHint) and hint.check == "open":
             errors.append(loaded.error(at + ("hints", h, "check"), "a scaffold question needs an answer the "
                                                                    "app can check; open is not allowed here"))
+        if isinstance(hint, ScaffoldHint):
+            errors += _form_rule(loaded, hint, at + ("hints", h))
     return errors
+
+
+def _form_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[CurriculumError]:
+    """``form:`` says which equations count, so anywhere else it would be silently ignored."""
+    if "form" not in options.model_fields_set or options.check == "equation":
+        return []
+    return [loaded.error(at + ("form",), f"form: only applies to equation checks (this one is "
+                                          f"check: {options.check}); remove it or set check: equation")]
 
 
 def _problem_answers(loaded: LoadedFile, problem: Problem, at: tuple) -> list[CurriculumError]:
