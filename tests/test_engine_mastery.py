@@ -6,9 +6,16 @@ with P(correct | known) = 1 - S, P(correct | unknown) = G. Defaults: L0 = 0.2, T
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from tutor_app.curriculum.loader import load_file
 from tutor_app.curriculum.schema import BKTParams, Unit
+from tutor_app.engine.progress import ProblemProgress, next_hint, submit_answer
 from tutor_app.engine.mastery import (MASTERY_THRESHOLD, apply_observations, bkt_update, current_mastery,
                                       initial_mastery, is_mastered)
 
@@ -97,3 +104,79 @@ def test_apply_observations_in_order_without_touching_the_input():
     # b: posterior = 0.4·0.1 / (0.04 + 0.6·0.8) = 0.04/0.52 = 1/13; learned = 1/13 + (12/13)·0.15 = 2.8/13
     assert after["b"] == pytest.approx(2.8 / 13)
     assert set(after) == {"a", "b"}
+
+
+# issue 12 item 8: mastery falls after a solved problem ---------------------------------
+@settings(max_examples=300, deadline=None)
+@given(p=st.floats(0, 1), guess=st.floats(0, 0.99), slip=st.floats(0, 0.99), transit=st.floats(0, 1))
+def test_a_right_answer_never_lowers_mastery_with_valid_parameters(p, guess, slip, transit):
+    assume(guess + slip < 1)
+    params = BKTParams(p_init=0.2, p_transit=transit, p_guess=guess, p_slip=slip)
+    assert bkt_update(p, True, params) >= p - 1e-12
+
+
+@pytest.mark.parametrize("guess, slip", [(0.6, 0.4), (0.5, 0.5), (0.7, 0.6)])
+def test_parameters_under_which_a_right_answer_lowers_mastery_are_refused(guess, slip):
+    # With G = 0.7 and S = 0.6, from 0.5: 0.5·0.4 / (0.2 + 0.5·0.7) = 0.36, a right answer would fall.
+    with pytest.raises(ValidationError, match="p_guess \\+ p_slip must be below 1"):
+        BKTParams(p_guess=guess, p_slip=slip)
+
+
+SHIPPED = load_file(Path(__file__).resolve().parent.parent / "curricula" / "math" / "linear-equations.yaml").item
+PROBLEMS = {p.id: p for p in SHIPPED.problems}
+
+
+def walk(problem, mastery, *, hint_first: bool = False, wrong_first: str | None = None):
+    """Solve every step of ``problem`` through the engine; the answer is the step's own."""
+    progress = ProblemProgress()
+    while not progress.done:
+        step = problem.steps[progress.step_index]
+        if hint_first:
+            hint, progress = next_hint(problem, progress)
+            mastery = apply_observations(SHIPPED, mastery, hint.observations)
+        if wrong_first is not None:
+            outcome, progress = submit_answer(SHIPPED, problem, progress, wrong_first)
+            mastery = apply_observations(SHIPPED, mastery, outcome.observations)
+        outcome, progress = submit_answer(SHIPPED, problem, progress, step.answer)
+        assert outcome.verdict == "correct", (problem.id, step.id, outcome)
+        mastery = apply_observations(SHIPPED, mastery, outcome.observations)
+    return mastery
+
+
+def test_the_walk_through_drop_is_one_hint_before_the_first_answer():
+    # "Undo multiplying" starts at p_init 0.3 (G 0.2, S 0.1, T 0.15). A hint before answering
+    # is the not-right observation: posterior 0.3·0.1 / (0.03 + 0.7·0.8) = 0.03/0.59,
+    # then + (0.56/0.59)·0.15 = (0.03 + 0.084)/0.59 = 0.114/0.59 = 0.19322...
+    start = initial_mastery(SHIPPED)
+    assert start["undo-multiplication"] == 0.3
+    after_hint = walk(PROBLEMS["one-step-multiply"], start, hint_first=True)
+    assert after_hint["undo-multiplication"] == pytest.approx(0.114 / 0.59, abs=1e-12)
+    # A wrong first try is the same evidence; the right answer after it adds none.
+    after_retry = walk(PROBLEMS["one-step-multiply"], start, wrong_first="y = 24")
+    assert after_retry["undo-multiplication"] == pytest.approx(0.114 / 0.59, abs=1e-12)
+    # Solved at the first try: 0.27 / (0.27 + 0.14) = 27/41, then + (14/41)·0.15 = 29.1/41 = 0.70975...
+    clean = walk(PROBLEMS["one-step-multiply"], start)
+    assert clean["undo-multiplication"] == pytest.approx(29.1 / 41, abs=1e-12)
+
+
+def test_a_student_who_solves_without_hints_ends_higher_on_every_skill():
+    start = initial_mastery(SHIPPED)
+    mastery = start
+    for problem in SHIPPED.problems:
+        before = mastery
+        mastery = walk(problem, mastery)
+        practised = {skill for step in problem.steps for skill in step.skills}
+        assert all(mastery[s] > before[s] for s in practised), problem.id  # every solved problem raises
+        assert all(mastery[s] == before[s] for s in set(mastery) - practised)
+    assert all(mastery[s] > start[s] for s in start)
+    # Three or more right first attempts reach mastery; expand-brackets was practised once.
+    assert is_mastered(mastery["undo-addition"]) and is_mastered(mastery["undo-multiplication"])
+    assert mastery["expand-brackets"] == pytest.approx(0.6, abs=1e-12)
+
+
+def test_a_student_who_always_needs_a_hint_stays_low_as_documented():
+    mastery = initial_mastery(SHIPPED)
+    for problem in SHIPPED.problems:
+        mastery = walk(problem, mastery, hint_first=True)
+    # Each such step is a not-right observation: the estimate settles near 0.17, below p_init.
+    assert all(p < 0.2 for p in mastery.values())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
@@ -43,6 +43,15 @@ class BKTParams(StrictModel):
     p_transit: float = Field(0.15, ge=0, le=1)
     p_guess: float = Field(0.2, ge=0, le=1)
     p_slip: float = Field(0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _right_answers_are_evidence_of_knowing(self) -> "BKTParams":
+        # With p_guess + p_slip >= 1 a student who does not know the skill answers right at least
+        # as often as one who does, so a right answer would lower the estimate.
+        if self.p_guess + self.p_slip >= 1:
+            raise ValueError(f"p_guess + p_slip must be below 1 (here {self.p_guess:g} + {self.p_slip:g}); "
+                             f"otherwise a right answer would lower the estimate that the student knows the skill")
+        return self
 
 
 class Skill(StrictModel):

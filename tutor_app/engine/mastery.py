@@ -5,6 +5,26 @@ Each first attempt at a step is evidence about the step's skills. The update has
 a lucky guess (``p_guess``) and a careless slip (``p_slip``); then the practice itself may have
 taught the skill (``p_transit``). Pure functions that return new values: the stored history of
 estimates is the record, so nothing here mutates its input (unlike OATutor's in-place update).
+
+What counts as an observation (the rules live in ``attempts.py`` and ``hints.py``; the standard
+convention of BKT as fitted on ASSISTments and Cognitive Tutor data, so that fitted parameters
+from ``bkt_fit`` mean what the live update assumes):
+
+- one observation per step and session, for each skill the step lists: the first attempt the
+  checker can read decides it (right, or not right: wrong and misconception alike);
+- a hint asked for before that first attempt is the observation, as not right, and the answer
+  that follows adds none: a step solved after a hint says little about what the student knew;
+- retries, scaffold questions and unreadable answers are not observations; open steps are
+  observed only when graded (never by the engine itself).
+
+So solving a problem can lower an estimate: from ``p_init`` 0.3 (with p_guess 0.2, p_slip 0.1,
+p_transit 0.15), a hint before the first answer, or a wrong first try, gives
+0.3·0.1 / (0.3·0.1 + 0.7·0.8) = 0.051, then 0.051 + 0.949·0.15 = 0.19, however the problem
+ends. That is the "30% to 19% after a solved problem" a walk-through saw. Right first attempts
+always raise the estimate, because the parameters keep ``p_guess + p_slip < 1`` (the schema
+rejects anything else): then P(right | known) = 1 - p_slip exceeds P(right | unknown) = p_guess.
+A student who solves problems without hints climbs: 0.2, 0.60, 0.89, 0.98 with the defaults.
+``mastery_levels`` turns the estimate into words for the student.
 """
 
 from __future__ import annotations
