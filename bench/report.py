@@ -99,8 +99,26 @@ def batch_grading(folder: Path) -> list[str]:
             f"{d['submissions_per_minute']:.2f} | {s['mean']:.1f} / {s['min']:.1f} / {s['max']:.1f} |"]
 
 
+def bkt_fit(folder: Path) -> list[str]:
+    d = _load(folder, "bkt_fit")
+    if d is None:
+        return []
+    lines = ["| students x steps | fits | adopted | refused (reason) | max error of adopted, p90 / max | "
+             "each interval holds truth (p_init / p_transit / p_guess / p_slip) | all four hold | s per fit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in d["sizes"]:
+        refused = ", ".join(f"{n} {k.removeprefix('rejected: ')}" for k, n in r["outcomes"].items() if k != "fitted")
+        error = r["fitted_max_error"]
+        shown_error = f"{error['p90']:.3f} / {error['max']:.3f}" if error else "-"
+        each = r["interval_holds_truth_share_per_parameter"] or {}
+        lines.append(f"| {r['students']} x {r['steps']} | {r['fits']} | {r['outcomes'].get('fitted', 0)} | "
+                     f"{refused or '-'} | {shown_error} | {' / '.join(f'{v:.2f}' for v in each.values())} | "
+                     f"{r['intervals_hold_truth_share']:.2f} | {r['seconds_per_fit_median']:.3f} |")
+    return lines
+
+
 SECTIONS = [("turn_latency", turn_latency), ("interleaved", interleaved), ("overhead", overhead),
-            ("roofline", roofline), ("batch_grading", batch_grading)]
+            ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit)]
 
 
 def main(argv: list[str]) -> None:

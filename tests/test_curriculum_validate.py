@@ -231,3 +231,12 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     write(tmp_path, "bad.yaml", broken(PARAMETRIC, "check: equation", "check: equasion"))
     library = load(tmp_path)
     assert list(library.units) == ["algebra"] and len(library.errors) == 1
+
+
+def test_bkt_parameters_under_which_a_right_answer_lowers_mastery(tmp_path):
+    text = broken(UNIT, "    name: Solving equations\n",
+                  "    name: Solving equations\n    bkt: {p_init: 0.3, p_guess: 0.6, p_slip: 0.4}\n")
+    file, library = errors_for(tmp_path, text)
+    assert_error(library.errors, file, line_of(text, "bkt:"), "skills[0].bkt",
+                 "p_guess + p_slip must be below 1 (here 0.6 + 0.4); otherwise a right answer would lower")
+    assert "algebra" not in library.units

@@ -54,23 +54,31 @@ def bkt_update(p_known: float, correct: bool, params: BKTParams) -> float:
     return min(1.0, max(0.0, learned))
 
 
-def initial_mastery(unit: Unit) -> dict[str, float]:
+def skill_params(unit: Unit, adopted: Mapping[str, BKTParams] | None = None) -> dict[str, BKTParams]:
+    """The parameters in use per skill: the unit file's, or the ones a teacher adopted from a
+    fit of the class (``bkt_fit.adoption``) where there are any."""
+    adopted = adopted or {}
+    return {skill.id: adopted.get(skill.id, skill.bkt) for skill in unit.skills}
+
+
+def initial_mastery(unit: Unit, adopted: Mapping[str, BKTParams] | None = None) -> dict[str, float]:
     """Before any practice: each skill's ``p_init``."""
-    return {skill.id: skill.bkt.p_init for skill in unit.skills}
+    return {skill_id: params.p_init for skill_id, params in skill_params(unit, adopted).items()}
 
 
-def current_mastery(unit: Unit, stored: Mapping[str, float]) -> dict[str, float]:
+def current_mastery(unit: Unit, stored: Mapping[str, float],
+                    adopted: Mapping[str, BKTParams] | None = None) -> dict[str, float]:
     """The stored estimates for the unit's skills, with ``p_init`` for skills not practised yet
     (and stored values for skills the unit no longer has left out)."""
-    return {skill.id: float(stored.get(skill.id, skill.bkt.p_init)) for skill in unit.skills}
+    return {skill_id: float(stored.get(skill_id, p)) for skill_id, p in initial_mastery(unit, adopted).items()}
 
 
-def apply_observations(unit: Unit, mastery: Mapping[str, float],
-                       observations: Iterable[tuple[str, bool]]) -> dict[str, float]:
+def apply_observations(unit: Unit, mastery: Mapping[str, float], observations: Iterable[tuple[str, bool]],
+                       adopted: Mapping[str, BKTParams] | None = None) -> dict[str, float]:
     """``mastery`` after each (skill id, correct) observation in order; skills the unit does not
-    define are ignored."""
-    params = {skill.id: skill.bkt for skill in unit.skills}
-    updated = current_mastery(unit, mastery)
+    define are ignored. ``adopted``: parameters that replace the unit file's (``skill_params``)."""
+    params = skill_params(unit, adopted)
+    updated = current_mastery(unit, mastery, adopted)
     for skill_id, correct in observations:
         if skill_id in params:
             updated[skill_id] = bkt_update(updated[skill_id], bool(correct), params[skill_id])
