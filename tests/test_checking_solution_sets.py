@@ -62,6 +62,7 @@ def test_same_solution_sets_beyond_lines(expected, given):
     ("x = 2", "x^2 = 4"),  # gains one
     ("y = 1/x", "y = x"),
     ("x = 1", "(x - 1)/(x - 1) = 0"),  # cancels to 1 = 0: no solutions
+    ("x + y = 0", "(x + y)/x = 0"),  # the same line without the point (0, 0)
     ("y = sqrt(x)", "y^2 = x"),  # squaring adds the negative branch
     ("x^2 + 1 = 0", "x^2 + 4 = 0"),  # no real solutions either, but not the same equation
 ])
@@ -113,23 +114,19 @@ def test_a_unit_with_form_any_loads_and_checks_by_solution_set(tmp_path):
     assert step.form == "any" and check_answer(step, step.answer, "2y = 4x + 2").verdict == "correct"
 
 
-def test_form_on_a_step_that_is_not_an_equation_is_reported_with_its_line(tmp_path):
-    text = broken(UNIT, "        answer: x = 4\n        check: equation\n",
-                  "        answer: '4'\n        check: numeric\n        form: any\n")
+@pytest.mark.parametrize("old, new, path", [
+    ("        answer: x = 4\n        check: equation\n", "        answer: '4'\n        check: numeric\n        form: any\n",
+     "problems[0].steps[1].form"),
+    ('{scaffold: \'What is 11 - 3?\', answer: "8", check: numeric}',
+     '{scaffold: \'What is 11 - 3?\', answer: "8", check: numeric, form: any}', "problems[0].steps[0].hints[1].form"),
+], ids=["step", "scaffold question"])
+def test_form_outside_an_equation_check_is_reported_with_its_line(tmp_path, old, new, path):
+    text = broken(UNIT, old, new)
     file = write(tmp_path, "unit.yaml", text)
     library = load(tmp_path)
-    assert_error(library.errors, file, line_of(text, "form: any"), "problems[0].steps[1].form",
-                 "form: only applies to equation checks (this one is check: numeric)")
+    assert_error(library.errors, file, line_of(text, "form: any"), path,
+                 "form: only applies to equation checks (this one is check: numeric); remove it or set check: equation")
     assert "algebra" not in library.units
-
-
-def test_form_on_a_scaffold_question_that_is_not_an_equation(tmp_path):
-    text = broken(UNIT, '{scaffold: \'What is 11 - 3?\', answer: "8", check: numeric}',
-                  '{scaffold: \'What is 11 - 3?\', answer: "8", check: numeric, form: any}')
-    file = write(tmp_path, "unit.yaml", text)
-    library = load(tmp_path)
-    assert_error(library.errors, file, line_of(text, "form: any"), "problems[0].steps[0].hints[1].form",
-                 "only applies to equation checks")
 
 
 def test_an_unknown_form_is_a_schema_error(tmp_path):
