@@ -216,12 +216,12 @@ def _expectation_maximisation(answers: np.ndarray, present: np.ndarray,
     limit = CONVERGED_PER_OBSERVATION * present.sum()
     for _ in range(MAX_ITERATIONS):
         counts, new_loglik = _expectations(answers, present, params)
-        gained = new_loglik - loglik
+        converged = np.all(new_loglik - loglik < limit)
         loglik = new_loglik
-        if np.all(gained < limit):
-            break
+        if converged:
+            return params, loglik
         params = _maximise(counts)
-    return params, loglik
+    return params, _expectations(answers, present, params)[1]
 
 
 def _expectations(answers: np.ndarray, present: np.ndarray, params: np.ndarray) -> tuple[dict, np.ndarray]:
