@@ -33,7 +33,7 @@ from sympy.parsing.sympy_parser import (auto_number, auto_symbol, convert_xor, i
                                         implicit_multiplication, parse_expr, rationalize, split_symbols_custom,
                                         _token_splittable)
 
-from .numbers import VULGAR_FRACTIONS
+from .notation import SYMBOL_NAMES, VULGAR_FRACTIONS, latex_to_plain, operators_to_ascii, superscripts_to_powers
 from .result import Unreadable
 from .textnorm import clean, strip_trailing_punctuation
 
@@ -52,16 +52,7 @@ _PARSER_NAMES = {"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sym
                  "Symbol": sympy.Symbol, "Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow}
 _RESERVED_WORDS = set(_PARSER_NAMES) | {"Function", "Expr", "Number"} | set(keyword.kwlist)
 
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_SUPERSCRIPT_RUN = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
-_SYMBOL_WORDS = {"×": "*", "·": "*", "⋅": "*", "∙": "*", "✕": "*", "÷": "/", "∕": "/", "⁄": "/",
-                 "−": "-",
-                 "√": " sqrt", "π": " pi "}
 _BRACKETS = str.maketrans("[]{}", "()()")
-_LATEX_WORDS = [(r"\left", ""), (r"\right", ""), (r"\cdot", "*"), (r"\times", "*"), (r"\div", "/"),
-                (r"\pi", " pi "), (r"\,", " "), (r"\;", " "), (r"\!", ""), (r"\ ", " "), ("$", "")]
-_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
-_LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d.,])")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
@@ -114,13 +105,14 @@ def prepare(raw: str) -> str:
     """The screening of the module notes: friendly rewrites, then a strict character set."""
     if len(raw) > MAX_MATH_CHARS:
         raise Unreadable(f"it is longer than {MAX_MATH_CHARS} characters")
-    text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + m.group().translate(_SUPERSCRIPT) + ")", raw)
+    text = superscripts_to_powers(raw)
     for char, fraction in VULGAR_FRACTIONS.items():  # 1½ is a mixed number, one and a half
         text = re.sub(rf"(\d+)\s*{char}", rf"(\1+{fraction})", text).replace(char, f" ({fraction})")
-    for char, word in _SYMBOL_WORDS.items():
-        text = text.replace(char, word)
+    text = operators_to_ascii(text)
+    for char, name in SYMBOL_NAMES.items():
+        text = text.replace(char, f" {name} ")
     text = clean(text)
-    text = _latex(text).translate(_BRACKETS)
+    text = latex_to_plain(text).translate(_BRACKETS)
     text = strip_trailing_punctuation(text)
     if not text:
         raise Unreadable("it is empty")
@@ -145,19 +137,6 @@ def prepare(raw: str) -> str:
             raise Unreadable(f"I can't read the word {word!r}")
         if len(word) > MAX_WORD_LETTERS:
             raise Unreadable(f"the word {word[:20]!r} is too long to be a name")
-    return text
-
-
-def _latex(text: str) -> str:
-    if "\\" not in text and "$" not in text:
-        return text
-    for _ in range(8):  # innermost first; deeper nesting than this is not school maths
-        text, n = _LATEX_FRAC.subn(r"((\1)/(\2))", text)
-        text, m = _LATEX_SQRT.subn(r"sqrt(\1)", text)
-        if not n and not m:
-            break
-    for latex, plain in _LATEX_WORDS:
-        text = text.replace(latex, plain)
     return text
 
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .notation import VULGAR_FRACTIONS, operators_to_ascii
 from .result import Unreadable
 from .textnorm import clean, strip_trailing_punctuation
 
@@ -26,9 +27,6 @@ MAX_NUMBER_CHARS = 60
 MAX_DIGITS = 30
 MAX_EXPONENT = 30
 
-VULGAR_FRACTIONS = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅖": "2/5",
-                    "⅗": "3/5", "⅘": "4/5",
-                    "⅙": "1/6", "⅚": "5/6", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8", "⅞": "7/8"}
 _NAME_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,11}\s*=\s*(?=\S)")
 _SIGN = r"(?P<sign>[+-]?)\s*"
 _MIXED = re.compile(_SIGN + r"(?P<whole>\d+)\s+(?P<num>\d+)\s*/\s*(?P<den>\d+)$")
@@ -67,7 +65,7 @@ def parse_number(raw: str) -> Number:
     text = str(raw)
     for char, fraction in VULGAR_FRACTIONS.items():
         text = text.replace(char, " " + fraction)
-    text = strip_trailing_punctuation(clean(text).replace("\u2044", "/").replace("÷", "/"))
+    text = strip_trailing_punctuation(operators_to_ascii(clean(text)))
     if not text:
         raise Unreadable("it is empty")
     if len(text) > MAX_NUMBER_CHARS:

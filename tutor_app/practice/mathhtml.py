@@ -4,6 +4,8 @@ Curricula write math as ``$...$`` LaTeX, which the browser UI renders with KaTeX
 worksheet is a single self-contained file (no scripts, no fonts to fetch), so the few commands
 worksheets use are turned into HTML here: fractions, powers and indices, operators, roots,
 units in ``\\text{}``. Anything else loses only its backslash, so nothing silently disappears.
+The commands and symbols are the ones the answer checker and the leak guard read
+(``checking.notation``), so a worksheet prints what the checker would accept.
 """
 
 from __future__ import annotations
@@ -11,37 +13,19 @@ from __future__ import annotations
 import html
 import re
 
+from ..checking.notation import (FRACTION_COMMANDS, LATEX_ESCAPES, LATEX_SIZING, LATEX_SPACING, LATEX_SYMBOLS,
+                                 STYLE_COMMANDS, TEXT_COMMANDS, WRAPPER_COMMANDS, read_group)
+
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)", re.DOTALL)
 
-_SYMBOLS = {
-    "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
-    "neq": "≠", "ne": "≠", "approx": "≈", "pi": "π", "theta": "θ", "alpha": "α", "beta": "β", "Delta": "Δ",
-    "infty": "∞", "circ": "°", "degree": "°", "%": "%", "rightarrow": "→", "to": "→", "Rightarrow": "⇒",
-    "ldots": "…", "dots": "…", "cdots": "⋯", ",": " ", ";": " ", ":": " ", "quad": " ", "qquad": "  ",
-    "!": "", "left": "", "right": "", "{": "{", "}": "}", "$": "$", "lt": "<", "gt": ">",
-}
 
 
-def _group(text: str, start: int) -> tuple[str, int]:
-    """The argument at ``start``: a {braced group} or a single character; (argument, end)."""
-    while start < len(text) and text[start] == " ":
-        start += 1
-    if start >= len(text):
-        return "", start
-    if text[start] == "\\":
-        command = re.match(r"\\([A-Za-z]+|.?)", text[start:]).group(0)
-        return command, start + len(command)
-    if text[start] != "{":
-        return text[start], start + 1
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:i], i + 1
-    return text[start + 1:], len(text)
+def _symbol(name: str) -> str | None:
+    """What a symbol, spacing or escape command prints as, or None for other commands."""
+    for table in (LATEX_SYMBOLS, LATEX_SPACING, LATEX_ESCAPES):
+        if name in table:
+            return table[name]
+    return "" if name in LATEX_SIZING or name in STYLE_COMMANDS else None
 
 
 def latex_to_html(tex: str) -> str:
@@ -54,23 +38,28 @@ def latex_to_html(tex: str) -> str:
             match = re.match(r"\\([A-Za-z]+|.?)", tex[i:])
             name = match.group(1) or "\\"
             i += len(match.group(0))
-            if name in ("frac", "dfrac", "tfrac"):
-                top, i = _group(tex, i)
-                bottom, i = _group(tex, i)
+            if name in FRACTION_COMMANDS:
+                top, i = read_group(tex, i)
+                bottom, i = read_group(tex, i)
                 out.append(f'<span class="frac"><span class="num">{latex_to_html(top)}</span>'
                            f'<span class="den">{latex_to_html(bottom)}</span></span>')
             elif name == "sqrt":
-                arg, i = _group(tex, i)
+                arg, i = read_group(tex, i)
                 out.append(f'√<span class="radicand">{latex_to_html(arg)}</span>')
-            elif name in ("text", "mathrm", "textrm", "operatorname", "mbox"):
-                arg, i = _group(tex, i)
+            elif name in TEXT_COMMANDS:
+                arg, i = read_group(tex, i)
                 out.append(f'<span class="text">{html.escape(arg)}</span>')
-            elif name in _SYMBOLS:
-                out.append(html.escape(_SYMBOLS[name]))
+            elif name in WRAPPER_COMMANDS:
+                arg, i = read_group(tex, i)
+                out.append(latex_to_html(arg))
+            elif name == "color":
+                _, i = read_group(tex, i)
+            elif (symbol := _symbol(name)) is not None:
+                out.append(html.escape(symbol))
             else:
                 out.append(html.escape(name))
         elif ch in "^_":
-            arg, i = _group(tex, i + 1)
+            arg, i = read_group(tex, i + 1)
             if ch == "^" and arg.strip() == "\\circ":
                 out.append("°")
             else:
