@@ -1,12 +1,16 @@
-"""Reading the math inside prose: what the leak guard sees in a tutor's sentence.
+"""Finding the math inside prose: what the leak guard sees in a tutor's sentence.
 
 The model writes LaTeX, Unicode operators, Markdown, number words and phrases such as "x is 4"
 or "the answer is four". ``normalize`` rewrites all of that into one plain notation
 (``x = 4``, ``ANS = 4``); ``math_runs`` cuts the result into stretches of math between words
-of prose, and ``candidates`` lists the equations and expressions those stretches could mean.
-``parse_math`` turns a candidate into a sympy expression with a small grammar of our own:
-text from the model (or a student) is never handed to ``eval`` or to ``sympify``, and numbers,
-exponents and nesting are bounded so that no candidate can make sympy work for long.
+of prose, and ``candidates`` lists the equations and expressions those stretches could mean;
+``read_numbers`` finds the numbers in the prose, each with where it stands.
+
+This module only *finds* pieces. What a piece is worth is read by the answer checker's own
+readers (``checking.values``: ``read_number``, ``read_expression``), so a number means the same
+to the guard as to the checker ("1 1/2" is 3/2, ".5" is 1/2, "1,000" is 1000), and the notation
+tables (fractions, superscripts, operators, LaTeX) are the checker's (``checking.notation``).
+Text from the model or a student is never handed to ``eval``; the checker's reader screens it.
 """
 
 from __future__ import annotations
@@ -18,44 +22,29 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-import sympy
-
+from ..checking.mathparse import CONSTANTS, FUNCTIONS
+from ..checking.notation import VULGAR_FRACTIONS, latex_to_plain, operators_to_ascii, superscripts_to_powers
+from ..checking.numbers import format_number
+from ..checking.values import read_number
 from .spelled import replace_spelled_numbers
 
 ANS = "\ue000"  # stands for "the answer" / "the solution" in normalized text
 AMBIGUOUS = "\ue001"  # marks a number word that may be an article ("one", "un")
+SPELLED = "\ue002"  # marks a number that was written in words (in ``read_numbers`` only)
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅖": "2/5", "⅗": "3/5",
-           "⅘": "4/5", "⅙": "1/6", "⅚": "5/6", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8", "⅞": "7/8"}
-_CHAR_MAP = str.maketrans({
-    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": " , ",
-    "\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u2219": "*", "\u2217": "*", "\u00f7": "/", "\u2044": "/",
-    "\u2215": "/", "\u2248": "=", "\u2243": "=", "\u2245": "=", "\uff1d": "=", "\u00a0": " ",
-    "\u2260": " \u2260 ", "\u2264": " \u2264 ", "\u2265": " \u2265 ",
+# Relations and punctuation as prose uses them (the checker refuses these; the guard reads them).
+_RELATIONS = str.maketrans({
+    "\u2014": " , ", "\u2248": "=", "\u2243": "=", "\u2245": "=", "\uff1d": "=", "\u00a0": " ",
+    "\u2260": " \u2260 ", "\u2264": " \u2264 ", "\u2265": " \u2265 ", "\u2192": " = ", "\u21d2": " = ",
 })
-
-_LATEX_SIMPLE = [
-    (re.compile(r"\\[dt]?frac\s*(\d)\s*(\d)"), r"\1/\2"),  # \frac12
-    (re.compile(r"\\(?:cdot|times|ast)\b"), "*"),
-    (re.compile(r"\\div\b"), "/"),
-    (re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)\b"), ""),
-    (re.compile(r"\\(?:,|;|:|!|quad\b|qquad\b|\s)"), " "),
-    (re.compile(r"\\(?:neq|ne)\b"), " \u2260 "),
-    (re.compile(r"\\(?:leq?|geq?|lt|gt)\b"), " \u2264 "),
-    (re.compile(r"\\(?:approx|simeq|equiv)\b"), "="),
-    (re.compile(r"\\pi\b"), " pi "),
-    (re.compile(r"\\sqrt\s*\{"), "sqrt{"),
-    (re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mathit|operatorname|boxed|fbox|underline|"
-                r"overline|displaystyle|color\{[^{}]*\})\s*"), ""),
-    (re.compile(r"\\[()\[\]]"), " "),
-    (re.compile(r"\$+"), " "),
-    (re.compile(r"_\{[^{}]*\}|_[A-Za-z0-9]"), ""),  # subscripts name a variable's copy, not a value
-]
-_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]+")
+_SUBSCRIPT = re.compile(r"_\([^()]*\)|_[A-Za-z0-9]")  # subscripts name a variable's copy, not a value
 _MARKDOWN = re.compile(r"\*\*|__|`+|~~")
 _LIST_MARKER = re.compile(r"(?m)^\s*\d+[.)]\s")
+# A number with a comma or several dots: read by the checker's rules (thousands or decimal comma).
+_SEPARATED_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?:,\d+)(?:[.,]\d+)*(?![\d])|(?<![\d.,])\d+(?:\.\d+){2,}(?![\d])")
+_MIXED = re.compile(r"(?<![\d./])(\d+)\s+(\d+)/(\d+)(?![\d/])")
 
 # Phrases that bind a value to what comes before them: "x is 4", "x equals 4", "x vaut 4".
 _BINDINGS = [
@@ -73,65 +62,51 @@ _ANSWER_WORDS = re.compile(
     r"soluzione|risultato|resposta|solu[çc][ãa]o|antwoord|oplossing|uitkomst)(?![^\W\d_])",
     re.IGNORECASE)
 _VALUE_OF = re.compile(r"(?<![^\W\d_])(?:the\s+)?value\s+of\s+([A-Za-z])(?![^\W\d_])", re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"(?<![\d,])(\d+),(\d{1,2})(?![\d,])")
-_THOUSANDS = re.compile(r"(?<![\d,.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
-
-FUNCTIONS = {"sqrt": sympy.sqrt}
-CONSTANTS = {"pi": sympy.pi}
-MAX_NUMBER_DIGITS = 15
-MAX_TOKENS = 60
-MAX_DEPTH = 12
-MAX_EXPONENT = 12
 
 
-def _latex_to_plain(text: str) -> str:
-    for _ in range(8):  # nested fractions, innermost first
-        replaced = _FRAC.sub(_frac_sub, text)
-        if replaced == text:
-            break
-        text = replaced
-    for pattern, repl in _LATEX_SIMPLE:
-        text = pattern.sub(repl, text)
-    text = re.sub(r"\^\s*\{([^{}]*)\}", r"^(\1)", text)
-    text = text.replace("{", "(").replace("}", ")")
-    return re.sub(r"\\[A-Za-z]+", " ", text)
-
-
-def _frac_sub(m: re.Match) -> str:
-    top, bottom = m.group(1).strip(), m.group(2).strip()
-    if top.isdigit() and bottom.isdigit():
-        return f"{top}/{bottom}"
-    return f"(({top})/({bottom}))"
-
-
+@lru_cache(maxsize=4096)
 def plain(text: str) -> str:
     """Text with notation undone (LaTeX, Unicode, Markdown, entities) but words kept: the
-    form the bare-number and bare-word scans read."""
+    form the bare-number and bare-word scans read. Numbers with separators are rewritten as
+    the checker reads them (``1,000`` -> ``1000``, ``0,5`` -> ``0.5``)."""
     text = html.unescape(text)
     text = _ZERO_WIDTH.sub("", text)
-    for char, frac in _VULGAR.items():
-        text = text.replace(char, f" {frac} ")
-    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^(" + m.group(0).translate(_SUPERSCRIPTS) + ")", text)
-    text = text.translate(_CHAR_MAP)
-    text = unicodedata.normalize("NFKC", text)
-    text = _latex_to_plain(text)
+    for char, fraction in VULGAR_FRACTIONS.items():
+        text = text.replace(char, f" {fraction} ")
+    text = superscripts_to_powers(text).translate(_RELATIONS)
+    text = operators_to_ascii(unicodedata.normalize("NFKC", text))
+    text = latex_to_plain(text)
+    text = _UNKNOWN_COMMAND.sub(" ", _SUBSCRIPT.sub("", text))
     text = _MARKDOWN.sub("", text)
     text = re.sub(r"(?<=\w)'(?=s\b)", " i", text)  # "it's" -> "it is"
     text = text.replace(":=", "=").replace("==", "=")
-    text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
-    return _DECIMAL_COMMA.sub(r"\1.\2", text)
+    return _SEPARATED_NUMBER.sub(_as_read, text)
 
 
+def _as_read(m: re.Match) -> str:
+    number = read_number(m.group(0))
+    return format_number(number.value) if number is not None else m.group(0)
+
+
+def _mixed_sub(m: re.Match) -> str:
+    whole, num, den = (int(g) for g in m.groups())
+    if 0 < num < den:  # a proper fraction after a whole number: 1 1/2 is one and a half
+        return f"({whole}+{num}/{den})"
+    return m.group(0)
+
+
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Text in the notation the math scan reads: ``x is four`` -> ``x = 4``,
     ``the answer: 4`` -> ``ANS = 4`` (with ``ANS`` the private marker)."""
     text = plain(text)
     text = _LIST_MARKER.sub(" ", text)
     text = replace_spelled_numbers(text, ambiguous_marker=AMBIGUOUS)
+    text = _MIXED.sub(_mixed_sub, text)
     text = _VALUE_OF.sub(r"\1", text)
     text = _ANSWER_WORDS.sub(f" {ANS} ", text)
     text = _BINDING_RE.sub(" = ", text)
-    text = re.sub(rf"{ANS}\s*:", f"{ANS} =", text)
+    text = re.sub(rf"[\"']?\s*{ANS}\s*[\"']?\s*:", f"{ANS} =", text)  # "Answer: 4", {"answer": 4}
     text = re.sub(r"(\d)\s*%", r"\1/100", text)
     return text
 
@@ -303,138 +278,6 @@ def answer_phrases(normalized: str, max_words: int = 8) -> list[str]:
     return out
 
 
-# --- parsing ---------------------------------------------------------------------------
-
-class _ParseError(ValueError):
-    pass
-
-
-class _Parser:
-    """expr := ['+'|'-'] term (('+'|'-') term)* ; term := power ((['*'|'/'] | implicit) power)* ;
-    power := atom ['^' ['-'] power] ; atom := number | name | func '(' expr ')' | '(' expr ')'."""
-
-    def __init__(self, tokens: list[Token], symbols: dict[str, sympy.Symbol]) -> None:
-        self.tokens = [t for t in tokens if t.kind != "space"]
-        self.pos = 0
-        self.symbols = symbols
-        self.depth = 0
-        if len(self.tokens) > MAX_TOKENS:
-            raise _ParseError("too long")
-
-    def peek(self) -> Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self) -> Token:
-        token = self.peek()
-        if token is None:
-            raise _ParseError("unexpected end")
-        self.pos += 1
-        return token
-
-    def parse(self) -> sympy.Expr:
-        expr = self.expr()
-        if self.peek() is not None:
-            raise _ParseError(f"unexpected {self.peek().text!r}")
-        return expr
-
-    def expr(self) -> sympy.Expr:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _ParseError("too deep")
-        sign = 1
-        token = self.peek()
-        if token is not None and token.kind == "op" and token.text in "+-":
-            self.take()
-            sign = -1 if token.text == "-" else 1
-        result = sign * self.term()
-        while (token := self.peek()) is not None and token.kind == "op" and token.text in "+-":
-            self.take()
-            result = result + self.term() if token.text == "+" else result - self.term()
-        self.depth -= 1
-        return result
-
-    def term(self) -> sympy.Expr:
-        result = self.power()
-        while (token := self.peek()) is not None:
-            if token.kind == "op" and token.text in "*/":
-                self.take()
-                right = self.power()
-                if token.text == "/":
-                    if right == 0:
-                        raise _ParseError("division by zero")
-                    result = result / right
-                else:
-                    result = result * right
-            elif token.kind in ("num", "ident") or (token.kind == "op" and token.text == "("):
-                if token.kind == "num" and self.tokens[self.pos - 1].kind == "num":
-                    raise _ParseError("two numbers in a row")
-                result = result * self.power()
-            else:
-                break
-        return result
-
-    def power(self) -> sympy.Expr:
-        base = self.atom()
-        token = self.peek()
-        if token is not None and token.kind == "op" and token.text == "^":
-            self.take()
-            sign = 1
-            nxt = self.peek()
-            if nxt is not None and nxt.kind == "op" and nxt.text == "-":
-                self.take()
-                sign = -1
-            exponent = sign * self.power()
-            if exponent.is_number and (not exponent.is_real or abs(float(exponent)) > MAX_EXPONENT):
-                raise _ParseError("exponent too large")
-            if base.is_number and abs(float(base)) > 10**6:
-                raise _ParseError("power of a large number")
-            if base == 0 and exponent.is_number and exponent <= 0:
-                raise _ParseError("division by zero")
-            return base ** exponent
-        return base
-
-    def atom(self) -> sympy.Expr:
-        token = self.take()
-        if token.kind == "num":
-            if len(token.text) > MAX_NUMBER_DIGITS:
-                raise _ParseError("number too long")
-            return sympy.Rational(token.text)
-        if token.kind == "ident":
-            if token.text in FUNCTIONS:
-                opening = self.take()
-                if opening.text != "(":
-                    raise _ParseError("function without parentheses")
-                inner = self.expr()
-                if self.take().text != ")":
-                    raise _ParseError("unbalanced parentheses")
-                return FUNCTIONS[token.text](inner)
-            if token.text in CONSTANTS:
-                return CONSTANTS[token.text]
-            if len(token.text) != 1:
-                raise _ParseError(f"unknown name {token.text!r}")
-            return self.symbols.setdefault(token.text, sympy.Symbol(token.text))
-        if token.kind == "op" and token.text == "(":
-            inner = self.expr()
-            closing = self.take()
-            if closing.text != ")":
-                raise _ParseError("unbalanced parentheses")
-            return inner
-        raise _ParseError(f"unexpected {token.text!r}")
-
-
-@lru_cache(maxsize=4096)
-def parse_math(text: str) -> sympy.Expr | None:
-    """A sympy expression for ``text`` (numbers folded, like terms combined), or None when the
-    text is not a small, well-formed expression."""
-    try:
-        expr = _Parser(tokenize(text), {}).parse()
-    except (_ParseError, ZeroDivisionError, OverflowError, TypeError, ValueError):
-        return None
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        return None
-    return expr
-
-
 def form_key(text: str) -> str:
     """How a piece of math is *written* (spacing and explicit ``*`` ignored): restating the
     problem's ``2x + 3 = 11`` is not the same as writing the answer ``2x = 8``, even though
@@ -442,82 +285,108 @@ def form_key(text: str) -> str:
     return re.sub(r"[\s*]", "", text)
 
 
-def complexity(expr: sympy.Expr) -> int:
-    return sum(1 for _ in sympy.preorder_traversal(expr))
-
-
 # --- numbers in prose ------------------------------------------------------------------
 
 _PERCENT_WORDS = r"%|percent\b|per\s+cent\b|prozent\b|por\s+ciento\b|pour\s+cent\b|per\s+cento\b|por\s+cento\b|procent\b"
 _NUMBER = re.compile(
-    rf"(?P<amb>{AMBIGUOUS})?"
-    rf"(?P<sign>(?:(?<=^)|(?<=[\s(=:,]))-)?"
-    r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)"
-    r"(?:(?P<frac>/(?P<den>\d+)(?![\d.]))|(?P<pct>\s*(?:" + _PERCENT_WORDS + r")))?"
-    r"(?![\d])", re.IGNORECASE)
+    rf"(?P<amb>{AMBIGUOUS})?(?P<words>{SPELLED})?"
+    r"(?P<sign>(?:(?<=^)|(?<=[\s(=:,\ue001\ue002]))-)?"
+    r"(?<![\d./])(?P<body>(?P<mixed>\d+\s+\d+/\d+)|(?P<frac>\d+/\d+)|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,3}(?![\w]))?|\.\d+)"
+    r"(?P<pct>\s*(?:" + _PERCENT_WORDS + r"))?"
+    r"(?![\d/])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class NumberMention:
-    """A number as the reader sees it; ``values`` holds every value it may stand for
-    (``50%`` is 50 and 1/2)."""
+    """A number as the reader sees it, where it stands in the reading text, and every value
+    it may stand for (``50%`` is 1/2 and 50; ``8/2`` is the division 8 and 2, still to do)."""
 
     text: str
     values: tuple[Fraction, ...]
     ambiguous: bool
+    start: int = 0
+    end: int = 0
+    spelled: bool = False
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A text as the number scan reads it (notation undone, number words as digits) and the
+    numbers in it; positions refer to ``text``."""
+
+    text: str
+    mentions: tuple[NumberMention, ...]
+
+
+@lru_cache(maxsize=4096)
+def read_numbers(text: str, *, for_context: bool = False) -> NumberReading:
+    """The numbers written in ``text``: digits, fractions, mixed numbers, percentages and words.
+
+    Each is read by the checker's number reader. A fraction not in lowest terms (``8/2``) is
+    the division the student still has to do, so it stands for its two numbers, not for 4.
+    For context texts (``for_context``) the parts written in digits count as shown too: a
+    statement with ``1/2`` has shown the student a 1 and a 2 (but "two fifths" has not shown
+    a 5).
+    """
+    reading = replace_spelled_numbers(_LIST_MARKER.sub(" ", plain(text)), ambiguous_marker=AMBIGUOUS,
+                                      spelled_marker=SPELLED)
+    mentions: list[NumberMention] = []
+    for m in _NUMBER.finditer(reading):
+        mentions.extend(_mentions(m, for_context))
+    return NumberReading(reading, tuple(mentions))
+
+
+def _mentions(m: re.Match, for_context: bool) -> list[NumberMention]:
+    ambiguous, spelled = bool(m.group("amb")), bool(m.group("words"))
+    sign = "-" if m.group("sign") else ""
+    body = m.group("body")
+
+    def mention(values, start=m.start(), end=m.end(), text=m.group(0)) -> NumberMention:
+        return NumberMention(text, tuple(dict.fromkeys(values)), ambiguous, start, end, spelled)
+
+    if m.group("mixed"):
+        whole, fraction = body.split(None, 1)
+        num, den = (int(p) for p in fraction.split("/"))
+        if not 0 < num < den:  # not a mixed number: a whole number, then a fraction
+            split = m.start("body") + body.index(fraction)
+            first = _read(sign + whole)
+            second = _fraction_values(num, den, for_context, spelled)
+            return [mention([first] if first is not None else [], end=split, text=whole),
+                    mention(second, start=split, text=fraction)]
+        value = _read(sign + body)
+        if value is None:
+            return []
+        parts = [int(whole), abs(value) - int(whole), num, den] if for_context else []
+        return [mention([value, *parts])]
+    if m.group("frac"):
+        num, den = (int(p) for p in body.split("/"))
+        return [mention(_fraction_values(-num if sign else num, den, for_context, spelled))]
+    value = _read(sign + body)
+    if value is None:
+        return []
+    if m.group("pct"):
+        return [mention([value / 100, value])]
+    return [mention([value])]
+
+
+def _read(text: str) -> Fraction | None:
+    number = read_number(text)
+    return number.value if number is not None else None
+
+
+def _fraction_values(num: int, den: int, for_context: bool, spelled: bool) -> list[Fraction]:
+    if den == 0:
+        return []
+    value = Fraction(num, den)
+    lowest = Fraction(num, den).numerator == num and den != 1
+    if for_context:
+        return [value, Fraction(num)] if spelled else [value, Fraction(num), Fraction(den)]
+    return [value] if lowest else [Fraction(num), Fraction(den)]
 
 
 def numbers_in(text: str, *, for_context: bool = False) -> list[NumberMention]:
-    """Numbers written in ``text``: digits, fractions, percentages and number words.
-
-    A fraction not in lowest terms (``8/2``) is read as the division the student still has to
-    do, so it stands for its two numbers, not for 4. For context texts (``for_context``) every
-    part counts as shown: a statement with ``1/2`` has shown the student a 1 and a 2.
-    """
-    normalized = replace_spelled_numbers(_LIST_MARKER.sub(" ", plain(text)), ambiguous_marker=AMBIGUOUS)
-    out: list[NumberMention] = []
-    for m in _NUMBER.finditer(normalized):
-        sign = -1 if m.group("sign") else 1
-        try:
-            num = Fraction(m.group("num")) * sign
-        except (ValueError, ZeroDivisionError):
-            continue
-        ambiguous = bool(m.group("amb"))
-        if m.group("frac"):
-            den = int(m.group("den"))
-            if den == 0:
-                continue
-            value = num / den
-            parts = (num, Fraction(den))
-            lowest = num.denominator == 1 and Fraction(int(num), den).denominator == den
-            if for_context:
-                out.append(NumberMention(m.group(0), (value,) + parts, ambiguous))
-            elif lowest and den != 1:
-                out.append(NumberMention(m.group(0), (value,), ambiguous))
-            else:
-                out.append(NumberMention(m.group(0), parts, ambiguous))
-        elif m.group("pct"):
-            out.append(NumberMention(m.group(0), (num / 100, num), ambiguous))
-        else:
-            out.append(NumberMention(m.group(0), (num,), ambiguous))
-    return out
-
-
-def parse_number(text: str) -> Fraction | None:
-    """The value of an answer written as one number (``0.5``, ``1/2``, ``50%``, ``-3``)."""
-    text = plain(text).strip().replace(" ", "")
-    m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)(?:/([-+]?\d+(?:\.\d+)?)|(%))?", text)
-    if not m:
-        return None
-    try:
-        value = Fraction(m.group(1))
-        if m.group(2):
-            value /= Fraction(m.group(2))
-        if m.group(3):
-            value /= 100
-    except (ValueError, ZeroDivisionError):
-        return None
-    return value
+    """The mentions of ``read_numbers``."""
+    return list(read_numbers(text, for_context=for_context).mentions)
 
 
 def words_of(text: str) -> str:

@@ -1,12 +1,20 @@
-"""Numbers written as words ("four", "twenty-one", "three quarters", "cuatro").
+"""Numbers written as words ("four", "twenty-one", "two thousand", "three quarters", "cuatro").
 
 A model asked to hide an answer will happily write it out in words instead, so the leak guard
-reads number words as numbers. English is covered up to the hundreds and simple fractions; the
-other common school languages up to twenty and the tens, which is where tutoring answers live.
+reads number words as numbers. Cardinals in English, French, Spanish, German, Italian,
+Portuguese and Dutch come from ``text2num`` (its ``find_numbers``); every language is read in
+every reply, because a student can ask for the answer "in French". What is ours:
 
-Words that double as an article or pronoun ("one", "un", "ein", "een") are reported as
-``ambiguous``: the guard counts them only where they are bound to a variable ("x is one"),
-never as a bare number, or every "which one do you think?" would look like a leak.
+- **fractions**: a cardinal and a denominator word ("two fifths", "deux tiers", "tres cuartos",
+  "a half"), and "one and a half"; ordinals on their own ("the third step", "one second") are
+  not numbers;
+- **words that are not only numbers**: articles and pronouns ("one", "un", "una", "ein",
+  "een") and words that are everyday words in English or French ("once", "due", "seize",
+  "neuf") are reported as ``ambiguous``: the guard counts them only where they are
+  bound to a name ("x is one"), never as a bare number, or every "which one do you think?"
+  would look like a leak;
+- a sign word before a number ("minus four", "moins trois"), and digits before a scale word
+  ("2 thousand").
 """
 
 from __future__ import annotations
@@ -14,50 +22,52 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
-_EN_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}
-_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-            "ninety": 90}
+from text_to_num import Token, find_numbers
 
-_OTHER = {
+from ..checking.values import read_number
+
+LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
+
+# Words that are also articles or pronouns in their language, or everyday words in another
+# language the guard reads ("once", "due", "sept" ...).
+AMBIGUOUS = frozenset({"one", "un", "une", "uno", "una", "ein", "eine", "een", "um", "uma",  # articles
+                       "once", "due", "seize", "cent", "null", "elf", "otto", "tien", "neuf"})
+
+# Denominator words: "two fifths" is 2/5. Ordinals that are also other words ("second") are
+# left out: "wait one second" is no fraction.
+_DENOMINATORS = {
+    # English
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
+    "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100,
     # Spanish
-    "cero": 0, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
-    "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15,
-    "dieciséis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19, "veinte": 20, "treinta": 30,
-    "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100,
+    "medio": 2, "media": 2, "medios": 2, "tercio": 3, "tercios": 3, "cuarto": 4, "cuartos": 4, "quinto": 5,
+    "quintos": 5, "sexto": 6, "sextos": 6, "séptimo": 7, "séptimos": 7, "octavo": 8, "octavos": 8,
+    "noveno": 9, "novenos": 9, "décimo": 10, "décimos": 10,
     # French
-    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
-    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
-    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100,
+    "demi": 2, "demie": 2, "demis": 2, "tiers": 3, "quart": 4, "quarts": 4, "cinquième": 5, "cinquièmes": 5,
+    "sixième": 6, "sixièmes": 6, "septième": 7, "septièmes": 7, "huitième": 8, "huitièmes": 8,
+    "neuvième": 9, "neuvièmes": 9, "dixième": 10, "dixièmes": 10, "centième": 100, "centièmes": 100,
     # German
-    "null": 0, "eins": 1, "ein": 1, "eine": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6,
-    "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30,
-    "vierzig": 40, "fünfzig": 50, "hundert": 100,
-    # Italian
-    "zero ": 0, "due": 2, "tre": 3, "quattro": 4, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10,
-    "undici": 11, "dodici": 12, "venti": 20, "trenta": 30,
-    # Portuguese
-    "um": 1, "uma": 1, "dois": 2, "duas": 2, "quatro ": 4, "oito": 8, "dez": 10, "vinte": 20,
-    # Dutch
-    "een": 1, "twee": 2, "drie": 3, "vijf": 5, "zes": 6, "zeven": 7, "negen": 9, "tien": 10, "twaalf": 12,
-    "twintig": 20,
+    "hälfte": 2, "halb": 2, "halbe": 2, "drittel": 3, "viertel": 4, "fünftel": 5, "sechstel": 6, "siebtel": 7,
+    "achtel": 8, "neuntel": 9, "zehntel": 10,
+    # Italian, Portuguese, Dutch
+    "mezzo": 2, "mezzi": 2, "terzo": 3, "terzi": 3, "quarti": 4, "quinti": 5, "meio": 2, "meia": 2,
+    "terço": 3, "terços": 3, "quarto": 4, "quartos": 4, "derde": 3, "derden": 3, "kwart": 4, "vijfde": 5,
 }
-_OTHER = {k.strip(): v for k, v in _OTHER.items()}
-
-# Words that are also articles or pronouns in their language.
-AMBIGUOUS = frozenset({"one", "un", "une", "uno", "una", "ein", "eine", "een", "um", "uma", "once", "sei",
-                       "due", "sept", "null", "cent", "elf", "otto", "dos"})
-
-_DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
-                 "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7,
-                 "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10}
-
-_WORD = r"[^\W\d_]+"
-_NEGATIVE = {"minus", "negative", "menos", "moins", "meno", "negativo", "negativa", "négatif", "min"}
+# "a half", "une demie": the article is one only in front of a denominator.
+_ONE_ARTICLES = frozenset({"a", "an", "un", "une", "una", "ein", "eine", "een", "um", "uma"})
+_AND_A_HALF = re.compile(r"\s+(?:and\s+a\s+half|y\s+medi[oa]|et\s+demie?|und\s+ein\s+halb|e\s+mezzo|e\s+meio)\b",
+                         re.IGNORECASE)
+_NEGATIVE = frozenset({"minus", "negative", "menos", "moins", "meno", "negativo", "negativa", "négatif", "négative",
+                       "min", "negativ"})
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "cien": 100, "mil": 1000, "cent": 100,
+           "mille": 1000, "hundert": 100, "tausend": 1000, "cento": 100, "mila": 1000, "honderd": 100,
+           "duizend": 1000}
+_THOUSAND_WORDS = frozenset({"thousand", "million", "billion"})
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+|\S")
 
 
 @dataclass(frozen=True)
@@ -68,96 +78,111 @@ class SpelledNumber:
     ambiguous: bool
 
 
-def _word_value(word: str) -> int | None:
-    w = word.lower()
-    if w in _EN_UNITS:
-        return _EN_UNITS[w]
-    if w in _EN_TENS:
-        return _EN_TENS[w]
-    return _OTHER.get(w)
+class _Word(Token):
+    """A word for text2num, with where it stands in the text."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.word, self.start, self.end = text, start, end
+
+    def text(self) -> str:
+        return self.word
+
+    def nt_separated(self, previous: "_Word") -> bool:
+        return False
+
+    def not_a_number_part(self) -> bool:
+        return False
 
 
-def _parse_english_compound(words: list[str]) -> tuple[int, int] | None:
-    """Longest English cardinal at the start of ``words``: (value, words used)."""
-    total, used, i = 0, 0, 0
-    current = None
-    while i < len(words):
-        w = words[i].lower()
-        if w in _EN_TENS and current is None:
-            current = _EN_TENS[w]
-            i += 1
-            if i < len(words) and words[i].lower() in _EN_UNITS and 0 < _EN_UNITS[words[i].lower()] < 10:
-                current += _EN_UNITS[words[i].lower()]
-                i += 1
-            used = i
+def _tokens(text: str) -> list[_Word]:
+    words: list[_Word] = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        head, _, tail = word.rpartition("-")
+        if head and tail.lower() in _DENOMINATORS:  # "two-fifths" is "two fifths"
+            words += [_Word(head, m.start(), m.start() + len(head)), _Word(tail, m.end() - len(tail), m.end())]
+        elif word[0].isalnum() or word == ",":
+            words.append(_Word(word, m.start(), m.end()))
+        else:  # a free-standing "-" is a minus sign between numbers, not a hyphen inside one
+            words.append(_Word("¦", m.start(), m.end()))
+    # "one thousand, two hundred": the comma groups thousands, it does not end the number
+    return [w for i, w in enumerate(words)
+            if not (w.word == "," and i > 0 and words[i - 1].word.lower() in _THOUSAND_WORDS)]
+
+
+@dataclass
+class _Found:
+    first: int  # token indices, end exclusive
+    last: int
+    value: Fraction
+    ordinal: bool
+
+
+def _cardinals(words: list[_Word]) -> list[_Found]:
+    """Every language's numbers, the longest reading of each stretch kept."""
+    found: list[_Found] = []
+    ordinals: set[int] = set()  # "second" is an ordinal in English: no other language's cardinal
+    for language in LANGUAGES:
+        for occurrence in find_numbers(words, language, 0):
+            if occurrence.is_ordinal:
+                ordinals.update(range(occurrence.start, occurrence.end))
+                continue
+            number = read_number(occurrence.text)
+            if number is not None:
+                found.append(_Found(occurrence.start, occurrence.end, number.value, False))
+    found = [f for f in found if not (f.last - f.first == 1 and f.first in ordinals)]
+    found.sort(key=lambda f: (f.first, -(f.last - f.first)))
+    kept: list[_Found] = []
+    for f in found:
+        if kept and f.first < kept[-1].last:
             continue
-        if w in _EN_UNITS and current is None:
-            current = _EN_UNITS[w]
-            i += 1
-            used = i
-            continue
-        if w == "hundred" and current is not None and current < 10:
-            current *= 100
-            i += 1
-            used = i
-            if i < len(words) and words[i].lower() == "and":
-                i += 1
-            more = _parse_english_compound(words[i:]) if i < len(words) else None
-            if more and more[0] < 100:
-                current += more[0]
-                i += more[1]
-                used = i
-            break
-        break
-    if current is None:
-        return None
-    return total + current, used
+        if any(w.word.isdigit() for w in words[f.first:f.last]):
+            continue  # text2num's reading of digits; the digit scan reads those
+        kept.append(f)
+    return kept
+
+
+@lru_cache(maxsize=2048)
+def _find(text: str) -> tuple[SpelledNumber, ...]:
+    words = _tokens(text)
+    if not words:
+        return ()
+    out: list[SpelledNumber] = []
+    for f in _cardinals(words):
+        start, end = words[f.first].start, words[f.last - 1].end
+        value = f.value
+        single = f.last - f.first == 1
+        ambiguous = single and words[f.first].word.lower() in AMBIGUOUS
+        following = words[f.last] if f.last < len(words) else None
+        if following is not None and following.word.lower() in _DENOMINATORS and value > 0:
+            value = value / _DENOMINATORS[following.word.lower()]
+            end, ambiguous = following.end, False
+        elif (half := _AND_A_HALF.match(text, end)) is not None:
+            value, end, ambiguous = value + Fraction(1, 2), half.end(), False
+        before = words[f.first - 1] if f.first > 0 else None
+        if before is not None and before.word.isdigit() and single and value in _SCALES.values() \
+                and words[f.first].word.lower() in _SCALES:
+            start, value, ambiguous = before.start, int(before.word) * value, False  # "2 thousand"
+        elif before is not None and before.word.lower() in _NEGATIVE and text[before.end:start].strip() == "":
+            start, value = before.start, -value
+        out.append(SpelledNumber(start, end, value, ambiguous))
+    out.extend(_article_fractions(words))
+    out.sort(key=lambda s: (s.start, -s.end))
+    return tuple(out)
+
+
+def _article_fractions(words: list[_Word]) -> list[SpelledNumber]:
+    """ "a half", "a quarter": an article that means one only before a denominator."""
+    out = []
+    for first, second in zip(words, words[1:]):
+        if first.word.lower() in _ONE_ARTICLES and second.word.lower() in _DENOMINATORS:
+            out.append(SpelledNumber(first.start, second.end, Fraction(1, _DENOMINATORS[second.word.lower()]), False))
+    return out
 
 
 def find_spelled_numbers(text: str) -> list[SpelledNumber]:
     """Every number written in words, with its span in ``text``."""
-    words = [(m.group(0), m.start(), m.end()) for m in re.finditer(rf"{_WORD}(?:-{_WORD})*", text)]
-    # Split hyphenated compounds ("twenty-one") into words while keeping spans.
-    flat: list[tuple[str, int, int]] = []
-    for word, start, _end in words:
-        offset = start
-        for part in word.split("-"):
-            flat.append((part, offset, offset + len(part)))
-            offset += len(part) + 1
-    found: list[SpelledNumber] = []
-    i = 0
-    while i < len(flat):
-        word, start, end = flat[i]
-        lowered = word.lower()
-        value: int | None = None
-        used = 0
-        english = _parse_english_compound([w for w, _, _ in flat[i:i + 6]])
-        if english:
-            value, used = english
-        elif (single := _word_value(word)) is not None:
-            value, used = single, 1
-        if value is None:
-            i += 1
-            continue
-        ambiguous = used == 1 and lowered in AMBIGUOUS
-        number = Fraction(value)
-        last_end = flat[i + used - 1][2]
-        # "three quarters", "one half", "a half" style fractions
-        if i + used < len(flat) and flat[i + used][0].lower() in _DENOMINATORS and value > 0:
-            number = Fraction(value, _DENOMINATORS[flat[i + used][0].lower()])
-            last_end = flat[i + used][2]
-            used += 1
-            ambiguous = False
-        if i > 0 and flat[i - 1][0].lower() in _NEGATIVE and text[flat[i - 1][2]:start].strip() == "":
-            start = flat[i - 1][1]
-            number = -number
-        found.append(SpelledNumber(start, last_end, number, ambiguous))
-        i += used
-    # "a half" (the article is not a number on its own)
-    for m in re.finditer(r"\ba\s+(half|third|quarter|fourth|fifth)\b", text, flags=re.IGNORECASE):
-        found.append(SpelledNumber(m.start(), m.end(), Fraction(1, _DENOMINATORS[m.group(1).lower()]), False))
-    found.sort(key=lambda s: s.start)
-    return found
+    return list(_find(text))
 
 
 def _digits(value: Fraction) -> str:
@@ -166,18 +191,17 @@ def _digits(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def replace_spelled_numbers(text: str, *, ambiguous_marker: str) -> str:
-    """``text`` with number words replaced by digits; ambiguous words are prefixed with
-    ``ambiguous_marker`` so that a bare-number scan can skip them."""
+def replace_spelled_numbers(text: str, *, ambiguous_marker: str, spelled_marker: str = "") -> str:
+    """``text`` with number words replaced by digits (a fraction in brackets: "(2/5)").
+    Ambiguous words are prefixed with ``ambiguous_marker`` so that a bare-number scan can skip
+    them, and every replaced number with ``spelled_marker``."""
     out, last = [], 0
-    for s in find_spelled_numbers(text):
+    for s in _find(text):
         if s.start < last:
             continue
         out.append(text[last:s.start])
-        digits = _digits(s.value)
-        if s.value.denominator != 1:
-            digits = f"({digits})"
-        out.append((ambiguous_marker if s.ambiguous else "") + digits)
+        digits = (ambiguous_marker if s.ambiguous else "") + spelled_marker + _digits(s.value)
+        out.append(f"({digits})" if s.value.denominator != 1 else digits)
         last = s.end
     out.append(text[last:])
     return "".join(out)

@@ -22,7 +22,7 @@ from ..curriculum.schema import Misconception, Problem, Unit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable, StatsCallback
 from .history import with_history
-from .leak_guard import StreamGuard, protected_answers
+from .leak_guard import guard_for_turn
 from .phrases import language_name, phrase
 from .streaming import model_chunks
 
@@ -109,9 +109,11 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
     language = unit.language
     done = step_index >= len(problem.steps)
     step = problem.steps[min(step_index, len(problem.steps) - 1)]
-    protected = protected_answers(problem, step_index, revealed_step_ids, shown=hints_shown)
-    guard = StreamGuard(protected, redirect=phrase("redirect", language, prompt=step.prompt if not done else ""),
-                        confirm_redirect=phrase("confirm_redirect", language), student_message=student_message)
+    history = list(history)
+    guard = guard_for_turn(problem, step_index, revealed_step_ids, student_message=student_message, history=history,
+                           hints_shown=hints_shown,
+                           redirect=phrase("redirect", language, prompt=step.prompt if not done else ""),
+                           confirm_redirect=phrase("confirm_redirect", language))
     try:
         info = model.info
         if not info.available:
