@@ -89,13 +89,14 @@ _COMPARED = re.compile(
     r"près\s+de)\s*" + _CURRENCY + r"?\s*$", re.IGNORECASE)
 _SUPPOSED = re.compile(
     r"^\W*(?:(?:and|so|but|then|y|pero|et|mais|alors)\s+)?(?:if|suppose|supposing|imagine|what\s+if|let'?s\s+say|"
-    r"say|assume|assuming|try|check|whether|si|supongamos|imagina|imaginemos|prueba|comprueba|supposons|"
+    r"say|assume|assuming|try|check|whether|si|s'il|s'ils|supongamos|imagina|imaginemos|prueba|comprueba|supposons|"
     r"imaginons|essaie|essaye|vérifie|v[ée]rifions)\b", re.IGNORECASE)
 _REPORTED = re.compile(
     r"\b(?:you|u|tu|vous|usted)\s+(?:'ve\s+|have\s+|had\s+|just\s+|as\s+|avez\s+|has\s+|habías\s+)?"
-    r"(?:said|say|wrote|write|typed|type|got|found|think|thought|guessed|guess|answered|mean|meant|"
+    r"(?:said|say|wrote|write|typed|type|got|found|think|thought|guessed|guess|answered|mean|meant|mentioned|"
     r"suggested|proposed|chose|put|came\s+up\s+with|ended\s+up\s+with|believe|dit|[ée]crit|trouv[ée]|mis|"
-    r"propos[ée]|pens[ée]s?|crois|dijiste|escribiste|pusiste|encontraste|obtuviste|crees|piensas|calculaste)\b"
+    r"propos[ée]|pens[ée]s?|crois|mentionn[ée]|dijiste|escribiste|pusiste|encontraste|obtuviste|crees|piensas|"
+    r"calculaste|mencionaste)\b"
     r"|\byour\s+(?:answer|guess|result|number|idea|reasoning|work)\b|\btu\s+respuesta\b|\bta\s+r[ée]ponse\b|"
     r"\bvotre\s+r[ée]ponse\b|\bsu\s+respuesta\b",
     re.IGNORECASE)
@@ -110,29 +111,35 @@ _RESULT_VERB = (r"(?:=|is|are|was|equals?|gives?|makes?|comes\s+to|es|son|da|dan
 _COMPUTED_BEFORE = re.compile(
     rf"{_CURRENCY}?\s*{_NUM}{_UNIT}(?:\s*{_OPERATOR}\s*{_CURRENCY}?\s*{_NUM}{_UNIT})+\s*{_RESULT_VERB}\s*"
     rf"{_CURRENCY}?\s*$", re.IGNORECASE)
+# (matched at the number's end with ``match(text, pos)``, so no ``^``)
 _COMPUTED_AFTER = re.compile(
-    rf"^{_UNIT}\s*(?:=|is|es|est)\s*{_CURRENCY}?\s*{_NUM}{_UNIT}(?:\s*{_OPERATOR}\s*{_CURRENCY}?\s*{_NUM})+",
+    rf"{_UNIT}\s*(?:=|is|es|est)\s*{_CURRENCY}?\s*{_NUM}{_UNIT}(?:\s*{_OPERATOR}\s*{_CURRENCY}?\s*{_NUM})+",
     re.IGNORECASE)
 _CONCLUSIONS = [
-    # English
+    # English (story verbs such as "gives", "makes", "gets" count only after "that", "which", "you")
     r"should(?:\s+have)?", r"must(?:\s+have)?", r"ha(?:s|ve)\s+to", r"needs?", r"needed", r"will", r"'ll",
-    r"would", r"takes?", r"took", r"so", r"therefore", r"thus", r"hence", r"that\s+means", r"this\s+means",
-    r"which\s+means", r"meaning", r"that\s+gives", r"which\s+gives", r"this\s+gives", r"gives?", r"makes?",
-    r"leaves?", r"left\s+with", r"in\s+total", r"altogether", r"in\s+all", r"overall", r"ends?\s+up\s+with",
-    r"comes?\s+(?:out\s+)?to", r"works?\s+out\s+to", r"adds?\s+up\s+to", r"amounts?\s+to",
-    r"(?:you|we)\s+(?:get|obtain|end\s+up\s+with)", r"gets?", r"that'?s", r"that\s+is", r"equals?",
+    r"would", r"(?:it|that|this)\s+(?:takes|took)", r"so", r"therefore", r"thus", r"hence",
+    r"(?:that|this|which)\s+means", r"meaning", r"(?:that|this|which|it)\s+(?:gives|makes)", r"leaves?", r"leaving",
+    r"(?:is|are)\s+left", r"left\s+with", r"in\s+total", r"altogether", r"in\s+all", r"overall",
+    r"ends?\s+up\s+with", r"comes?\s+(?:out\s+)?to", r"works?\s+out\s+to", r"adds?\s+up\s+to", r"amounts?\s+to",
+    r"(?:you|we)(?:'ll|\s+will|\s+would)?\s+(?:get|obtain|end\s+up\s+with|have)", r"that'?s", r"that\s+is",
+    r"equals?",
     # Spanish
     r"debe(?:r[ií]a)?(?:\s+(?:ser|haber|tener))?", r"tiene\s+que", r"tendr[ií]a\s+que", r"necesita(?:r[áa]n?|n)?",
-    r"hace(?:n)?\s+falta", r"tarda(?:r[áa])?", r"ser[áa]n?", r"ser[ií]an?", r"as[ií]\s+que", r"entonces",
-    r"por\s+lo\s+tanto", r"por\s+eso", r"o\s+sea", r"(?:eso|esto|lo\s+que)\s+significa", r"da", r"dan", r"sale",
-    r"salen", r"queda(?:n)?", r"en\s+total", r"al\s+final", r"obtienes", r"obtenemos", r"es\s+decir",
+    r"hace(?:n)?\s+falta", r"tardar[áa]", r"ser[áa]n?", r"ser[ií]an?", r"as[ií]\s+que", r"entonces",
+    r"por\s+lo\s+tanto", r"por\s+eso", r"o\s+sea", r"(?:eso|esto|lo\s+que)\s+(?:significa|da|deja)",
+    r"(?:me|te|nos)\s+(?:da|dan)", r"sale", r"salen", r"quedan?", r"en\s+total", r"al\s+final",
+    r"obtienes", r"obtenemos", r"es\s+decir",
     # French
-    r"doit(?:\s+(?:être|avoir))?", r"devrait(?:\s+(?:être|avoir))?", r"il\s+(?:lui\s+)?faut", r"faut",
+    r"doit(?:\s+(?:être|avoir))?", r"devrait(?:\s+(?:être|avoir))?", r"il\s+(?:lui\s+|leur\s+)?faut", r"faut",
     r"a\s+besoin\s+de", r"ont\s+besoin\s+de", r"aura", r"auront", r"sera", r"seront", r"serait", r"prendra",
-    r"donc", r"alors", r"ainsi", r"cela\s+signifie", r"[çc]a\s+veut\s+dire", r"ce\s+qui\s+fait",
-    r"(?:[çc]a|cela)\s+fait", r"donne", r"reste(?:nt)?", r"au\s+total", r"en\s+tout", r"on\s+obtient",
-    r"tu\s+obtiens", r"c'est",
+    r"donc", r"alors", r"ainsi", r"cela\s+signifie", r"[çc]a\s+veut\s+dire", r"ce\s+qui\s+(?:fait|donne|laisse)",
+    r"(?:[çc]a|cela)\s+(?:fait|donne)", r"il\s+(?:lui\s+|leur\s+)?reste(?:nt)?", r"restent", r"au\s+total",
+    r"en\s+tout", r"on\s+obtient", r"tu\s+obtiens", r"c'est",
 ]
+_CONCLUSION_AFTER = re.compile(
+    rf"{_UNIT}\s*(?:in\s+total|altogether|in\s+all|overall|en\s+total|en\s+tout|au\s+total|de\s+total)\b",
+    re.IGNORECASE)
 _CONCLUSION = re.compile(r"(?<![^\W\d_'])(?:" + "|".join(_CONCLUSIONS) + r")(?![^\W\d_])"
                          rf"(?P<gap>(?:\W+{_W}+){{0,5}})\W*{_CURRENCY}?\s*$", re.IGNORECASE)
 RESULT_NOUNS = frozenset("""
@@ -187,6 +194,9 @@ def result_claim(text: str, start: int, end: int, targets: frozenset[str] = froz
     conclusion = _CONCLUSION.search(before)
     if conclusion and not _SUPPOSED.search(before[:conclusion.start()].split(",")[-1]):
         return (conclusion.group(0) + text[start:end]).strip()
+    conclusion = _CONCLUSION_AFTER.match(text, end, stop)
+    if conclusion:
+        return (text[start:end] + conclusion.group(0)).strip()
     bound = _BOUND_TO_NOUN.search(before)
     if bound and _names_the_result(bound.group(0), targets):
         return (bound.group(0) + text[start:end]).strip()
@@ -243,7 +253,11 @@ _AFFIRM = (r"yes|yeah|yep|yup|correct|exactly|precisely|right|perfect|bingo|inde
 _PRAISE = (r"(?:great|good|nice|excellent|awesome|fantastic|wonderful|super|amazing|brilliant|outstanding)"
            r"(?:\s+(?:job|work))?|well\s+done|bien\s+hecho|muy\s+bien|excelente|genial|estupendo|buen\s+trabajo|"
            r"tr[èe]s\s+bien|bien\s+jou[ée]|excellent|super|bravo|f[ée]licitations|bon\s+travail")
-_OPENER = re.compile(rf"^\W*(?:(?:{_AFFIRM})\b|(?:{_PRAISE})\s*(?:[!.]|$))", re.IGNORECASE)
+# An affirmation or a praise that stands alone: "Yes!", "Exactly, ...", "Great job." (not
+# "Right triangles ...", "Great job setting up ..."). Punctuation must follow, so that a reply
+# still streaming ("Great ") is not judged before its next word.
+_OPENER = re.compile(rf"^\W*(?:(?:{_AFFIRM})(?:[\s,]+(?:{_AFFIRM}))*\s*(?=[,!.;:]|\s[-—])|(?:{_PRAISE})\s*[!.])",
+                     re.IGNORECASE)
 _EVALUATION = re.compile(
     r"\b(?:that|this|it|you|your\s+answer|your\s+result|the\s+answer|\d+(?:\s+[^\W\d_]+)?)\s*(?:'s|'re|is|are|was)\s+"
     r"(?:absolutely\s+|exactly\s+|totally\s+|completely\s+|100%\s+|all\s+)?(?:right|correct)\b"
@@ -261,6 +275,16 @@ _HYPOTHETICAL = re.compile(r"\b(?:if|whether|when|once|si|cuando|quand|lorsque|c
                            re.IGNORECASE)
 _NOT_BEFORE = re.compile(r"(?:\bnot|n't|\bno|\balmost|\bnearly|\bpartly|\bpas|\bne|\bni|\btodav[ií]a\s+no|"
                          r"\bquite)\W*(?:\w+\W+)?$", re.IGNORECASE)
+
+
+# Words after which a reply still streaming may turn out to confirm ("You're right" + "!" or
+# + "that ..."): the stream guard does not release text that ends with one of them.
+PENDING_WORDS = frozenset("""
+yes yeah yep yup correct correcta correcto exactly exact exacto exactement precisely right perfect perfecto parfait
+bingo indeed absolutely oui claro bravo genau richtig esatto giusto great good nice excellent awesome fantastic
+wonderful super amazing brilliant outstanding job work done bien hecho trabajo excelente genial estupendo
+jou joué travail juste raison razón got nailed spot solved found it
+""".split())
 
 
 def confirmation(reply: str) -> str | None:

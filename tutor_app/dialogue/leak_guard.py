@@ -350,7 +350,7 @@ def _scan_one(reading: _Reading, p: ProtectedAnswer, context: _Context) -> LeakF
             return finding
 
     # 2. numbers: new ones, and seen ones presented as the result
-    finding = _check_numbers(reading.numbers, p, shape, tolerance, new_numbers)
+    finding = _check_numbers(reading.numbers, p, shape, context, tolerance)
     if finding is not None:
         return finding
 
@@ -360,15 +360,35 @@ def _scan_one(reading: _Reading, p: ProtectedAnswer, context: _Context) -> LeakF
     return None
 
 
-def _check_numbers(numbers: NumberReading, p: ProtectedAnswer, shape: _Shape, tolerance: float | None,
-                   new_numbers: list[Fraction]) -> LeakFinding | None:
+def _check_numbers(numbers: NumberReading, p: ProtectedAnswer, shape: _Shape, context: _Context,
+                   tolerance: float | None) -> LeakFinding | None:
     targets = claims.question_words(p.asks)
+    protected_values = (*shape.values, *shape.numbers)
     for mention in numbers.mentions:
         if mention.ambiguous:
+            # "one" may be an article: it counts only as a result that ends its phrase ("so each gets one.")
+            after = numbers.text[mention.end:mention.end + 30]
+            if not re.match(r"\s*(?:[.!;,)]|$)", after) or not any(n in shape.values for n in mention.values):
+                continue
+            claim = claims.result_claim(numbers.text, mention.start, mention.end, targets)
+            if claim:
+                return LeakFinding(p, "binding", claim)
             continue
-        if any(_same_number(v, n, tolerance) for v in mention.values for n in new_numbers):
+        hits = [n for n in protected_values if any(_same_number(v, n, tolerance) for v in mention.values)]
+        if mention.quotient is not None and any(_same_number(mention.quotient, n, tolerance) for n in shape.values):
+            # a division still to do is no value, unless presented as the result ("so each gets 2/4")
+            claim = claims.result_claim(numbers.text, mention.start, mention.end, targets)
+            if claim:
+                return LeakFinding(p, "binding", claim)
+        if not hits:
+            continue
+        if mention.percent:  # "30%" is new where only 30 students were shown
+            new = _number_is_new(mention.values[0], context, tolerance)
+        else:
+            new = any(_number_is_new(n, context, tolerance) for n in hits)
+        if new:
             return LeakFinding(p, "number", mention.text)
-        if any(_same_number(v, n, tolerance) for v in mention.values for n in shape.values):
+        if any(n in shape.values for n in hits):
             claim = claims.result_claim(numbers.text, mention.start, mention.end, targets)
             if claim:
                 return LeakFinding(p, "binding", claim)
@@ -580,9 +600,33 @@ def _is_prose_word(word: str) -> bool:
     core = word.rstrip(",;:\"'”’)")
     if not re.fullmatch(r"[^\W\d_]{2,}", core):
         return False
-    if core.lower() in _NUMBER_WORDS or find_spelled_numbers(core):
+    if core.lower() in _NUMBER_WORDS or core.lower() in claims.PENDING_WORDS or find_spelled_numbers(core):
         return False
     return True
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]+[\s\"')\]]*(?=\s)|\n")
+
+
+def _open_sentence_start(text: str) -> int:
+    """Where the last, still unfinished sentence of ``text`` starts."""
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if not (text[m.start()] == "." and m.start() + 1 < len(text) and text[m.start() - 1:m.start()].isdigit()
+                and text[m.start() + 1:m.start() + 2].isdigit()):
+            start = m.end()
+    return start
+
+
+def _mentions_a_protected_value(text: str, protected: Sequence[ProtectedAnswer]) -> bool:
+    for p in protected:
+        shape = _shape(p.answer, p.options.check, p.options.case_sensitive)
+        tolerance = p.options.tolerance if p.options.check == "numeric" else None
+        values = (*shape.values, *shape.numbers)
+        for mention in read_numbers(text).mentions:
+            if any(_same_number(v, n, tolerance) for v in mention.values for n in values):
+                return True
+    return False
 
 
 class StreamGuard:
@@ -655,7 +699,16 @@ class StreamGuard:
 
     def _release_point(self) -> int:
         """The furthest whitespace before which every token is complete: after a sentence end
-        or a word of prose, and outside any open math span."""
+        or a word of prose, outside any open math span, and before an unfinished sentence that
+        mentions a protected value (its end may still present it as the result: "... 1260
+        dollars in total")."""
+        point = self._token_point()
+        opening = self._released + _open_sentence_start(self._buffer[self._released:point])
+        if opening < point and _mentions_a_protected_value(self._buffer[opening:point], self.protected):
+            return opening
+        return point
+
+    def _token_point(self) -> int:
         buf = self._buffer
         for m in reversed(list(re.finditer(r"\s+", buf[self._released:]))):
             start = self._released + m.start()

@@ -307,6 +307,8 @@ class NumberMention:
     start: int = 0
     end: int = 0
     spelled: bool = False
+    percent: bool = False  # values are (the fraction, the number before %)
+    quotient: Fraction | None = None  # a division still to do (8/2): what it comes to
 
 
 @dataclass(frozen=True)
@@ -341,8 +343,9 @@ def _mentions(m: re.Match, for_context: bool) -> list[NumberMention]:
     sign = "-" if m.group("sign") else ""
     body = m.group("body")
 
-    def mention(values, start=m.start(), end=m.end(), text=m.group(0)) -> NumberMention:
-        return NumberMention(text, tuple(dict.fromkeys(values)), ambiguous, start, end, spelled)
+    def mention(values, start=m.start(), end=m.end(), text=_unmarked(m.group(0)), percent=False,
+                quotient=None) -> NumberMention:
+        return NumberMention(text, tuple(dict.fromkeys(values)), ambiguous, start, end, spelled, percent, quotient)
 
     if m.group("mixed"):
         whole, fraction = body.split(None, 1)
@@ -360,13 +363,19 @@ def _mentions(m: re.Match, for_context: bool) -> list[NumberMention]:
         return [mention([value, *parts])]
     if m.group("frac"):
         num, den = (int(p) for p in body.split("/"))
-        return [mention(_fraction_values(-num if sign else num, den, for_context, spelled))]
+        num = -num if sign else num
+        values = _fraction_values(num, den, for_context, spelled)
+        return [mention(values, quotient=Fraction(num, den) if den and Fraction(num, den) not in values else None)]
     value = _read(sign + body)
     if value is None:
         return []
     if m.group("pct"):
-        return [mention([value / 100, value])]
+        return [mention([value / 100, value], percent=True)]
     return [mention([value])]
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(AMBIGUOUS, "").replace(SPELLED, "")
 
 
 def _read(text: str) -> Fraction | None:

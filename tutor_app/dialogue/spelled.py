@@ -59,13 +59,15 @@ _DENOMINATORS = {
 }
 # "a half", "une demie": the article is one only in front of a denominator.
 _ONE_ARTICLES = frozenset({"a", "an", "un", "une", "una", "ein", "eine", "een", "um", "uma"})
-_AND_A_HALF = re.compile(r"\s+(?:and\s+a\s+half|y\s+medi[oa]|et\s+demie?|und\s+ein\s+halb|e\s+mezzo|e\s+meio)\b",
-                         re.IGNORECASE)
+# "one and a half", "one pizza and a half", "una pizza y media", "une pizza et demie"
+_AND_A_HALF = re.compile(r"(?:\s+[^\W\d_]+)?\s+(?:and\s+a\s+half|y\s+medi[oa]|et\s+demie?|und\s+ein\s+halb|"
+                         r"e\s+mezzo|e\s+meio)\b", re.IGNORECASE)
 _NEGATIVE = frozenset({"minus", "negative", "menos", "moins", "meno", "negativo", "negativa", "négatif", "négative",
                        "min", "negativ"})
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "cien": 100, "mil": 1000, "cent": 100,
            "mille": 1000, "hundert": 100, "tausend": 1000, "cento": 100, "mila": 1000, "honderd": 100,
            "duizend": 1000}
+_PER, _CENT = frozenset({"per", "pour", "por"}), frozenset({"cent", "ciento", "cento"})
 _THOUSAND_WORDS = frozenset({"thousand", "million", "billion"})
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+|\S")
 
@@ -149,6 +151,8 @@ def _find(text: str) -> tuple[SpelledNumber, ...]:
         return ()
     out: list[SpelledNumber] = []
     for f in _cardinals(words):
+        if f.first > 0 and words[f.first - 1].word.lower() in _PER and words[f.first].word.lower() in _CENT:
+            continue  # "pour cent", "por ciento": percent, not a hundred
         start, end = words[f.first].start, words[f.last - 1].end
         value = f.value
         single = f.last - f.first == 1
