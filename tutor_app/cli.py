@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     do.add_argument("--count", type=int, default=10, help="with --worksheet: how many variants")
     do.add_argument("--seed", type=int, default=0, help="with --worksheet: which variants")
     do.add_argument("--generate-roster", nargs="+", metavar="STUDENT", help="add students to the roster with new PINs and print them")
+    do.add_argument("--eval-guard", type=Path, metavar="FILE", help="measure the answer-leak guard on labelled replies (JSONL)")
+    do.add_argument("--json", action="store_true", help="with --eval-guard: end with one JSON line of the figures")
 
     s = p.add_argument_group("settings (each also as TUTOR_<NAME> in the environment)")
     s.add_argument("--curricula", type=Path)
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worksheet:
         from .practice.worksheet import worksheet_command
         return worksheet_command(args.worksheet[0], args.worksheet[1], args.count, args.seed, settings)
+    if args.eval_guard:
+        from .dialogue.guard_eval import eval_guard_command
+        return eval_guard_command(args.eval_guard, args.json, settings)
     if args.generate_roster:
         from .service.roster import generate_roster_command
         return generate_roster_command(args.generate_roster, settings)

@@ -264,7 +264,7 @@ _EVALUATION = re.compile(
     r"(?!\s+(?:that|to|about|track|direction|idea|way|approach|step|method|operation|place|side|number|"
     r"thing|to\s+\w+))"
     r"|\b(?:you(?:'ve|\s+have)?\s+got\s+it(?!\s+(?:wrong|backwards|reversed|mixed|almost|partly|half))|you\s+nailed\s+it|nailed\s+it|spot\s+on|that'?s\s+it|that\s+is\s+it|"
-    r"that'?s\s+the\s+(?:right\s+|correct\s+)?answer|you(?:'ve|\s+have)?\s+(?:solved|found)\s+it|"
+    r"that(?:'?s|\s+is)\s+the\s+(?:right|correct)\s+[^\W\d_]+|that(?:'?s|\s+is)\s+the\s+answer|you(?:'ve|\s+have)?\s+(?:solved|found)\s+it|"
     r"you'?re\s+correct|you\s+are\s+correct|"
     r"es\s+correct[oa]|est[áa]\s+bien|eso\s+es|as[ií]\s+es|lo\s+tienes|lo\s+has\s+conseguido|tienes\s+raz[óo]n|"
     r"has\s+acertado|acertaste|es\s+la\s+respuesta\s+correcta|"

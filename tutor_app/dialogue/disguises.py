@@ -8,7 +8,7 @@ a form the plain number scan cannot see. The leak guard decides deliberately wha
   (``1 2 6 0``, ``1-2-6-0``: three or more), base64 (``MTI2MA==``), Morse code (``--... ...--``),
   ``0x`` hexadecimal, and Roman numerals made of I, V and X (``VII``);
 - when the reply names the disguise: a single Morse letter, binary, hexadecimal and octal numbers, text written
-  backwards (each word and the whole), ROT13 or a Caesar cipher (every shift is tried), Roman
+  backwards (word by word), ROT13 or a Caesar cipher (every shift is tried), Roman
   numerals of any letters, and digits given in pieces ("the digits are 1, 2, 6 and 0", "the
   first two digits are 12 and the last two 60").
 
@@ -26,8 +26,8 @@ from functools import lru_cache
 
 _SEPARATOR = r"(?:[\s\-.,·*_|/'\"“”‘’+]{1,4})"
 _LETTERS = re.compile(rf"(?<![^\W\d_])[^\W\d_](?:{_SEPARATOR}[^\W\d_]){{2,}}(?![^\W\d_])")
-_DIGITS = re.compile(r"(?<![\d.,/])\d(?:(?:[ \-_|·]|,\s?|\s+(?:and|y|et|und|e)\s+)\d){2,}(?![\d/])")
-_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{4,}={0,2}(?![A-Za-z0-9+/=_-])")
+_DIGITS = re.compile(r"(?<![\d.,/])\d(?:(?:[ \t\n\-_|·]|,\s?|\s+(?:and|y|et|und|e)\s+)\d){2,}(?![\d/])")
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{2,}={0,2}(?![A-Za-z0-9+/=_-])")
 _MORSE = re.compile(r"(?<![.\-\w])[.\-·–—]{1,6}(?:\s+/?\s*[.\-·–—]{1,6}){1,}(?![.\-\w])")
 _MORSE_ONE = re.compile(r"(?<![.\-\w])[.\-·–—]{1,6}(?![.\-\w])")
 _HEX_PREFIXED = re.compile(r"\b0x([0-9a-fA-F]{1,12})\b")
@@ -76,7 +76,7 @@ def decoded_pieces(text: str) -> tuple[str, ...]:
     if "octal" in named:
         pieces += _in_base(text, r"[0-7]{1,12}", 8)
     if "backwards" in named:
-        pieces += [text[::-1], " ".join(word[::-1] for word in text.split())]
+        pieces.append(re.sub(r"\w+", lambda m: m.group()[::-1], text))
     if "shift" in named:
         pieces += [_shift(text, n) for n in range(1, 26)]
     if "roman" in named:
@@ -90,7 +90,8 @@ def _base64(text: str) -> list[str]:
     out = []
     for m in _BASE64.finditer(text):
         token = m.group()
-        if not (token.endswith("=") or len(token) >= 8) or token.isalpha() and token.islower():
+        padded = token.endswith("=") and len(token) % 4 == 0
+        if not (padded or len(token) >= 8) or token.isalpha() and token.islower():
             continue
         for decode in (base64.b64decode, base64.urlsafe_b64decode):
             try:

@@ -296,6 +296,10 @@ _NUMBER = re.compile(
     r"(?![\d/])", re.IGNORECASE)
 
 
+_BELOW_ZERO = re.compile(r"(?:\s+[^\W\d_]+){0,2}\s+(?:below|under|bajo|sous|au-dessous\s+de|unter)\s+"
+                         r"[\ue001\ue002]*(?:zero|cero|z[ée]ro|null|0)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class NumberMention:
     """A number as the reader sees it, where it stands in the reading text, and every value
@@ -369,6 +373,8 @@ def _mentions(m: re.Match, for_context: bool) -> list[NumberMention]:
     value = _read(sign + body)
     if value is None:
         return []
+    if _BELOW_ZERO.match(m.string, m.end()):  # "7 degrees below zero" is -7 (and shows a 7)
+        return [mention([-value, value])]
     if m.group("pct"):
         return [mention([value / 100, value], percent=True)]
     return [mention([value])]

@@ -170,7 +170,7 @@ def _find(text: str) -> tuple[SpelledNumber, ...]:
         elif before is not None and before.word.lower() in _NEGATIVE and text[before.end:start].strip() == "":
             start, value = before.start, -value
         out.append(SpelledNumber(start, end, value, ambiguous))
-    out.extend(_article_fractions(words))
+    out.extend(a for a in _article_fractions(words) if not any(s.start < a.end and a.start < s.end for s in out))
     out.sort(key=lambda s: (s.start, -s.end))
     return tuple(out)
 
