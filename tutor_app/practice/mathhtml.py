@@ -19,7 +19,6 @@ from ..checking.notation import (FRACTION_COMMANDS, LATEX_ESCAPES, LATEX_SIZING,
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)", re.DOTALL)
 
 
-
 def _symbol(name: str) -> str | None:
     """What a symbol, spacing or escape command prints as, or None for other commands."""
     for table in (LATEX_SYMBOLS, LATEX_SPACING, LATEX_ESCAPES):
