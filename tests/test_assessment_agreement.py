@@ -11,7 +11,7 @@ from tutor_app.assessment.review import override_score
 from tutor_app.assessment.store import AssessmentStore
 from tutor_app.assessment.batch import BatchGrader
 from tutor_app.prompting import PromptLibrary
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 from assessment_support import CALLS_PER_SUBMISSION, CLASS, enqueue_grading, small_rubric
 

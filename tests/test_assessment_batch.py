@@ -18,7 +18,7 @@ from tutor_app.runtime import loading
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelError
 from tutor_app.settings import Settings
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, inputs, json_calls,
                                 sample_rubric, small_rubric)

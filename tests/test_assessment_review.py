@@ -12,7 +12,7 @@ from tutor_app.assessment.review import (ReviewError, edit_comment, import_teach
                                          override_score, review_row)
 from tutor_app.assessment.store import AssessmentStore
 from tutor_app.prompting import PromptLibrary
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, sample_rubric, small_rubric)
 from tutor_app.assessment.inputs import read_submissions

@@ -15,7 +15,7 @@ from tutor_app.curriculum.schema import Rubric, Unit
 from tutor_app.prompting import PromptLibrary
 from tutor_app.service.shapes import Actor, Forbidden, GradeResult, NotFound, TutorError
 from tutor_app.storage.base import Base
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 from assessment_support import SAMPLES, enqueue_grading, json_calls, sample_rubric, small_rubric, submission_in
 

@@ -12,9 +12,9 @@ import pytest
 from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.language.service import LanguageService
 from tutor_app.prompting import PromptLibrary
-from tutor_app.service.dashboard import DashboardService
+from tutor_app.dashboard.service import DashboardService
 from tutor_app.service.shapes import Actor, Forbidden, NotFound
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 from tutor_app.ui.class_overview import misconception_frame, overview_choices
 
 from language_units import TAPAS

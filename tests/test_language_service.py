@@ -19,7 +19,7 @@ from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
 from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound, TutorError
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 from language_units import TAPAS
 

@@ -11,8 +11,8 @@ from tutor_app.language import models
 from tutor_app.language.corrections import PlacedError
 from tutor_app.language.store import ConversationStore
 from tutor_app.storage.base import Base
-from tutor_app.storage.models import Student
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.models import Student
+from tutor_app.tutoring.store import Store
 
 
 def test_language_tables_match_their_migration():

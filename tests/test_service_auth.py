@@ -11,7 +11,7 @@ from tutor_app.service.passwords import hash_secret, new_password, new_pin, veri
 from tutor_app.service.roster import RosterError, add_students, generate_roster_command, load_roster, roster_path
 from tutor_app.service.shapes import Forbidden, TutorError
 from tutor_app.settings import Settings
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 
 class Clock:

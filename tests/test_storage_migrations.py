@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tutor_app.storage import migrate, models
+from tutor_app.storage import migrate
+from tutor_app.tutoring import models
 from tutor_app.storage.base import Base
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.store import Store
 
 ROWS_PER_TABLE = 3
 
@@ -154,7 +155,7 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
     and the dashboard counts their conversation errors beside the old misconceptions."""
     from tutor_app.language.corrections import PlacedError
     from tutor_app.language.store import ConversationStore
-    from tutor_app.storage import reports
+    from tutor_app.tutoring import reports
 
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
     old = Store(url, migrate_to="0002_assessment")

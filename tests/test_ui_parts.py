@@ -259,7 +259,7 @@ def test_model_card_shows_plan_context_queue_and_speed():
 def test_stuck_students_are_listed_with_where_and_why():
     from datetime import datetime, timezone
 
-    from tutor_app.service.dashboard_shapes import StuckStudent
+    from tutor_app.dashboard.shapes import StuckStudent
     from tutor_app.ui.class_overview import stuck_html
 
     row = StuckStudent(student="Ana <3", session_id="s", curriculum_id="u", problem_id="p1", step_id="isolate",
@@ -271,7 +271,7 @@ def test_stuck_students_are_listed_with_where_and_why():
 
 
 def test_misconception_bars_are_labelled_by_description_and_step():
-    from tutor_app.service.dashboard_shapes import MisconceptionCount
+    from tutor_app.dashboard.shapes import MisconceptionCount
     from tutor_app.ui.class_overview import misconception_frame
 
     rows = [MisconceptionCount(curriculum_id="u", problem_id="p1", step_id="isolate", misconception_id="m1",

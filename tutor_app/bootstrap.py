@@ -11,17 +11,17 @@ from dataclasses import dataclass
 
 from .assessment.service import AssessmentService
 from .curriculum.library import CurriculumLibrary
+from .dashboard.service import DashboardService
 from .language.service import LanguageService
 from .practice.service import PracticeService
 from .prompting import PromptLibrary
 from .runtime.protocol import ModelBackend
 from .runtime.queue import ModelQueue
 from .service.auth import Auth
-from .service.dashboard import DashboardService
 from .service.roster import roster_path
-from .service.tutor import TutorService
 from .settings import Settings
-from .storage.store import Store
+from .tutoring.service import TutorService
+from .tutoring.store import Store
 
 
 @dataclass

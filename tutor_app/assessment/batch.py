@@ -167,7 +167,7 @@ def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings
 
     from ..prompting import PromptLibrary
     from ..runtime.loading import load_backend  # the model runtime is imported only when grading
-    from ..storage.store import Store, StoreError
+    from ..tutoring.store import Store, StoreError
 
     model = load_backend(settings)
     if not model.info.available:

@@ -17,7 +17,7 @@ from ..curriculum.schema import Rubric, Step
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.shapes import Actor, Forbidden, GradeResult, NotFound, TutorError
-from ..storage.store import Store
+from ..tutoring.store import Store
 from .agreement import AgreementReport, agreement_report
 from .batch import BatchGrader, BatchReport, ProgressCallback
 from .export import ExportRow, write_results

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..curriculum.schema import Rubric
-from ..storage.models import utcnow
-from ..storage.store import Store
+from ..tutoring.models import utcnow
+from ..tutoring.store import Store
 from .grader import CriterionGrade, Grading
 from .models import GradingBatch, ModelCriterionGrade, ModelGrade, Submission, TeacherOverride
 

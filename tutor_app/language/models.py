@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..storage.base import Base
-from ..storage.models import UTCDateTime, utcnow
+from ..tutoring.models import UTCDateTime, utcnow
 
 
 class Conversation(Base):

@@ -1,6 +1,6 @@
 """Read-only queries over every conversation of the class, for the teacher's transcripts and exports.
 
-Like ``storage.reports`` for the tutoring tables: aggregates in SQL, plain records out, and the
+Like ``tutoring.reports`` for the tutoring tables: aggregates in SQL, plain records out, and the
 teacher-role check left to the dashboard service. The per-conversation reads the student's
 page makes stay in ``store.py``.
 """
@@ -13,8 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..storage.models import Student
-from ..storage.store import Store
+from ..tutoring.models import Student
+from ..tutoring.store import Store
 from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
 from .store import TurnRecord, turn_record
 

@@ -33,7 +33,7 @@ from ..runtime.protocol import ModelBackend
 from ..service.access import acting_student, named_unit, owned_record
 from ..service.locks import StripedLocks
 from ..service.shapes import Actor, NotFound, TutorError
-from ..storage.store import Store
+from ..tutoring.store import Store
 from .character import ReplyUpdate, stream_character_reply
 from .corrections import Correction, correct_message
 from .difficulty import allowed_words

@@ -15,8 +15,8 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from ..storage.models import Student, utcnow
-from ..storage.store import Store
+from ..tutoring.models import Student, utcnow
+from ..tutoring.store import Store
 from .corrections import PlacedError
 from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
 

@@ -11,7 +11,7 @@ Goals are shown right after the message that met them.
 from __future__ import annotations
 
 from ..curriculum.schema import ConversationUnit
-from ..service.dashboard_shapes import ConversationEntry, ConversationListItem, ConversationTranscript
+from ..dashboard.shapes import ConversationEntry, ConversationListItem, ConversationTranscript
 from .levels import TurnOutcome, decide_after
 from .reports import ConversationSummary
 from .store import ConversationRecord, GoalRecord, TurnRecord

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..storage.store import Store
+from ..tutoring.store import Store
 from .passwords import hash_secret, new_password, verify_secret
 from .roster import TEACHER_USERNAME, RosterEntry, RosterError, load_roster, name_key
 from .shapes import Actor, Forbidden, TutorError

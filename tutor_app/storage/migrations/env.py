@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, pool
 
 # Every area's tables must be on Base.metadata for ``alembic revision --autogenerate``.
 from tutor_app.assessment import models as assessment_models  # noqa: F401
-from tutor_app.storage import models  # noqa: F401
+from tutor_app.tutoring import models  # noqa: F401
 from tutor_app.storage.base import Base
 
 config = context.config

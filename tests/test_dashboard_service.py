@@ -12,10 +12,10 @@ import pytest
 
 from tutor_app.curriculum.schema import Unit
 from tutor_app.engine.mastery import MASTERY_THRESHOLD
-from tutor_app.service.dashboard import DashboardService
+from tutor_app.dashboard.service import DashboardService
 from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound
-from tutor_app.storage.models import Attempt, HintShown, TutorMessage
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.models import Attempt, HintShown, TutorMessage
+from tutor_app.tutoring.store import Store
 
 TEACHER = Actor(role="teacher")
 ADA = Actor(role="student", student="Ada")

@@ -16,8 +16,8 @@ from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
 from tutor_app.service.shapes import Actor, TutorError
-from tutor_app.service.tutor import MAX_ANSWER_CHARS, TutorService
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.service import MAX_ANSWER_CHARS, TutorService
+from tutor_app.tutoring.store import Store
 
 from assessment_support import enqueue_grading, grading_reply, json_calls
 

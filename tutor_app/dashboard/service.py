@@ -2,7 +2,7 @@
 who is stuck, each session's and each conversation's transcript, and CSV exports.
 
 Every method takes the calling ``Actor`` first and refuses anyone without the teacher role
-(``Forbidden``), whatever page or API route led here. Queries live in ``storage.reports``;
+(``Forbidden``), whatever page or API route led here. Queries live in ``tutoring.reports``;
 this module adds the curriculum's names and descriptions and the judgement of "stuck".
 """
 
@@ -18,12 +18,12 @@ from ..language import reports as conversation_reports
 from ..language.corrections import GENERAL_CATEGORIES, category_label
 from ..language.store import ConversationStore
 from ..language.transcript import build_transcript, list_item
-from ..storage import reports
-from ..storage.records import SessionSummary
-from ..storage.store import Store
-from .dashboard_shapes import (ConversationListItem, ConversationTranscript, MasteryTable, MisconceptionCount,
+from ..service.shapes import Actor, Forbidden, NotFound
+from ..tutoring import reports
+from ..tutoring.records import SessionSummary
+from ..tutoring.store import Store
+from .shapes import (ConversationListItem, ConversationTranscript, MasteryTable, MisconceptionCount,
                                SessionListItem, SkillInfo, StudentMastery, StuckStudent, Transcript, TranscriptEntry)
-from .shapes import Actor, Forbidden, NotFound
 
 STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
 FORMULA_START = ("=", "@", "\t", "\r", "+", "-")

@@ -47,11 +47,11 @@ from ..engine.mastery import apply_observations, current_mastery
 from ..engine.selection import choose_problem
 from ..prompting import PromptLibrary
 from ..runtime.protocol import GenerationStats, ModelBackend
-from ..storage.records import AttemptRecord, SessionRecord
-from ..storage.store import Store
-from .access import acting_student, named_unit, owned_record
-from .locks import StripedLocks
-from .shapes import (Actor, AttemptView, HintResult, NotFound, SessionState, StartSessionResult, SubmitAnswerResult,
+from .records import AttemptRecord, SessionRecord
+from .store import Store
+from ..service.access import acting_student, named_unit, owned_record
+from ..service.locks import StripedLocks
+from ..service.shapes import (Actor, AttemptView, HintResult, NotFound, SessionState, StartSessionResult, SubmitAnswerResult,
                      TutorError)
 
 log = logging.getLogger(__name__)

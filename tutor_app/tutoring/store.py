@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from . import migrate
+from ..storage import migrate
 from .models import Attempt, HintShown, Mastery, MasterySnapshot, Student, TeacherAccount, TutorMessage, TutorSession, utcnow
 from .records import AttemptRecord, HintRecord, MasteryRecord, MessageRecord, SessionRecord
 

@@ -14,7 +14,7 @@ from tutor_app.runtime.offload import VRAM_RESERVE_BYTES, plan_offload
 from tutor_app.runtime.tensor_overrides import (
     Override, TensorOverrideError, buffer_type, expert_patterns, experts_on_cpu, tensor_buffer_overrides,
 )
-from tutor_app.runtime.upcycle import UpcycleError, upcycle_to_moe
+from bench.upcycle import UpcycleError, upcycle_to_moe
 
 PROMPT = "The capital of France is"
 OVERRIDE_LINE = re.compile(r"tensor (\S+) \(.*\) buffer type overridden to CPU")

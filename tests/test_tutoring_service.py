@@ -19,8 +19,8 @@ from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import GenerationStats, ModelError, ModelInfo
 from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound, TutorError
-from tutor_app.service.tutor import MAX_ANSWER_CHARS, TutorService
-from tutor_app.storage.store import Store
+from tutor_app.tutoring.service import MAX_ANSWER_CHARS, TutorService
+from tutor_app.tutoring.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 ADA = Actor(role="student", student="Ada")
@@ -484,8 +484,8 @@ def test_a_session_resumes_after_the_process_restarts(tmp_path, curricula):
         from tutor_app.prompting import PromptLibrary
         from tutor_app.runtime.fake import ScriptedBackend
         from tutor_app.service.shapes import Actor
-        from tutor_app.service.tutor import TutorService
-        from tutor_app.storage.store import Store
+        from tutor_app.tutoring.service import TutorService
+        from tutor_app.tutoring.store import Store
         library = CurriculumLibrary(Path({str(curricula)!r})); library.reload()
         service = TutorService(store=Store({url!r}), library=library, model=ScriptedBackend(), prompts=PromptLibrary())
         ada = Actor(role="student", student="Ada")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tutor_app.storage.store import Store, StoreError
+from tutor_app.tutoring.store import Store, StoreError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -178,7 +178,7 @@ def test_data_survives_a_process_restart(tmp_path):
     """Another Python process writes and exits; this one reads what it left on disk."""
     url = f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
     script = textwrap.dedent(f"""
-        from tutor_app.storage.store import Store
+        from tutor_app.tutoring.store import Store
         store = Store({url!r})
         store.create_session(session_id="s-1", student="Ada", curriculum_id="u", problem_id="p", seed=77,
                              progress={{"step_index": 1}}, step_id="solve")
