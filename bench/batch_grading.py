@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from tutor_app.runtime.llama_backend import LlamaCppBackend
-    from tutor_app.tutoring.store import Store
+    from tutor_app.storage.database import Database
 
     path = args.model or default_model_path()
     if path is None:
@@ -91,15 +91,15 @@ def main(argv: list[str] | None = None) -> int:
 
     finished: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
-        store = Store(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        astore = AssessmentStore(store)
+        db = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        astore = AssessmentStore(db)
         started = time.perf_counter()
         report = BatchGrader(astore, Grader(model, PromptLibrary(), config)).run(
             rubric, inputs, source="bench", progress=True,
             on_progress=lambda done, total, student: finished.append((student, time.perf_counter() - started)))
         elapsed = time.perf_counter() - started
         rows = {item.student: item for item in report.items}
-        store.close()
+        db.close()
     model.close()
 
     graded = report.count("graded")

@@ -11,7 +11,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.service.shapes import Actor
+from tutor_app.service.actor import Actor
 from tutor_app.ui.errors import GENERIC_MESSAGE
 
 from assessment_support import REPO, enqueue_grading, json_calls

@@ -11,7 +11,7 @@ from tutor_app.assessment.review import override_score
 from tutor_app.assessment.store import AssessmentStore
 from tutor_app.assessment.batch import BatchGrader
 from tutor_app.prompting import PromptLibrary
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
 
 from assessment_support import CALLS_PER_SUBMISSION, CLASS, enqueue_grading, small_rubric
 
@@ -69,8 +69,8 @@ def test_exact_and_adjacent_agreement_count_levels_not_points():
 
 
 def test_report_pairs_the_models_grade_with_the_teachers_override(scripted_model):
-    store = Store("sqlite://")
-    astore = AssessmentStore(store)
+    db = Database("sqlite://")
+    astore = AssessmentStore(db)
     rubric = small_rubric()
     # Model: accuracy 2, 1, 0 for Ana, Ben, Cy; clarity always 4.
     model_scores = iter([2, 1, 0])
@@ -93,4 +93,4 @@ def test_report_pairs_the_models_grade_with_the_teachers_override(scripted_model
     assert clarity.kappa == 0.0  # one pair: what chance predicts is exactly what happened
     text = format_report(report)
     assert "Accuracy" in text and "0.80" in text and "67%" in text
-    store.close()
+    db.close()

@@ -18,7 +18,7 @@ from tutor_app.runtime import loading
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelError
 from tutor_app.settings import Settings
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
 
 from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, inputs, json_calls,
                                 sample_rubric, small_rubric)
@@ -26,9 +26,9 @@ from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_gr
 
 @pytest.fixture
 def astore():
-    store = Store("sqlite://")
-    yield AssessmentStore(store)
-    store.close()
+    db = Database("sqlite://")
+    yield AssessmentStore(db)
+    db.close()
 
 
 # reading inputs ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from tutor_app.assessment.review import (ReviewError, edit_comment, import_teach
                                          override_score, review_row)
 from tutor_app.assessment.store import AssessmentStore
 from tutor_app.prompting import PromptLibrary
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
 
 from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, sample_rubric, small_rubric)
 from tutor_app.assessment.inputs import read_submissions
@@ -21,17 +21,17 @@ from tutor_app.assessment.inputs import read_submissions
 @pytest.fixture
 def graded(scripted_model):
     """The three-student class graded by the scripted model: accuracy 1, clarity 2 for everyone."""
-    store = Store("sqlite://")
-    astore = AssessmentStore(store)
+    db = Database("sqlite://")
+    astore = AssessmentStore(db)
     enqueue_grading(scripted_model, 3 * CALLS_PER_SUBMISSION,
                     lambda name, _t, allowed: 1 if name == "Accuracy" else 2)
     BatchGrader(astore, Grader(scripted_model, PromptLibrary())).run(small_rubric(), CLASS, source="class.csv")
     yield astore, {s.student: s.id for s in astore.submissions(rubric_id="short-answer")}
-    store.close()
+    db.close()
 
 
 def model_rows(astore):
-    with astore.store.session() as session:
+    with astore.db.session() as session:
         return sorted((g.submission_id, c.criterion_id, c.score, c.justification)
                       for g in session.scalars(sa.select(ModelGrade))
                       for c in session.scalars(sa.select(ModelCriterionGrade).where(ModelCriterionGrade.grade_id == g.id)))
@@ -61,7 +61,7 @@ def test_an_override_wins_but_the_models_grade_stays_as_it_was(graded):
     assert accuracy.comment == "Distance is not the reason: look at the axis."
     assert accuracy.model_comment == 'The student writes "The sun is closer".'
     assert (row.total, row.model_total) == (2, 4)  # 0*2 + 2 in force; the model said 1*2 + 2
-    with astore.store.session() as session:
+    with astore.db.session() as session:
         (stored,) = session.scalars(sa.select(TeacherOverride)).all()
         assert (stored.score, stored.teacher, stored.criterion_id) == (0, "ms-lee", "accuracy")
 
@@ -105,8 +105,8 @@ def test_overrides_need_a_real_submission_and_comment(graded):
 
 
 def test_the_sample_teacher_grades_import_as_overrides(scripted_model):
-    store = Store("sqlite://")
-    astore = AssessmentStore(store)
+    db = Database("sqlite://")
+    astore = AssessmentStore(db)
     rubric = sample_rubric()
     class_set = read_submissions(SAMPLES / "submissions.csv")
     enqueue_grading(scripted_model, len(class_set) * (len(rubric.criteria) + 1))
@@ -119,7 +119,7 @@ def test_the_sample_teacher_grades_import_as_overrides(scripted_model):
     assert (ben.teacher_score, ben.model_score, ben.by) == (0, 3, "teacher")
     assert "misconception" in ben.comment
     assert rows["Hiro"].criterion("claim").by == "model"  # the teacher has not graded Hiro
-    store.close()
+    db.close()
 
 
 def test_bad_rows_of_a_teacher_grades_file_are_reported(graded, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from tutor_app.bootstrap import create_services
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.queue import ModelQueue
+from tutor_app.service.actor import Actor
 from tutor_app.service.roster import add_students, roster_path
-from tutor_app.service.shapes import Actor
 from tutor_app.settings import Settings
 
 UNIT = """\

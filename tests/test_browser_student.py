@@ -14,7 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 from tutor_app.dialogue.phrases import phrase
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
-from tutor_app.service.shapes import LOCAL_ACTOR
+from tutor_app.service.actor import LOCAL_ACTOR
 
 from ui_harness import DESKTOP, PHONE, UNIT_ID, launch_chromium, open_page, running_app, text_field
 
@@ -214,7 +214,7 @@ def test_without_a_model_the_chat_says_so_and_tutoring_goes_on(browser, tmp_path
         text_field(page, "chat-input").fill("help me")
         page.locator("#chat-send").click()
         expect(page.locator("#tutor-chat")).to_contain_text(phrase("model_unavailable", "en"))
-        assert not app.services.store.messages(session_id=page_session(app, "Dee"))  # nothing half-said is kept
+        assert not app.services.tutor.store.messages(session_id=page_session(app, "Dee"))  # nothing half-said is kept
         answer(page, "2x = 14")  # checking still works
         expect(latest_feedback(page)).to_contain_text("added 3")
         page.screenshot(path=str(artifacts_dir / "student-desktop-no-model.png"), full_page=True)

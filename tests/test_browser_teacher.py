@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.service.shapes import Actor
+from tutor_app.service.actor import Actor
 
 from assessment_support import REPO, SAMPLES, grading_reply
 from ui_harness import (DESKTOP, PHONE, TEACHER_PASSWORD, UNIT_YAML, launch_chromium, open_page, running_app,

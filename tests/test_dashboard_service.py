@@ -11,11 +11,13 @@ from types import SimpleNamespace
 import pytest
 
 from tutor_app.curriculum.schema import Unit
-from tutor_app.engine.mastery import MASTERY_THRESHOLD
 from tutor_app.dashboard.service import DashboardService
-from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound
+from tutor_app.engine.mastery import MASTERY_THRESHOLD
+from tutor_app.service.actor import LOCAL_ACTOR, Actor
+from tutor_app.service.errors import Forbidden, NotFound
 from tutor_app.tutoring.models import Attempt, HintShown, TutorMessage
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.store import TutoringStore
 
 TEACHER = Actor(role="teacher")
 ADA = Actor(role="student", student="Ada")
@@ -38,19 +40,19 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def store() -> Store:
-    store = Store("sqlite://")
-    yield store
-    store.close()
+def store() -> TutoringStore:
+    db = Database("sqlite://")
+    yield TutoringStore(db)
+    db.close()
 
 
 @pytest.fixture
 def dashboard(store) -> DashboardService:
-    return DashboardService(store=store, library=SimpleNamespace(units={"fractions": UNIT}))
+    return DashboardService(db=store.db, library=SimpleNamespace(units={"fractions": UNIT}))
 
 
-def add(store: Store, *rows) -> None:
-    with store.session() as session:
+def add(store: TutoringStore, *rows) -> None:
+    with store.db.session() as session:
         session.add_all(rows)
 
 

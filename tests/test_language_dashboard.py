@@ -10,11 +10,13 @@ import io
 import pytest
 
 from tutor_app.curriculum.library import CurriculumLibrary
+from tutor_app.dashboard.service import DashboardService
 from tutor_app.language.service import LanguageService
 from tutor_app.prompting import PromptLibrary
-from tutor_app.dashboard.service import DashboardService
-from tutor_app.service.shapes import Actor, Forbidden, NotFound
-from tutor_app.tutoring.store import Store
+from tutor_app.service.actor import Actor
+from tutor_app.service.errors import Forbidden, NotFound
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.store import TutoringStore
 from tutor_app.ui.class_overview import misconception_frame, overview_choices
 
 from language_units import TAPAS
@@ -47,8 +49,9 @@ def school(tmp_path, scripted_model):
     library = CurriculumLibrary(folder)
     library.reload()
     assert library.errors == []
-    store = Store(f"sqlite:///{tmp_path / 'school.sqlite3'}")
-    language = LanguageService(store=store, library=library, model=scripted_model, prompts=PromptLibrary())
+    db = Database(f"sqlite:///{tmp_path / 'school.sqlite3'}")
+    language = LanguageService(db=db, library=library, model=scripted_model, prompts=PromptLibrary())
+    store = TutoringStore(db)
     # math: two students add the denominators
     for sid, name in [("m-ana", "Ana"), ("m-bob", "Bob")]:
         store.create_session(session_id=sid, student=name, curriculum_id="fractions", problem_id="halves", seed=1,
@@ -64,8 +67,8 @@ def school(tmp_path, scripted_model):
         scripted_model.enqueue_json(script)
         language.send_message(Actor(role="student", student=name), started.session_id,
                               "Quiero un cerveza y el tortilla" if name == "Ana" else "Quiero un cerveza y tortila")
-    yield DashboardService(store=store, library=library), library
-    store.close()
+    yield DashboardService(db=db, library=library), library
+    db.close()
 
 
 def test_conversation_errors_are_counted_beside_math_misconceptions(school):
@@ -115,7 +118,7 @@ def practised(school, scripted_model, tmp_path):
     falls from A2 to A1 after the fourth), a question in English, goals met on the way, and a
     reply that was too hard and asked for again."""
     dashboard, library = school
-    language = LanguageService(store=dashboard.store, library=library, model=scripted_model, prompts=PromptLibrary())
+    language = LanguageService(db=dashboard.db, library=library, model=scripted_model, prompts=PromptLibrary())
     cy = Actor(role="student", student="Cy")
     started = language.start_conversation(cy, "Cy", "tapas")
     scripted = [("Para mí un cerveza, por favor", correction(GENDER), [HARD_REPLY, SPANISH_REPLY]),

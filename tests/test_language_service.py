@@ -18,8 +18,9 @@ from tutor_app.language.store import ConversationStore
 from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
-from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound, TutorError
-from tutor_app.tutoring.store import Store
+from tutor_app.service.actor import LOCAL_ACTOR, Actor
+from tutor_app.service.errors import Forbidden, NotFound, TutorError
+from tutor_app.storage.database import Database
 
 from language_units import TAPAS
 
@@ -51,15 +52,15 @@ def library(tmp_path) -> CurriculumLibrary:
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'school.sqlite3'}")
-    yield store
-    store.close()
+def db(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'school.sqlite3'}")
+    yield db
+    db.close()
 
 
 @pytest.fixture
-def service(store, library, scripted_model) -> LanguageService:
-    return LanguageService(store=store, library=library, model=scripted_model, prompts=PromptLibrary())
+def service(db, library, scripted_model) -> LanguageService:
+    return LanguageService(db=db, library=library, model=scripted_model, prompts=PromptLibrary())
 
 
 def turn(service, actor, session_id, message, correction=None, reply=SIMPLE_REPLY):
@@ -87,14 +88,14 @@ def waiting_for_a_reply(service, reply=SIMPLE_REPLY) -> str:
 
 
 # the correction flow -----------------------------------------------------------------
-def test_a_message_is_corrected_and_committed_before_the_character_answers(service, store, scripted_model):
+def test_a_message_is_corrected_and_committed_before_the_character_answers(service, db, scripted_model):
     started = service.start_conversation(ANA, "Ana", "tapas")
     assert [t.text for t in started.turns] == ["¡Hola! ¿Qué te pongo?"] and started.level == "A2"
     seen_by_another_connection = {}
 
     def reply(messages):
         # While the model writes the reply, a second connection to the file already sees the correction.
-        other = Store(store.url)
+        other = Database(db.url)
         seen_by_another_connection["turns"] = ConversationStore(other).turns(session_id=started.session_id)
         other.close()
         return SIMPLE_REPLY
@@ -330,8 +331,8 @@ class NoModel(ScriptedBackend):
         return ModelInfo(name="none", backend="unavailable", available=False, problem="no model file")
 
 
-def test_without_a_model_the_message_is_saved_and_a_notice_replaces_the_reply(store, library):
-    service = LanguageService(store=store, library=library, model=NoModel(), prompts=PromptLibrary())
+def test_without_a_model_the_message_is_saved_and_a_notice_replaces_the_reply(db, library):
+    service = LanguageService(db=db, library=library, model=NoModel(), prompts=PromptLibrary())
     started = service.start_conversation(ANA, "Ana", "tapas")
     result = service.send_message(ANA, started.session_id, "Quería la cuenta")
     assert result.correction.status == "unavailable" and result.goals_met_now == ["order-politely",

@@ -11,7 +11,8 @@ from tutor_app.practice.service import MAX_STUDENTS, PracticeService
 from tutor_app.practice.student_sheets import STUDENT_BREAK, build_student_sheets
 from tutor_app.practice.worksheet import PAGE_BREAK, WorksheetError, split_answer_key
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.service.shapes import Actor, Forbidden, NotFound, TutorError
+from tutor_app.service.actor import Actor
+from tutor_app.service.errors import Forbidden, NotFound, TutorError
 from tutor_app.settings import Settings
 
 from assessment_support import REPO

@@ -7,11 +7,11 @@ import re
 import pytest
 
 from tutor_app.service.auth import MAX_FAILURES, Auth
+from tutor_app.service.errors import Forbidden, TutorError
 from tutor_app.service.passwords import hash_secret, new_password, new_pin, verify_secret
 from tutor_app.service.roster import RosterError, add_students, generate_roster_command, load_roster, roster_path
-from tutor_app.service.shapes import Forbidden, TutorError
 from tutor_app.settings import Settings
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
 
 
 class Clock:
@@ -35,7 +35,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def auth(settings, clock) -> Auth:
-    return Auth(Store("sqlite://"), roster_path(settings), clock=clock)
+    return Auth(Database("sqlite://"), roster_path(settings), clock=clock)
 
 
 def test_hashes_are_salted_and_verify():
@@ -125,7 +125,7 @@ def test_teacher_password_first_run_and_change(auth):
     with pytest.raises(TutorError, match="at least 8"):
         auth.set_teacher_password("short")
     auth.set_teacher_password("correct horse")
-    assert auth.store.teacher_password_hash() != "correct horse"
+    assert auth.people.teacher_password_hash() != "correct horse"
     actor = auth.authenticate("Teacher", "correct horse")
     assert actor is not None and actor.role == "teacher" and actor.is_teacher
     assert auth.authenticate("teacher", "wrong horse") is None

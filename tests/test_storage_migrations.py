@@ -4,7 +4,9 @@ head with every row intact. Parametrized over the whole history, so each revisio
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from datetime import datetime
 
 import pytest
@@ -12,10 +14,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import tutor_app
+from tutor_app import tables
+from tutor_app.service.people import PeopleStore
 from tutor_app.storage import migrate
-from tutor_app.tutoring import models
 from tutor_app.storage.base import Base
-from tutor_app.tutoring.store import Store
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.store import TutoringStore
 
 ROWS_PER_TABLE = 3
 
@@ -78,12 +83,12 @@ def comparable(value):
 @pytest.mark.parametrize("revision", migrate.revisions())
 def test_upgrade_from_each_revision_keeps_every_row(revision, tmp_path):
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
-    old = Store(url, migrate_to=revision)
+    old = Database(url, migrate_to=revision)
     assert migrate.current_revision(old.engine) == revision
     written = fill_every_table(old.engine)
     old.close()
 
-    new = Store(url)  # what starting a newer version of the app does
+    new = Database(url)  # what starting a newer version of the app does
     assert migrate.current_revision(new.engine) == migrate.head_revision()
     after = read_every_table(new.engine)
     for table, rows in written.items():
@@ -103,7 +108,7 @@ def test_first_revision_data_is_readable_through_the_store(tmp_path):
     """Rows written in the 0001 layout (raw SQL, as that version of the app wrote them) are served
     by today's store: sessions resume, attempts and mastery are there."""
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
-    old = Store(url, migrate_to="0001_initial")
+    old = Database(url, migrate_to="0001_initial")
     with old.engine.begin() as c:
         c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
         c.exec_driver_sql(
@@ -118,7 +123,8 @@ def test_first_revision_data_is_readable_through_the_store(tmp_path):
                           "VALUES (1, 'linear-equations', 'inverse-operations', 0.31, '2026-01-05 09:01:00')")
     old.close()
 
-    store = Store(url)
+    db = Database(url)
+    store = TutoringStore(db)
     session = store.get_session(session_id="tok-1")
     assert (session.student, session.seed, session.step_id, session.progress) == ("Ada", 42, "solve",
                                                                                   {"step_index": 1})
@@ -126,23 +132,44 @@ def test_first_revision_data_is_readable_through_the_store(tmp_path):
     assert (attempt.answer, attempt.misconception_id) == ("2x = 14", "added-instead-of-subtracted")
     assert store.mastery(student="Ada", curriculum_id="linear-equations") == {"inverse-operations": 0.31}
     assert [s.id for s in store.open_sessions(student="Ada", curriculum_id="linear-equations")] == ["tok-1"]
-    store.close()
+    db.close()
 
 
-def test_tables_match_the_models():
-    """The migrations build exactly the tables the ORM describes (no forgotten revision).
-    Only this area's tables: other areas' tables are compared by their own tests."""
-    mine = {mapper.local_table.name for mapper in Base.registry.mappers if mapper.class_.__module__ == models.__name__}
+def import_every_module() -> None:
+    """Every module of the app, so that every table any area maps is on ``Base``."""
+    for found in pkgutil.walk_packages(tutor_app.__path__, "tutor_app."):
+        if ".migrations" not in found.name:
+            importlib.import_module(found.name)
 
-    def include(obj, name, type_, reflected, compare_to):
-        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-        return table in mine
 
-    store = Store("sqlite://")
-    with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include, "compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
-    store.close()
+def test_the_one_list_of_tables_covers_every_mapped_table():
+    """``tables.AREAS`` is what autogenerate is shown: a models module missing from it would
+    make the next revision drop that area's tables."""
+    import_every_module()
+    assert tables.area_tables() == {mapper.local_table.name for mapper in Base.registry.mappers}
+
+
+def test_the_migrations_build_exactly_every_areas_tables():
+    """The migrations build exactly the tables the ORM of every area describes, columns, types,
+    indexes and foreign keys alike (no forgotten revision), and no table nobody maps."""
+    db = Database("sqlite://")
+    with db.engine.connect() as connection:
+        built = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
+        assert built == tables.area_tables()
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, tables.metadata()) == []
+    db.close()
+
+
+def test_a_new_revision_is_autogenerated_from_every_area(tmp_path):
+    """What ``python -m tutor_app.tables MESSAGE`` writes while the models match the migrations:
+    a revision with nothing to do. Shown only some areas, it would write ``drop_table``."""
+    path = tables.new_revision("nothing changed", version_path=tmp_path)
+    assert path.parent == tmp_path and path.name == f"{len(migrate.revisions()) + 1:04d}_nothing_changed.py"
+    source = path.read_text(encoding="utf-8")
+    upgrade = source[source.index("def upgrade"):source.index("def downgrade")]
+    assert "op." not in upgrade and "pass" in upgrade
+    assert f"down_revision = {migrate.head_revision()!r}" in source
 
 
 def test_single_head():
@@ -154,11 +181,11 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
     wrote them) reaches head: the rows are served as before, its students can start conversations,
     and the dashboard counts their conversation errors beside the old misconceptions."""
     from tutor_app.language.corrections import PlacedError
+    from tutor_app.dashboard.service import class_misconception_counts
     from tutor_app.language.store import ConversationStore
-    from tutor_app.tutoring import reports
 
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
-    old = Store(url, migrate_to="0002_assessment")
+    old = Database(url, migrate_to="0002_assessment")
     with old.engine.begin() as c:
         c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
         c.exec_driver_sql(
@@ -174,21 +201,22 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
             "VALUES ('essay', 'Ada', 'My essay.', 'h1', '2026-01-05 10:00:00')")
     old.close()
 
-    store = Store(url)
-    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    db = Database(url)
+    store = TutoringStore(db)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
     assert store.get_session(session_id="tok-1").student == "Ada"
     (attempt,) = store.attempts(session_id="tok-1")
     assert attempt.misconception_id == "add-denominators"
-    with store.engine.connect() as c:
+    with db.engine.connect() as c:
         assert c.exec_driver_sql("SELECT student, text FROM assessment_submissions").fetchall() == [("Ada", "My essay.")]
 
-    conversations = ConversationStore(store)
+    conversations = ConversationStore(db)
     conversations.create(session_id="c-1", student="Ada", curriculum_id="tapas", level="A2", opening="¡Hola!")
     turn = conversations.add_student_turn(session_id="c-1", content="Un cerveza", level="A2")
     conversations.record_correction(turn_id=turn.id, status="checked", corrected="Una cerveza", goals_met=[],
                                     level="A2", errors=[PlacedError(0, 10, "Un cerveza", "Una cerveza",
                                                                     "gender-agreement", "Cerveza is feminine.")])
-    assert store.student_names() == ["Ada"]  # the same student, not a second one
-    counts = {(r.curriculum_id, r.misconception_id): r.count for r in reports.misconception_counts(store)}
+    assert PeopleStore(db).student_names() == ["Ada"]  # the same student, not a second one
+    counts = {(r.curriculum_id, r.misconception_id): r.count for r in class_misconception_counts(db)}
     assert counts == {("fractions", "add-denominators"): 1, ("tapas", "gender-agreement"): 1}
-    store.close()
+    db.close()

@@ -15,9 +15,11 @@ from tutor_app.engine.feedback import PENDING_DONE
 from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
-from tutor_app.service.shapes import Actor, TutorError
+from tutor_app.service.actor import Actor
+from tutor_app.service.errors import TutorError
+from tutor_app.storage.database import Database
 from tutor_app.tutoring.service import MAX_ANSWER_CHARS, TutorService
-from tutor_app.tutoring.store import Store
+from tutor_app.tutoring.store import TutoringStore
 
 from assessment_support import enqueue_grading, grading_reply, json_calls
 
@@ -102,14 +104,14 @@ def library(tmp_path):
 
 @pytest.fixture
 def store():
-    store = Store("sqlite://")
-    yield store
-    store.close()
+    db = Database("sqlite://")
+    yield TutoringStore(db)
+    db.close()
 
 
 def services(store, library, model, **kw) -> tuple[TutorService, AssessmentService]:
-    assessment = AssessmentService(store=store, library=library, model=model, prompts=PromptLibrary())
-    tutor = TutorService(store=store, library=library, model=model, prompts=PromptLibrary(), seed_source=lambda: 7,
+    assessment = AssessmentService(db=store.db, library=library, model=model, prompts=PromptLibrary())
+    tutor = TutorService(db=store.db, library=library, model=model, prompts=PromptLibrary(), seed_source=lambda: 7,
                          assessment=assessment, **kw)
     return tutor, assessment
 

@@ -18,9 +18,11 @@ from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import GenerationStats, ModelError, ModelInfo
-from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound, TutorError
+from tutor_app.service.actor import LOCAL_ACTOR, Actor
+from tutor_app.service.errors import Forbidden, NotFound, TutorError
+from tutor_app.storage.database import Database
 from tutor_app.tutoring.service import MAX_ANSWER_CHARS, TutorService
-from tutor_app.tutoring.store import Store
+from tutor_app.tutoring.store import TutoringStore
 
 REPO = Path(__file__).resolve().parent.parent
 ADA = Actor(role="student", student="Ada")
@@ -108,13 +110,13 @@ def library(curricula):
 
 @pytest.fixture
 def store():
-    store = Store("sqlite://")
-    yield store
-    store.close()
+    db = Database("sqlite://")
+    yield TutoringStore(db)
+    db.close()
 
 
 def make_service(store, library, model, **kwargs) -> TutorService:
-    return TutorService(store=store, library=library, model=model, prompts=PromptLibrary(), **kwargs)
+    return TutorService(db=store.db, library=library, model=model, prompts=PromptLibrary(), **kwargs)
 
 
 @pytest.fixture
@@ -483,11 +485,11 @@ def test_a_session_resumes_after_the_process_restarts(tmp_path, curricula):
         from tutor_app.curriculum.library import CurriculumLibrary
         from tutor_app.prompting import PromptLibrary
         from tutor_app.runtime.fake import ScriptedBackend
-        from tutor_app.service.shapes import Actor
+        from tutor_app.service.actor import Actor
+        from tutor_app.storage.database import Database
         from tutor_app.tutoring.service import TutorService
-        from tutor_app.tutoring.store import Store
         library = CurriculumLibrary(Path({str(curricula)!r})); library.reload()
-        service = TutorService(store=Store({url!r}), library=library, model=ScriptedBackend(), prompts=PromptLibrary())
+        service = TutorService(db=Database({url!r}), library=library, model=ScriptedBackend(), prompts=PromptLibrary())
         ada = Actor(role="student", student="Ada")
         started = service.start_session(ada, "Ada", "linear-equations", "two-step-1")
         service.submit_answer(ada, started.session_id, "2x = 14")
@@ -501,7 +503,7 @@ def test_a_session_resumes_after_the_process_restarts(tmp_path, curricula):
 
     library = CurriculumLibrary(curricula)
     library.reload()
-    service = make_service(Store(url), library, ScriptedBackend())
+    service = make_service(TutoringStore(Database(url)), library, ScriptedBackend())
     resumed = start(service)
     assert resumed.session_id == session_id and resumed.step_id == "solve"
     state = service.session_state(ADA, session_id)

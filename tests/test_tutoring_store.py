@@ -1,4 +1,4 @@
-"""The store on real SQLite: in memory and on a file, including a fresh process reading a file
+"""The tutoring store on real SQLite: in memory and on a file, including a fresh process reading a file
 another process wrote (what a restart of the app looks like)."""
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tutor_app.tutoring.store import Store, StoreError
+from tutor_app.service.people import PeopleStore
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.store import TutoringStore
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path) -> Store:
+def store(request, tmp_path) -> TutoringStore:
     url = "sqlite://" if request.param == "memory" else f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
-    store = Store(url)
-    yield store
-    store.close()
+    db = Database(url)
+    yield TutoringStore(db)
+    db.close()
 
 
-def new_session(store: Store, session_id: str = "s-1", student: str = "Ada", problem_id: str = "two-step-1",
+def new_session(store: TutoringStore, session_id: str = "s-1", student: str = "Ada", problem_id: str = "two-step-1",
                 curriculum_id: str = "linear-equations"):
     return store.create_session(session_id=session_id, student=student, curriculum_id=curriculum_id,
                                 problem_id=problem_id, seed=1234, progress={"step_index": 0}, step_id="isolate")
@@ -112,7 +114,7 @@ def test_open_and_solved_sessions(store):
     assert store.open_sessions(student="Ada", curriculum_id="linear-equations", problem_id="p2") == []
     assert store.solved_problems(student="Ada", curriculum_id="linear-equations") == {"p2"}
     assert store.sessions_count(student="Ada", curriculum_id="linear-equations") == 2
-    assert store.student_names() == ["Ada", "Bob"]
+    assert PeopleStore(store.db).student_names() == ["Ada", "Bob"]
 
 
 def test_messages_keep_model_stats(store):
@@ -124,15 +126,6 @@ def test_messages_keep_model_stats(store):
     student, tutor = store.messages(session_id="s-1")
     assert (student.role, tutor.role) == ("student", "tutor")
     assert (tutor.prompt_tokens, tutor.evaluated_tokens, tutor.ttft_s, tutor.complete) == (120, 20, 0.25, True)
-
-
-def test_teacher_password_hash_is_replaced_not_duplicated(store):
-    assert store.teacher_password_hash() is None
-    store.set_teacher_password_hash(password_hash="h1")
-    store.set_teacher_password_hash(password_hash="h2")
-    assert store.teacher_password_hash() == "h2"
-    with store.session() as session:
-        assert session.scalar(sa.text("select count(*) from teacher_accounts")) == 1
 
 
 def test_concurrent_writes_from_threads(store):
@@ -157,29 +150,13 @@ def test_concurrent_writes_from_threads(store):
     assert len(store.attempts(session_id="s-1")) == 40
 
 
-def test_file_database_uses_wal_and_foreign_keys(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'tutor.sqlite3'}")  # parent folders are created
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    store.close()
-
-
-def test_bad_url_is_a_clear_error(tmp_path):
-    with pytest.raises(StoreError, match="not a valid SQLAlchemy URL"):
-        Store("not a url")
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    with pytest.raises((StoreError, OSError)):
-        Store(f"sqlite:///{blocker / 'tutor.sqlite3'}")  # the parent "folder" is a file
-
-
 def test_data_survives_a_process_restart(tmp_path):
     """Another Python process writes and exits; this one reads what it left on disk."""
     url = f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
     script = textwrap.dedent(f"""
-        from tutor_app.tutoring.store import Store
-        store = Store({url!r})
+        from tutor_app.storage.database import Database
+        from tutor_app.tutoring.store import TutoringStore
+        store = TutoringStore(Database({url!r}))
         store.create_session(session_id="s-1", student="Ada", curriculum_id="u", problem_id="p", seed=77,
                              progress={{"step_index": 1}}, step_id="solve")
         store.add_attempt(session_id="s-1", step_id="isolate", answer="2x=8", normalized="2*x = 8",
@@ -188,12 +165,13 @@ def test_data_survives_a_process_restart(tmp_path):
         import os; os._exit(0)  # no clean shutdown: committed data must already be on disk
     """)
     subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=120)
-    store = Store(url)
+    db = Database(url)
+    store = TutoringStore(db)
     session = store.get_session(session_id="s-1")
     assert (session.seed, session.step_id, session.progress) == (77, "solve", {"step_index": 1})
     assert [a.answer for a in store.attempts(session_id="s-1")] == ["2x=8"]
     assert store.mastery(student="Ada", curriculum_id="u") == {"k": 0.62}
-    store.close()
+    db.close()
 
 
 def test_attempt_progress_and_mastery_commit_together(store):
@@ -215,5 +193,5 @@ def test_a_failed_write_leaves_nothing_half_done(store):
         store.add_attempt(session_id="missing", step_id="isolate", answer="1", normalized="1", verdict="correct",
                           progress={"step_index": 1}, next_step_id="solve", done=False, mastery={"k": 0.9})
     assert store.mastery(student="Ada", curriculum_id="linear-equations") == {}
-    with store.session() as session:
+    with store.db.session() as session:
         assert session.scalar(sa.text("select count(*) from attempts")) == 0

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from tutor_app.service.shapes import TutorError
+from tutor_app.service.errors import TutorError
 from tutor_app.ui.auth import SignIn
 from tutor_app.ui.launch import ensure_teacher_password, roster_notes, serve
 

@@ -12,7 +12,8 @@ import gradio as gr
 import pytest
 
 from tutor_app.runtime.protocol import GenerationStats, ModelInfo
-from tutor_app.service.shapes import LOCAL_ACTOR, Actor, Forbidden, NotFound
+from tutor_app.service.actor import LOCAL_ACTOR, Actor
+from tutor_app.service.errors import Forbidden, NotFound
 from tutor_app.ui.api import text_arg
 from tutor_app.ui.auth import SignIn
 from tutor_app.ui.chat_view import PlaceInLine, message_text, pump_with_status, waiting_text

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from tutor_app.service.shapes import HintResult, StartSessionResult, SubmitAnswerResult
-from tutor_app.ui import render
 from tutor_app.curriculum.schema import Problem
+from tutor_app.tutoring.shapes import HintResult, StartSessionResult, SubmitAnswerResult
+from tutor_app.ui import render
 from tutor_app.ui.problem_view import AnswerForm, StepForms, apply_answer, apply_hint, replay, view_from_start
 from tutor_app.ui.session_history import answer_forms
 

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tutor_app.service.shapes import Actor
+from tutor_app.service.actor import Actor
 from tutor_app.ui.app import create_app
 from tutor_app.ui.conversation_transcript import CONVERSATION_PREFIX
 from tutor_app.ui.curricula_panel import UNIT_COLUMNS, curricula_snapshot

@@ -11,7 +11,8 @@ import pytest
 
 from tutor_app.assessment.agreement import AgreementReport, CriterionAgreement
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.service.shapes import Actor, TutorError
+from tutor_app.service.actor import Actor
+from tutor_app.service.errors import TutorError
 from tutor_app.ui import drafts_panel, grading_panel, practice_panel, review_panel, student_sheets_panel
 from tutor_app.ui.app import create_app
 from tutor_app.ui.grading_render import agreement_frame, agreement_note, grade_html, grades_frame, submission_html

@@ -167,21 +167,21 @@ def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings
 
     from ..prompting import PromptLibrary
     from ..runtime.loading import load_backend  # the model runtime is imported only when grading
-    from ..tutoring.store import Store, StoreError
+    from ..storage.database import Database, DatabaseError
 
     model = load_backend(settings)
     if not model.info.available:
         print(f"error: no model to grade with: {model.info.problem or 'none is configured'}", file=sys.stderr)
         return 1
     try:
-        store = Store(settings.database_url)
-    except StoreError as exc:
+        db = Database(settings.database_url)
+    except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         model.close()
         return 1
     out = Path(out) if out else default_output(settings, chosen, input)
     try:
-        batch = BatchGrader(AssessmentStore(store), Grader(model, PromptLibrary()))
+        batch = BatchGrader(AssessmentStore(db), Grader(model, PromptLibrary()))
         print(f"Grading {len(inputs)} submission(s) from {input} with rubric '{chosen.id}' ({chosen.title}) "
               f"on {model.info.name}", file=sys.stderr)
         try:
@@ -192,7 +192,7 @@ def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings
             return 130
         written = write_results(chosen, report.items, out)
     finally:
-        store.close()
+        db.close()
         model.close()
     print(report.summary(), file=sys.stderr)
     for item in report.failed:

@@ -36,8 +36,8 @@ from ..curriculum.schema import Rubric, RubricCriterion
 from ..dialogue.phrases import language_name
 from ..prompting import PromptLibrary
 from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
-from ..service.shapes import GradedCriterion, GradeResult
 from .chunking import split_text
+from .shapes import GradedCriterion, GradeResult
 
 log = logging.getLogger(__name__)
 

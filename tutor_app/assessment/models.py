@@ -13,11 +13,11 @@ The schema is owned by Alembic revision ``0002_assessment``; a change needs a ne
 from __future__ import annotations
 
 from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..storage.base import Base
-from ..tutoring.models import UTCDateTime, utcnow
+from ..storage.base import Base, UTCDateTime, utcnow
 
 
 class GradingBatch(Base):

@@ -16,8 +16,9 @@ from typing import Any
 from ..curriculum.schema import Rubric, Step
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
-from ..service.shapes import Actor, Forbidden, GradeResult, NotFound, TutorError
-from ..tutoring.store import Store
+from ..service.actor import Actor
+from ..service.errors import Forbidden, NotFound, TutorError
+from ..storage.database import Database
 from .agreement import AgreementReport, agreement_report
 from .batch import BatchGrader, BatchReport, ProgressCallback
 from .export import ExportRow, write_results
@@ -26,6 +27,7 @@ from .inputs import InputProblem, read_submissions
 from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
                      override_score, review_row)
 from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
+from .shapes import GradeResult
 from .store import AssessmentStore, rubric_hash
 
 MAX_SUBMISSION_CHARS = 200_000  # about 80 pages: beyond that it is a pasted file, not a student's text
@@ -33,12 +35,11 @@ API_STUDENT = "(api)"
 
 
 class AssessmentService:
-    def __init__(self, *, store: Store, library: Any, model: ModelBackend, prompts: PromptLibrary | None = None,
+    def __init__(self, *, db: Database, library: Any, model: ModelBackend, prompts: PromptLibrary | None = None,
                  config: GraderConfig = GraderConfig()) -> None:
-        self.store = store
         self.library = library
         self.model = model
-        self.astore = AssessmentStore(store)
+        self.astore = AssessmentStore(db)
         self.grader = Grader(model, prompts or PromptLibrary(), config)
 
     # rubrics ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Queries over the grading tables, on top of the tutor's ``Store`` (same database, same lock).
+"""Queries over the grading tables (``models.py``), on the app's one ``Database``.
 
-Like ``Store``, every method takes keyword arguments, runs in its own short transaction,
+Like every store, every method takes keyword arguments, runs in its own short transaction,
 commits before returning and hands back frozen records, never ORM objects. A grade is written
 as soon as it exists, so an interrupted batch loses at most the submission being graded.
 """
@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..curriculum.schema import Rubric
-from ..tutoring.models import utcnow
-from ..tutoring.store import Store
+from ..storage.base import utcnow
+from ..storage.database import Database
 from .grader import CriterionGrade, Grading
 from .models import GradingBatch, ModelCriterionGrade, ModelGrade, Submission, TeacherOverride
 
@@ -90,19 +90,19 @@ class TeacherView:
 
 
 class AssessmentStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # batches ------------------------------------------------------------------------------
     def create_batch(self, *, rubric_id: str, source: str, model_name: str | None) -> int:
-        with self.store.session() as session:
+        with self.db.session() as session:
             batch = GradingBatch(rubric_id=rubric_id, source=source, model_name=model_name)
             session.add(batch)
             session.flush()
             return batch.id
 
     def finish_batch(self, *, batch_id: int) -> None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             batch = session.get(GradingBatch, batch_id)
             if batch is not None:
                 batch.finished_at = utcnow()
@@ -114,7 +114,7 @@ class AssessmentStore:
         digest = content_hash(text)
         for _ in range(2):  # a second try reads the row a concurrent caller just created
             try:
-                with self.store.session() as session:
+                with self.db.session() as session:
                     row = self._submission_by_identity(session, rubric_id, student, digest)
                     if row is None:
                         row = Submission(rubric_id=rubric_id, student=student, text=normalize_text(text),
@@ -133,31 +133,31 @@ class AssessmentStore:
             Submission.rubric_id == rubric_id, Submission.student == student, Submission.content_hash == digest))
 
     def get_submission(self, *, submission_id: int) -> SubmissionRecord | None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = session.get(Submission, submission_id)
             return _submission_record(row) if row is not None else None
 
     def submissions(self, *, rubric_id: str) -> list[SubmissionRecord]:
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(Submission).where(Submission.rubric_id == rubric_id)
                                    .order_by(Submission.student, Submission.id))
             return [_submission_record(row) for row in rows]
 
     def rubric_ids(self) -> list[str]:
         """Rubrics that have submissions, for the teacher's picker."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             return list(session.scalars(sa.select(Submission.rubric_id).distinct().order_by(Submission.rubric_id)))
 
     # model grades ---------------------------------------------------------------------------
     def find_grade(self, *, submission_id: int, rubric_hash: str) -> ModelGradeRecord | None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = session.scalar(self._grades_query().where(ModelGrade.submission_id == submission_id,
                                                             ModelGrade.rubric_hash == rubric_hash))
             return _grade_record(row) if row is not None else None
 
     def latest_grades(self, *, rubric_id: str) -> dict[int, ModelGradeRecord]:
         """The newest model grade of each submission for this rubric, by submission id."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(self._grades_query().join(Submission)
                                    .where(Submission.rubric_id == rubric_id).order_by(ModelGrade.id))
             return {row.submission_id: _grade_record(row) for row in rows}
@@ -169,7 +169,7 @@ class AssessmentStore:
     def save_grade(self, *, submission_id: int, rubric_hash: str, grading: Grading) -> ModelGradeRecord:
         """Store the model's grade; if this version was graded meanwhile, keep the first one."""
         try:
-            with self.store.session() as session:
+            with self.db.session() as session:
                 row = ModelGrade(submission_id=submission_id, rubric_hash=rubric_hash, model_name=grading.model_name,
                                  total=grading.total, max_total=grading.max_total,
                                  next_steps=list(grading.next_steps), parts=grading.parts,
@@ -190,7 +190,7 @@ class AssessmentStore:
     # teacher overrides ----------------------------------------------------------------------
     def add_override(self, *, submission_id: int, criterion_id: str, teacher: str, score: int | None = None,
                      comment: str | None = None) -> OverrideRecord:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = TeacherOverride(submission_id=submission_id, criterion_id=criterion_id, score=score,
                                   comment=comment, teacher=teacher)
             session.add(row)
@@ -199,14 +199,14 @@ class AssessmentStore:
 
     def overrides(self, *, submission_id: int) -> list[OverrideRecord]:
         """Every override of a submission, oldest first (the full history)."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(TeacherOverride).where(TeacherOverride.submission_id == submission_id)
                                    .order_by(TeacherOverride.created_at, TeacherOverride.id))
             return [_override_record(row) for row in rows]
 
     def teacher_views(self, *, rubric_id: str) -> dict[tuple[int, str], TeacherView]:
         """The overrides in force, by (submission id, criterion id)."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(TeacherOverride).join(Submission)
                                    .where(Submission.rubric_id == rubric_id)
                                    .order_by(TeacherOverride.created_at, TeacherOverride.id))

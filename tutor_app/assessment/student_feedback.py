@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 
 from ..curriculum.schema import Rubric
-from ..service.shapes import GradeResult
 from .grader import level_scores
+from .shapes import GradeResult
 
 GRADED = "Your answer is saved, and the tutor has read it against the rubric. Your teacher may still adjust the grade."
 LAST_STEP = "That was the last step."

@@ -16,23 +16,27 @@ from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
 from ..language import reports as conversation_reports
 from ..language.corrections import GENERAL_CATEGORIES, category_label
+from ..language.shapes import ConversationListItem, ConversationTranscript
 from ..language.store import ConversationStore
 from ..language.transcript import build_transcript, list_item
-from ..service.shapes import Actor, Forbidden, NotFound
+from ..service.actor import Actor
+from ..service.errors import Forbidden, NotFound
+from ..storage.database import Database
 from ..tutoring import reports
-from ..tutoring.records import SessionSummary
-from ..tutoring.store import Store
-from .shapes import (ConversationListItem, ConversationTranscript, MasteryTable, MisconceptionCount,
-                               SessionListItem, SkillInfo, StudentMastery, StuckStudent, Transcript, TranscriptEntry)
+from ..tutoring.records import CountRow, SessionSummary
+from ..tutoring.store import TutoringStore
+from .shapes import (MasteryTable, MisconceptionCount, SessionListItem, SkillInfo, StudentMastery, StuckStudent,
+                     Transcript, TranscriptEntry)
 
 STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
 FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
 
 
 class DashboardService:
-    def __init__(self, *, store: Store, library, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
-        self.store = store
-        self.conversation_store = ConversationStore(store)
+    def __init__(self, *, db: Database, library, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
+        self.db = db
+        self.store = TutoringStore(db)
+        self.conversation_store = ConversationStore(db)
         self.library = library
         self.stuck_after = stuck_after
 
@@ -42,7 +46,7 @@ class DashboardService:
         is a unit too (its skills are often none: the misconception counts are what it shows)."""
         _require_teacher(actor)
         unit = self.library.units.get(curriculum_id) or self._conversation(curriculum_id)
-        records = reports.current_mastery(self.store, curriculum_id=curriculum_id)
+        records = reports.current_mastery(self.db, curriculum_id=curriculum_id)
         if unit is None and not records:
             raise NotFound(f"There is no unit {curriculum_id!r} and no stored mastery for it.")
         skills = [SkillInfo(id=s.id, name=s.name) for s in unit.skills] if unit else []
@@ -61,7 +65,7 @@ class DashboardService:
                        ) -> list[MisconceptionCount]:
         """The misconceptions seen most often, per unit and step (None: every unit)."""
         _require_teacher(actor)
-        rows = reports.misconception_counts(self.store, curriculum_id=curriculum_id)[:limit]
+        rows = class_misconception_counts(self.db, curriculum_id=curriculum_id)[:limit]
         return [MisconceptionCount(curriculum_id=r.curriculum_id, problem_id=r.problem_id, step_id=r.step_id,
                                    misconception_id=r.misconception_id,
                                    description=self._misconception_text(r.curriculum_id, r.misconception_id),
@@ -74,7 +78,7 @@ class DashboardService:
         still on that step come first, then the most recent."""
         _require_teacher(actor)
         stuck = []
-        for s in reports.step_struggles(self.store, curriculum_id=curriculum_id):
+        for s in reports.step_struggles(self.db, curriculum_id=curriculum_id):
             if s.wrong_attempts < self.stuck_after and s.bottom_out_hints == 0:
                 continue
             reasons = []
@@ -96,7 +100,7 @@ class DashboardService:
                  limit: int = 500) -> list[SessionListItem]:
         """Sessions, most recently active first, to pick a transcript from."""
         _require_teacher(actor)
-        return [_list_item(s) for s in reports.session_summaries(self.store, curriculum_id=curriculum_id,
+        return [_list_item(s) for s in reports.session_summaries(self.db, curriculum_id=curriculum_id,
                                                                   student=student, limit=limit)]
 
     def transcript(self, actor: Actor, session_id: str) -> Transcript:
@@ -105,7 +109,7 @@ class DashboardService:
         record = self.store.get_session(session_id=session_id)
         if record is None:
             raise NotFound(f"There is no session {session_id!r}.")
-        (summary,) = reports.session_summaries(self.store, session_id=session_id)
+        (summary,) = reports.session_summaries(self.db, session_id=session_id)
         entries = [TranscriptEntry(at=a.created_at, kind="attempt", step_id=a.step_id, text=a.answer,
                                    verdict=a.verdict, misconception_id=a.misconception_id, feedback=a.feedback,
                                    scaffold=a.scaffold)
@@ -125,7 +129,7 @@ class DashboardService:
         """Conversation practice, most recently active first, to pick a transcript from."""
         _require_teacher(actor)
         return [list_item(s, self._conversation(s.curriculum_id))
-                for s in conversation_reports.conversation_summaries(self.store, curriculum_id=curriculum_id,
+                for s in conversation_reports.conversation_summaries(self.db, curriculum_id=curriculum_id,
                                                                      student=student, limit=limit)]
 
     def conversation_transcript(self, actor: Actor, session_id: str) -> ConversationTranscript:
@@ -135,7 +139,7 @@ class DashboardService:
         record = self.conversation_store.get(session_id=session_id)
         if record is None:
             raise NotFound(f"There is no conversation {session_id!r}.")
-        (summary,) = conversation_reports.conversation_summaries(self.store, session_id=session_id)
+        (summary,) = conversation_reports.conversation_summaries(self.db, session_id=session_id)
         return build_transcript(summary, record, self.conversation_store.turns(session_id=session_id),
                                 self.conversation_store.goals_reached(session_id=session_id),
                                 self._conversation(record.curriculum_id))
@@ -148,14 +152,14 @@ class DashboardService:
                   "verdict", "misconception_id", "diagnosis", "scaffold", "seed"]
         rows = [[r.at.isoformat(), r.student, r.curriculum_id, r.problem_id, r.session_id, r.step_id, r.answer,
                  r.normalized or "", r.verdict, r.misconception_id or "", r.diagnosis or "", int(r.scaffold), r.seed]
-                for r in reports.attempt_rows(self.store, curriculum_id=curriculum_id)]
+                for r in reports.attempt_rows(self.db, curriculum_id=curriculum_id)]
         return _write_csv(header, rows, path)
 
     def mastery_csv(self, actor: Actor, curriculum_id: str | None = None, *, history: bool = False,
                     path: Path | None = None) -> str:
         """Current P(known) per student and skill, or (``history``) every change over time."""
         _require_teacher(actor)
-        records = (reports.mastery_history if history else reports.current_mastery)(self.store,
+        records = (reports.mastery_history if history else reports.current_mastery)(self.db,
                                                                                    curriculum_id=curriculum_id)
         header = ["at", "student", "curriculum_id", "skill_id", "skill_name", "p_known", "mastered"]
         if history:
@@ -179,7 +183,7 @@ class DashboardService:
                   "correction_status", "corrected", "errors", "categories", "goals_met", "simplified", "too_hard",
                   "complete", "translation", "model_name"]
         rows = []
-        for row in conversation_reports.class_turns(self.store, curriculum_id=curriculum_id):
+        for row in conversation_reports.class_turns(self.db, curriculum_id=curriculum_id):
             t = row.turn
             student = t.role == "student"
             rows.append([t.created_at.isoformat(), row.student, row.curriculum_id, t.session_id, t.id, t.role,
@@ -199,7 +203,7 @@ class DashboardService:
         rows = [[row.turn.created_at.isoformat(), row.student, row.curriculum_id, row.turn.session_id, row.turn.id,
                  row.turn.level, row.turn.content, e.span, e.start, e.end, e.correction, e.category,
                  category_label(self._conversation(row.curriculum_id), e.category), e.explanation]
-                for row in conversation_reports.class_turns(self.store, curriculum_id=curriculum_id)
+                for row in conversation_reports.class_turns(self.db, curriculum_id=curriculum_id)
                 for e in row.turn.errors]
         return _write_csv(header, rows, path)
 
@@ -232,6 +236,21 @@ class DashboardService:
             return render_variant(problem, record.seed).statement
         except Exception:  # a template edited since: show the teacher's text rather than nothing
             return problem.statement
+
+
+CONVERSATION = "conversation"  # the problem_id of conversation rows; their step_id is the CEFR level
+
+
+def class_misconception_counts(db: Database, *, curriculum_id: str | None = None) -> list[CountRow]:
+    """Misconceptions seen per step, most frequent first: math attempts' (bug rules and model
+    diagnoses alike) with the errors of conversation practice beside them, by the level a
+    message was written at. The two areas count apart; only the class view puts them together."""
+    rows = reports.misconception_counts(db, curriculum_id=curriculum_id)
+    rows += [CountRow(curriculum_id=e.curriculum_id, problem_id=CONVERSATION, step_id=e.level,
+                      misconception_id=e.category, count=e.count, students=e.students, diagnoses={"model": e.count})
+             for e in conversation_reports.conversation_error_counts(db, curriculum_id=curriculum_id)]
+    return sorted(rows, key=lambda r: (-r.count, -r.students, r.curriculum_id, r.problem_id, r.step_id,
+                                       r.misconception_id))
 
 
 def _require_teacher(actor: Actor) -> None:

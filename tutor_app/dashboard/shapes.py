@@ -1,13 +1,13 @@
-"""What the teacher's dashboard receives: plain, JSON-ready shapes, apart from the tables."""
+"""What the teacher's dashboard receives: plain, JSON-ready shapes, apart from the tables.
+
+A conversation's transcript is conversation practice's own shape (``language/shapes.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from ..language.shapes import CorrectionView, GoalView
+from pydantic import BaseModel
 
 
 class SkillInfo(BaseModel):
@@ -86,49 +86,3 @@ class Transcript(BaseModel):
     statement: str  # the student's variant of the problem ("" when the unit no longer has it)
     seed: int
     entries: list[TranscriptEntry]
-
-
-# conversation practice ---------------------------------------------------------------
-class ConversationListItem(BaseModel):
-    session_id: str
-    student: str
-    curriculum_id: str
-    title: str  # the unit's title (its id when the unit is no longer loaded)
-    level: str  # the level now in force
-    unit_level: str | None  # where the unit starts (None when it is no longer loaded)
-    messages: int  # the student's messages
-    corrected: int  # of those, the ones with at least one error
-    errors: int
-    goals_met: int
-    goals: int  # the unit's goals (0 when it is no longer loaded)
-    started_at: datetime
-    updated_at: datetime
-
-
-class ConversationEntry(BaseModel):
-    """One line of a conversation's transcript: a turn, or what a student turn led to."""
-
-    at: datetime
-    kind: Literal["student", "character", "level", "goal"]
-    turn_id: int | None = None  # student and character turns; for level and goal lines, the turn behind them
-    text: str  # the message, the reply, the goal's description, or the reason the level moved
-    level: str  # the level in force when it was written (for a level line: the new level)
-    correction: CorrectionView | None = None  # student turns
-    simplified: bool = False  # character turns: a simpler retry replaced the first try
-    too_hard: bool = False  # character turns: still above the level after the retry
-    complete: bool = True  # character turns: False when the stream stopped early
-    translation: str | None = None  # character turns the student asked to translate
-    explanation: str | None = None
-    level_from: str | None = None  # level lines
-    goal_id: str | None = None  # goal lines
-
-
-class ConversationTranscript(BaseModel):
-    conversation: ConversationListItem
-    scenario: str  # "" when the unit is no longer loaded
-    character: str
-    target_language: str
-    learner_language: str
-    goals: list[GoalView] = Field(default_factory=list)
-    entries: list[ConversationEntry] = Field(default_factory=list)
-

@@ -16,8 +16,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..storage.base import Base
-from ..tutoring.models import UTCDateTime, utcnow
+from ..service.models import Student
+from ..storage.base import Base, UTCDateTime, utcnow
 
 
 class Conversation(Base):
@@ -28,7 +28,7 @@ class Conversation(Base):
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     student_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_conversation_sessions_student_id"))
+        sa.ForeignKey(Student.id, ondelete="CASCADE", name="fk_conversation_sessions_student_id"))
     curriculum_id: Mapped[str] = mapped_column(sa.String(80))
     level: Mapped[str] = mapped_column(sa.String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,7 +1,8 @@
 """Read-only queries over every conversation of the class, for the teacher's transcripts and exports.
 
 Like ``tutoring.reports`` for the tutoring tables: aggregates in SQL, plain records out, and the
-teacher-role check left to the dashboard service. The per-conversation reads the student's
+teacher-role check left to the dashboard service (which also counts these errors beside the
+math misconceptions). The per-conversation reads the student's
 page makes stay in ``store.py``.
 """
 
@@ -13,8 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..tutoring.models import Student
-from ..tutoring.store import Store
+from ..service.models import Student
+from ..storage.database import Database
 from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
 from .store import TurnRecord, turn_record
 
@@ -45,7 +46,34 @@ class ClassTurn:
     goals_met: tuple[str, ...]  # goals this (student) turn met
 
 
-def conversation_summaries(store: Store, *, curriculum_id: str | None = None, student: str | None = None,
+@dataclass(frozen=True)
+class ErrorCount:
+    """Errors of one category found in a unit's messages written at one level."""
+
+    curriculum_id: str
+    category: str  # a misconception id of the unit, or a general category
+    level: str
+    count: int
+    students: int
+
+
+def conversation_error_counts(db: Database, *, curriculum_id: str | None = None) -> list[ErrorCount]:
+    """Errors found in students' conversation messages, per unit, category and the level the
+    message was written at; all diagnosed by the model."""
+    key = (Conversation.curriculum_id, ConversationError.category, ConversationTurn.level)
+    query = (sa.select(*key, sa.func.count(ConversationError.id),
+                       sa.func.count(sa.distinct(Conversation.student_id)))
+             .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id)
+             .join(Conversation, ConversationTurn.session_id == Conversation.id)
+             .group_by(*key))
+    if curriculum_id is not None:
+        query = query.where(Conversation.curriculum_id == curriculum_id)
+    with db.session() as session:
+        return [ErrorCount(curriculum_id=unit, category=category, level=level, count=count, students=students)
+                for unit, category, level, count, students in session.execute(query)]
+
+
+def conversation_summaries(db: Database, *, curriculum_id: str | None = None, student: str | None = None,
                            session_id: str | None = None, limit: int = 500) -> list[ConversationSummary]:
     """Most recently active first."""
     student_turns = sa.and_(ConversationTurn.session_id == Conversation.id, ConversationTurn.role == "student")
@@ -68,14 +96,14 @@ def conversation_summaries(store: Store, *, curriculum_id: str | None = None, st
     if session_id is not None:
         query = query.where(Conversation.id == session_id)
     query = query.order_by(Conversation.updated_at.desc(), Conversation.created_at.desc()).limit(limit)
-    with store.session() as session:
+    with db.session() as session:
         return [ConversationSummary(id=row.id, student=name, curriculum_id=row.curriculum_id, level=row.level,
                                     messages=n_messages, corrected=n_corrected, errors=n_errors, goals_met=n_goals,
                                     created_at=row.created_at, updated_at=row.updated_at)
                 for row, name, n_messages, n_corrected, n_errors, n_goals in session.execute(query)]
 
 
-def class_turns(store: Store, *, curriculum_id: str | None = None) -> list[ClassTurn]:
+def class_turns(db: Database, *, curriculum_id: str | None = None) -> list[ClassTurn]:
     """Every turn of every conversation (of one unit), in the order they were written."""
     query = (sa.select(ConversationTurn, Conversation.curriculum_id, Student.name)
              .join(Conversation, ConversationTurn.session_id == Conversation.id)
@@ -88,7 +116,7 @@ def class_turns(store: Store, *, curriculum_id: str | None = None) -> list[Class
     if curriculum_id is not None:
         query = query.where(Conversation.curriculum_id == curriculum_id)
         goals_query = goals_query.where(Conversation.curriculum_id == curriculum_id)
-    with store.session() as session:
+    with db.session() as session:
         goals: dict[int, list[str]] = {}
         for turn_id, goal_id in session.execute(goals_query):
             goals.setdefault(turn_id, []).append(goal_id)

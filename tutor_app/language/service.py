@@ -31,9 +31,10 @@ from ..curriculum.schema import ConversationUnit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.access import acting_student, named_unit, owned_record
+from ..service.actor import Actor
+from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
-from ..service.shapes import Actor, NotFound, TutorError
-from ..tutoring.store import Store
+from ..storage.database import Database
 from .character import ReplyUpdate, stream_character_reply
 from .corrections import Correction, correct_message
 from .difficulty import allowed_words
@@ -55,11 +56,10 @@ def _new_session_id() -> str:
 
 
 class LanguageService:
-    def __init__(self, *, store: Store, library, model: ModelBackend, prompts: PromptLibrary,
+    def __init__(self, *, db: Database, library, model: ModelBackend, prompts: PromptLibrary,
                  id_source: Callable[[], str] = _new_session_id) -> None:
         """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call."""
-        self.store = store
-        self.conversations = ConversationStore(store)
+        self.conversations = ConversationStore(db)
         self.library = library
         self.model = model
         self.prompts = prompts

@@ -6,6 +6,7 @@ so they name things as a student or another tool would, and only ever grow new f
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -98,3 +99,49 @@ class TranslationResult(BaseModel):
     text: str
     translation: str
     explanation: str
+
+
+# the teacher's transcripts ----------------------------------------------------------
+class ConversationListItem(BaseModel):
+    session_id: str
+    student: str
+    curriculum_id: str
+    title: str  # the unit's title (its id when the unit is no longer loaded)
+    level: str  # the level now in force
+    unit_level: str | None  # where the unit starts (None when it is no longer loaded)
+    messages: int  # the student's messages
+    corrected: int  # of those, the ones with at least one error
+    errors: int
+    goals_met: int
+    goals: int  # the unit's goals (0 when it is no longer loaded)
+    started_at: datetime
+    updated_at: datetime
+
+
+class ConversationEntry(BaseModel):
+    """One line of a conversation's transcript: a turn, or what a student turn led to."""
+
+    at: datetime
+    kind: Literal["student", "character", "level", "goal"]
+    turn_id: int | None = None  # student and character turns; for level and goal lines, the turn behind them
+    text: str  # the message, the reply, the goal's description, or the reason the level moved
+    level: str  # the level in force when it was written (for a level line: the new level)
+    correction: CorrectionView | None = None  # student turns
+    simplified: bool = False  # character turns: a simpler retry replaced the first try
+    too_hard: bool = False  # character turns: still above the level after the retry
+    complete: bool = True  # character turns: False when the stream stopped early
+    translation: str | None = None  # character turns the student asked to translate
+    explanation: str | None = None
+    level_from: str | None = None  # level lines
+    goal_id: str | None = None  # goal lines
+
+
+class ConversationTranscript(BaseModel):
+    conversation: ConversationListItem
+    scenario: str  # "" when the unit is no longer loaded
+    character: str
+    target_language: str
+    learner_language: str
+    goals: list[GoalView] = Field(default_factory=list)
+    entries: list[ConversationEntry] = Field(default_factory=list)
+

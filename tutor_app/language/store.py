@@ -1,6 +1,6 @@
-"""Queries over the conversation tables, on top of the tutor's ``Store`` (same database, same lock).
+"""Queries over the conversation tables (``models.py``), on the app's one ``Database``.
 
-Like ``Store``: keyword arguments only, one short transaction per call that commits before it
+Like every store: keyword arguments only, one short transaction per call that commits before it
 returns, frozen records out, never ORM objects. A student's message is written the moment it
 arrives (``add_student_turn``); its correction, the goals it met and the level it led to are
 written together by ``record_correction``, before the character's reply is asked for.
@@ -15,8 +15,10 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from ..tutoring.models import Student, utcnow
-from ..tutoring.store import Store
+from ..service.models import Student
+from ..service.people import student_row
+from ..storage.base import utcnow
+from ..storage.database import Database
 from .corrections import PlacedError
 from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
 
@@ -58,20 +60,15 @@ class GoalRecord:
 
 
 class ConversationStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # conversations -------------------------------------------------------------------
     def create(self, *, session_id: str, student: str, curriculum_id: str, level: str,
                opening: str) -> ConversationRecord:
         """A new conversation with the character's opening line as its first turn."""
-        with self.store.session() as session:
-            student_row = session.scalar(sa.select(Student).where(Student.name == student))
-            if student_row is None:
-                student_row = Student(name=student)
-                session.add(student_row)
-                session.flush()
-            row = Conversation(id=session_id, student_id=student_row.id, curriculum_id=curriculum_id, level=level)
+        with self.db.session() as session:
+            row = Conversation(id=session_id, student_id=student_row(session, student, create=True).id, curriculum_id=curriculum_id, level=level)
             session.add(row)
             session.flush()
             session.add(ConversationTurn(session_id=row.id, role="character", content=opening, level=level))
@@ -79,7 +76,7 @@ class ConversationStore:
             return _conversation_record(row, student)
 
     def get(self, *, session_id: str) -> ConversationRecord | None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             found = session.execute(
                 sa.select(Conversation, Student.name).join(Student, Conversation.student_id == Student.id)
                 .where(Conversation.id == session_id)).first()
@@ -87,7 +84,7 @@ class ConversationStore:
 
     def latest(self, *, student: str, curriculum_id: str) -> ConversationRecord | None:
         """The student's most recently active conversation in a unit."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             found = session.execute(
                 sa.select(Conversation, Student.name).join(Student, Conversation.student_id == Student.id)
                 .where(Student.name == student, Conversation.curriculum_id == curriculum_id)
@@ -96,7 +93,7 @@ class ConversationStore:
 
     # turns ---------------------------------------------------------------------------
     def add_student_turn(self, *, session_id: str, content: str, level: str) -> TurnRecord:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = ConversationTurn(session_id=session_id, role="student", content=content, level=level)
             session.add(row)
             self._touch(session, session_id)
@@ -107,7 +104,7 @@ class ConversationStore:
                           goals_met: Iterable[str], level: str) -> TurnRecord:
         """The correction of a stored student turn, the goals it met and the conversation's new
         level, in one transaction: the level never disagrees with the corrections behind it."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = self._turn(session, turn_id)
             row.corrected = corrected
             row.correction_status = status
@@ -128,7 +125,7 @@ class ConversationStore:
     def add_character_turn(self, *, session_id: str, content: str, level: str, simplified: bool = False,
                            too_hard: bool = False, model_name: str | None = None,
                            complete: bool = True) -> TurnRecord:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = ConversationTurn(session_id=session_id, role="character", content=content, level=level,
                                    simplified=simplified, too_hard=too_hard, model_name=model_name,
                                    complete=complete)
@@ -138,26 +135,26 @@ class ConversationStore:
             return turn_record(row, ())
 
     def set_translation(self, *, turn_id: int, translation: str, explanation: str) -> None:
-        with self.store.session() as session:
+        with self.db.session() as session:
             row = self._turn(session, turn_id)
             row.translation = translation
             row.explanation = explanation
 
     def turns(self, *, session_id: str) -> list[TurnRecord]:
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(ConversationTurn).options(selectinload(ConversationTurn.errors))
                                    .where(ConversationTurn.session_id == session_id)
                                    .order_by(ConversationTurn.id))  # ids follow the order of writing
             return [turn_record(row, row.errors) for row in rows]
 
     def goals_met(self, *, session_id: str) -> set[str]:
-        with self.store.session() as session:
+        with self.db.session() as session:
             return set(session.scalars(sa.select(ConversationGoalMet.goal_id)
                                        .where(ConversationGoalMet.session_id == session_id)))
 
     def goals_reached(self, *, session_id: str) -> list[GoalRecord]:
         """The goals met, with the turn that met each, in the order they were met."""
-        with self.store.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(ConversationGoalMet).where(ConversationGoalMet.session_id == session_id)
                                    .order_by(ConversationGoalMet.created_at, ConversationGoalMet.goal_id))
             return [GoalRecord(goal_id=r.goal_id, turn_id=r.turn_id, at=r.created_at) for r in rows]

@@ -11,9 +11,9 @@ Goals are shown right after the message that met them.
 from __future__ import annotations
 
 from ..curriculum.schema import ConversationUnit
-from ..dashboard.shapes import ConversationEntry, ConversationListItem, ConversationTranscript
 from .levels import TurnOutcome, decide_after
 from .reports import ConversationSummary
+from .shapes import ConversationEntry, ConversationListItem, ConversationTranscript
 from .store import ConversationRecord, GoalRecord, TurnRecord
 from .textmatch import word_count
 from .views import correction_view, goal_views

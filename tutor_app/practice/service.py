@@ -13,8 +13,9 @@ from typing import Any
 
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
+from ..service.actor import Actor
+from ..service.errors import Forbidden, NotFound, TutorError
 from ..service.roster import RosterError, clean_name, name_key
-from ..service.shapes import Actor, Forbidden, NotFound, TutorError
 from ..settings import Settings
 from .quiz_drafts import DraftError, DraftReport, draft_problems, drafts_dir, write_drafts
 from .student_sheets import build_student_sheets

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, Protocol, TypeVar
 
+from .actor import Actor
+from .errors import Forbidden, NotFound, TutorError
 from .roster import RosterError, clean_name, name_key
-from .shapes import Actor, Forbidden, NotFound, TutorError
 
 
 class _Owned(Protocol):

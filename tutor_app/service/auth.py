@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..tutoring.store import Store
+from ..storage.database import Database
+from .actor import Actor
+from .errors import Forbidden, TutorError
 from .passwords import hash_secret, new_password, verify_secret
+from .people import PeopleStore
 from .roster import TEACHER_USERNAME, RosterEntry, RosterError, load_roster, name_key
-from .shapes import Actor, Forbidden, TutorError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_SECRET_LENGTH = 200
@@ -25,8 +27,8 @@ LOCKOUT_S = 60.0
 
 
 class Auth:
-    def __init__(self, store: Store, roster_file: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.store = store
+    def __init__(self, db: Database, roster_file: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.people = PeopleStore(db)
         self.roster_file = Path(roster_file)
         self._clock = clock
         self._lock = threading.Lock()
@@ -60,7 +62,7 @@ class Auth:
 
     # teacher -------------------------------------------------------------------------
     def has_teacher_password(self) -> bool:
-        return self.store.teacher_password_hash(username=TEACHER_USERNAME) is not None
+        return self.people.teacher_password_hash(username=TEACHER_USERNAME) is not None
 
     def set_teacher_password(self, password: str, *, current: str | None = None) -> None:
         """Set the teacher's password. Once one is set, changing it needs the current one."""
@@ -68,10 +70,10 @@ class Auth:
             raise TutorError(f"The teacher password must have at least {MIN_PASSWORD_LENGTH} characters.")
         if len(password) > MAX_SECRET_LENGTH:
             raise TutorError(f"The teacher password must have at most {MAX_SECRET_LENGTH} characters.")
-        existing = self.store.teacher_password_hash(username=TEACHER_USERNAME)
+        existing = self.people.teacher_password_hash(username=TEACHER_USERNAME)
         if existing is not None and not verify_secret(current or "", existing):
             raise Forbidden("The current teacher password is wrong, so the password was not changed.")
-        self.store.set_teacher_password_hash(username=TEACHER_USERNAME, password_hash=hash_secret(password))
+        self.people.set_teacher_password_hash(username=TEACHER_USERNAME, password_hash=hash_secret(password))
 
     def first_run_teacher_password(self) -> str | None:
         """On the first run with sign-in, make a teacher password and return it to be shown once;
@@ -90,7 +92,7 @@ class Auth:
         if not key or self._locked(key):
             return None
         if key == TEACHER_USERNAME:
-            ok = verify_secret(secret, self.store.teacher_password_hash(username=TEACHER_USERNAME))
+            ok = verify_secret(secret, self.people.teacher_password_hash(username=TEACHER_USERNAME))
             actor = Actor(role="teacher") if ok else None
         else:
             entry = self._current_roster().get(key)

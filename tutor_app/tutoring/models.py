@@ -1,58 +1,25 @@
-"""The tables of the tutoring state: who learns, what they did, and what the tutor concluded.
+"""The tables of the tutoring state: what each student did, and what the tutor concluded.
 
 Everything a student submits is kept as it was typed next to how it was judged, so a teacher
 can read a transcript and so a change to a checker never rewrites history. Curriculum ids
 (``curriculum_id``, ``problem_id``, ``step_id``, ``skill_id``) are plain strings, not foreign
 keys: units live in YAML files a teacher edits and may rename, and old records must survive that.
 
-The schema itself is owned by Alembic (``migrations/versions``); these classes describe it for
-queries. A change here needs a new revision, never an edit of an old one.
+Students themselves are shared by every area (``service/models.py``). The schema is owned by
+Alembic (``storage/migrations/versions``); these classes describe it for queries. A change here
+needs a new revision, never an edit of an old one.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from ..storage.base import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Stores naive UTC and hands back aware UTC: SQLite drops time zones, and an aware value
-    on the way out keeps 'when' unambiguous in the API and the CSV exports."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-class Student(Base):
-    __tablename__ = "students"
-    __table_args__ = (sa.UniqueConstraint("name", name="uq_students_name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(80))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    sessions: Mapped[list["TutorSession"]] = relationship(back_populates="student")
+from ..service.models import Student
+from ..storage.base import Base, UTCDateTime, utcnow
 
 
 class TutorSession(Base):
@@ -68,7 +35,7 @@ class TutorSession(Base):
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     student_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_tutor_sessions_student_id"))
+        sa.ForeignKey(Student.id, ondelete="CASCADE", name="fk_tutor_sessions_student_id"))
     curriculum_id: Mapped[str] = mapped_column(sa.String(80))
     problem_id: Mapped[str] = mapped_column(sa.String(80))
     seed: Mapped[int] = mapped_column(sa.BigInteger)
@@ -77,8 +44,6 @@ class TutorSession(Base):
     done: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    student: Mapped[Student] = relationship(back_populates="sessions")
 
 
 class Attempt(Base):
@@ -128,7 +93,7 @@ class Mastery(Base):
     __tablename__ = "mastery"
 
     student_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_mastery_student_id"), primary_key=True)
+        sa.ForeignKey(Student.id, ondelete="CASCADE", name="fk_mastery_student_id"), primary_key=True)
     curriculum_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     skill_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     p_known: Mapped[float] = mapped_column(sa.Float)
@@ -145,7 +110,7 @@ class MasterySnapshot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("students.id", ondelete="CASCADE", name="fk_mastery_history_student_id"))
+        sa.ForeignKey(Student.id, ondelete="CASCADE", name="fk_mastery_history_student_id"))
     curriculum_id: Mapped[str] = mapped_column(sa.String(80))
     skill_id: Mapped[str] = mapped_column(sa.String(80))
     p_known: Mapped[float] = mapped_column(sa.Float)
@@ -174,14 +139,3 @@ class TutorMessage(Base):
     total_s: Mapped[float | None] = mapped_column(sa.Float)
     complete: Mapped[bool] = mapped_column(default=True)  # False: the stream stopped early
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class TeacherAccount(Base):
-    __tablename__ = "teacher_accounts"
-    __table_args__ = (sa.UniqueConstraint("username", name="uq_teacher_accounts_username"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(80))
-    password_hash: Mapped[str] = mapped_column(sa.String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -11,10 +11,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..language.models import Conversation, ConversationError, ConversationTurn
-from .models import Attempt, HintShown, Mastery, MasterySnapshot, Student, TutorSession, UTCDateTime
+from ..service.models import Student
+from ..storage.base import UTCDateTime
+from ..storage.database import Database
+from .models import Attempt, HintShown, Mastery, MasterySnapshot, TutorSession
 from .records import CountRow, MasteryRecord, SessionSummary
-from .store import Store
 
 NOT_RIGHT = ("incorrect", "misconception", "invalid")
 
@@ -56,27 +57,27 @@ def _unit(query, column, curriculum_id: str | None):
     return query.where(column == curriculum_id) if curriculum_id is not None else query
 
 
-def current_mastery(store: Store, *, curriculum_id: str | None = None) -> list[MasteryRecord]:
+def current_mastery(db: Database, *, curriculum_id: str | None = None) -> list[MasteryRecord]:
     query = _unit(sa.select(Mastery, Student.name).join(Student), Mastery.curriculum_id, curriculum_id)
     query = query.order_by(Student.name, Mastery.curriculum_id, Mastery.skill_id)
-    with store.session() as session:
+    with db.session() as session:
         return [MasteryRecord(student=name, curriculum_id=row.curriculum_id, skill_id=row.skill_id,
                               p_known=row.p_known, at=row.updated_at) for row, name in session.execute(query)]
 
 
-def mastery_history(store: Store, *, curriculum_id: str | None = None) -> list[MasteryRecord]:
+def mastery_history(db: Database, *, curriculum_id: str | None = None) -> list[MasteryRecord]:
     query = _unit(sa.select(MasterySnapshot, Student.name).join(Student), MasterySnapshot.curriculum_id,
                   curriculum_id)
     query = query.order_by(MasterySnapshot.created_at, MasterySnapshot.id)
-    with store.session() as session:
+    with db.session() as session:
         return [MasteryRecord(student=name, curriculum_id=row.curriculum_id, skill_id=row.skill_id,
                               p_known=row.p_known, at=row.created_at, session_id=row.session_id)
                 for row, name in session.execute(query)]
 
 
-def misconception_counts(store: Store, *, curriculum_id: str | None = None) -> list[CountRow]:
-    """Misconceptions seen per step, most frequent first (bug rules and model diagnoses alike),
-    with the errors of conversation practice beside them (``conversation_error_counts``)."""
+def misconception_counts(db: Database, *, curriculum_id: str | None = None) -> list[CountRow]:
+    """Misconceptions seen per step (bug rules and model diagnoses alike), in no particular order:
+    the dashboard sorts them together with conversation practice's errors."""
     query = (sa.select(TutorSession.curriculum_id, TutorSession.problem_id, Attempt.step_id,
                        Attempt.misconception_id, Attempt.diagnosis, sa.func.count(Attempt.id))
              .join(TutorSession, Attempt.session_id == TutorSession.id)
@@ -91,7 +92,7 @@ def misconception_counts(store: Store, *, curriculum_id: str | None = None) -> l
                                 Attempt.misconception_id))
     query = _unit(query, TutorSession.curriculum_id, curriculum_id)
     students_query = _unit(students_query, TutorSession.curriculum_id, curriculum_id)
-    with store.session() as session:
+    with db.session() as session:
         by_source: dict[tuple, dict[str, int]] = {}
         for unit, problem, step, misconception, diagnosis, count in session.execute(query):
             by_source.setdefault((unit, problem, step, misconception), {})[diagnosis or "unknown"] = count
@@ -99,31 +100,10 @@ def misconception_counts(store: Store, *, curriculum_id: str | None = None) -> l
     rows = [CountRow(curriculum_id=key[0], problem_id=key[1], step_id=key[2], misconception_id=key[3],
                      count=sum(sources.values()), students=students.get(key, 0), diagnoses=sources)
             for key, sources in by_source.items()]
-    rows += conversation_error_counts(store, curriculum_id=curriculum_id)
-    return sorted(rows, key=lambda r: (-r.count, -r.students, r.curriculum_id, r.problem_id, r.step_id,
-                                       r.misconception_id))
+    return rows
 
 
-CONVERSATION = "conversation"  # the problem_id of conversation rows; their step_id is the CEFR level
-
-
-def conversation_error_counts(store: Store, *, curriculum_id: str | None = None) -> list[CountRow]:
-    """Errors found in students' conversation messages, per unit, category (a misconception id
-    or a general category) and the level the message was written at; all diagnosed by the model."""
-    key = (Conversation.curriculum_id, ConversationError.category, ConversationTurn.level)
-    query = (sa.select(*key, sa.func.count(ConversationError.id),
-                       sa.func.count(sa.distinct(Conversation.student_id)))
-             .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id)
-             .join(Conversation, ConversationTurn.session_id == Conversation.id)
-             .group_by(*key))
-    query = _unit(query, Conversation.curriculum_id, curriculum_id)
-    with store.session() as session:
-        return [CountRow(curriculum_id=unit, problem_id=CONVERSATION, step_id=level, misconception_id=category,
-                         count=count, students=students, diagnoses={"model": count})
-                for unit, category, level, count, students in session.execute(query)]
-
-
-def step_struggles(store: Store, *, curriculum_id: str | None = None) -> list[StepStruggle]:
+def step_struggles(db: Database, *, curriculum_id: str | None = None) -> list[StepStruggle]:
     """Wrong attempts and hints per (session, step), for every step with any of either."""
     wrong = (sa.select(Attempt.session_id, Attempt.step_id, sa.func.count(Attempt.id).label("n"),
                        sa.func.max(Attempt.created_at).label("last"))
@@ -134,7 +114,7 @@ def step_struggles(store: Store, *, curriculum_id: str | None = None) -> list[St
                        sa.func.max(HintShown.created_at).label("last"))
              .group_by(HintShown.session_id, HintShown.step_id))
     sessions = _unit(sa.select(TutorSession, Student.name).join(Student), TutorSession.curriculum_id, curriculum_id)
-    with store.session() as session:
+    with db.session() as session:
         found: dict[tuple[str, str], dict] = {}
         for session_id, step_id, n, last in session.execute(wrong):
             found[(session_id, step_id)] = {"wrong": n, "hints": 0, "bottom": 0, "last": last}
@@ -156,7 +136,7 @@ def step_struggles(store: Store, *, curriculum_id: str | None = None) -> list[St
     return result
 
 
-def session_summaries(store: Store, *, curriculum_id: str | None = None, student: str | None = None,
+def session_summaries(db: Database, *, curriculum_id: str | None = None, student: str | None = None,
                       session_id: str | None = None, limit: int = 500) -> list[SessionSummary]:
     attempts = (sa.select(sa.func.count(Attempt.id)).where(Attempt.session_id == TutorSession.id)
                 .correlate(TutorSession).scalar_subquery())
@@ -169,18 +149,18 @@ def session_summaries(store: Store, *, curriculum_id: str | None = None, student
     if session_id is not None:
         query = query.where(TutorSession.id == session_id)
     query = query.order_by(TutorSession.updated_at.desc()).limit(limit)
-    with store.session() as session:
+    with db.session() as session:
         return [SessionSummary(id=row.id, student=name, curriculum_id=row.curriculum_id, problem_id=row.problem_id,
                                step_id=row.step_id, done=row.done, attempts=n_attempts, hints=n_hints,
                                created_at=row.created_at, updated_at=row.updated_at)
                 for row, name, n_attempts, n_hints in session.execute(query)]
 
 
-def attempt_rows(store: Store, *, curriculum_id: str | None = None) -> list[AttemptRow]:
+def attempt_rows(db: Database, *, curriculum_id: str | None = None) -> list[AttemptRow]:
     query = (sa.select(Attempt, TutorSession, Student.name)
              .join(TutorSession, Attempt.session_id == TutorSession.id).join(Student))
     query = _unit(query, TutorSession.curriculum_id, curriculum_id).order_by(Attempt.created_at, Attempt.id)
-    with store.session() as session:
+    with db.session() as session:
         return [AttemptRow(at=a.created_at, student=name, curriculum_id=s.curriculum_id, problem_id=s.problem_id,
                            session_id=s.id, step_id=a.step_id, answer=a.answer, normalized=a.normalized,
                            verdict=a.verdict, misconception_id=a.misconception_id, diagnosis=a.diagnosis,

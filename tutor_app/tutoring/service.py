@@ -47,12 +47,14 @@ from ..engine.mastery import apply_observations, current_mastery
 from ..engine.selection import choose_problem
 from ..prompting import PromptLibrary
 from ..runtime.protocol import GenerationStats, ModelBackend
-from .records import AttemptRecord, SessionRecord
-from .store import Store
 from ..service.access import acting_student, named_unit, owned_record
+from ..service.actor import Actor
+from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
-from ..service.shapes import (Actor, AttemptView, HintResult, NotFound, SessionState, StartSessionResult, SubmitAnswerResult,
-                     TutorError)
+from ..storage.database import Database
+from .records import AttemptRecord, SessionRecord
+from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
+from .store import TutoringStore
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +79,13 @@ def _new_session_id() -> str:
 
 
 class TutorService:
-    def __init__(self, *, store: Store, library, model: ModelBackend, prompts: PromptLibrary,
+    def __init__(self, *, db: Database, library, model: ModelBackend, prompts: PromptLibrary,
                  seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S,
                  assessment: Any = None, grade_budget_s: float = GRADE_BUDGET_S) -> None:
         """``library`` is the live ``CurriculumLibrary`` (reloads show up on the next call);
         ``seed_source`` gives each new session its variant (tests pass a fixed one);
         ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending."""
-        self.store = store
+        self.store = TutoringStore(db)
         self.library = library
         self.model = model
         self.prompts = prompts

@@ -1,122 +1,35 @@
-"""The one class over the tutor's database (the shape of llm's ``LogStore``).
+"""Queries over the tutoring tables (``models.py``): sessions, attempts, hints, mastery, chat.
 
-Every method takes keyword arguments only, opens its own short transaction and returns plain
-records (``records.py``). Every write commits before it returns: when ``add_attempt`` comes
-back, the student's answer is on disk, whatever happens to the reply after that.
-
-``Store(url)`` accepts any SQLAlchemy URL. SQLite gets foreign keys on every connection and WAL
-journaling on files (readers keep reading while a student's answer is written). An in-memory
-``sqlite://`` database lives on one shared connection, so calls on it are serialised.
+The shape of llm's ``LogStore``: every method takes keyword arguments only, opens its own short
+transaction on the ``Database`` and returns plain records (``records.py``). Every write commits
+before it returns: when ``add_attempt`` comes back, the student's answer is on disk, whatever
+happens to the reply after that.
 """
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager, nullcontext
-from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import Session
 
-from ..storage import migrate
-from .models import Attempt, HintShown, Mastery, MasterySnapshot, Student, TeacherAccount, TutorMessage, TutorSession, utcnow
+from ..service.models import Student
+from ..service.people import student_row
+from ..storage.base import utcnow
+from ..storage.database import Database
+from .models import Attempt, HintShown, Mastery, MasterySnapshot, TutorMessage, TutorSession
 from .records import AttemptRecord, HintRecord, MasteryRecord, MessageRecord, SessionRecord
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used (bad URL, unwritable file, failed migration)."""
-
-
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    try:
-        parsed = make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise StoreError(f"database URL {url!r} is not a valid SQLAlchemy URL "
-                         "(example: sqlite:///data/tutor.sqlite3)") from exc
-    kwargs: dict[str, Any] = {"echo": echo}
-    is_sqlite = parsed.get_backend_name() == "sqlite"
-    in_memory = is_sqlite and parsed.database in (None, "", ":memory:")
-    if in_memory:
-        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-    elif is_sqlite:
-        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
-    engine = sa.create_engine(parsed, **kwargs)
-    if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
-    return engine
-
-
-def _sqlite_pragmas(*, wal: bool):
-    def on_connect(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("PRAGMA foreign_keys=ON")
-            if wal:
-                cursor.execute("PRAGMA journal_mode=WAL")
-        finally:
-            cursor.close()
-    return on_connect
-
-
-def is_in_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
-
-
-class Store:
-    def __init__(self, url: str, *, echo: bool = False, migrate_to: str = "head") -> None:
-        """Open the database and bring its schema to ``migrate_to`` (tests pass an older revision)."""
-        self.url = url
-        self.engine = make_engine(url, echo=echo)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._lock = threading.RLock() if is_in_memory(self.engine) else None
-        try:
-            with self._guard():
-                migrate.upgrade(self.engine, migrate_to)
-        except sa.exc.OperationalError as exc:
-            self.engine.dispose()
-            raise StoreError(f"cannot open the database {self.engine.url.render_as_string(hide_password=True)}: "
-                             f"{exc.orig}") from exc
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def _guard(self):
-        return self._lock if self._lock is not None else nullcontext()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction that commits on success. For read-only reports (``reports.py``) too,
-        so that the in-memory database's single connection is never used by two threads."""
-        with self._guard(), self._sessions() as session, session.begin():
-            yield session
-
-    # students ------------------------------------------------------------------------
-    def _student(self, session: Session, name: str, *, create: bool) -> Student | None:
-        student = session.scalar(sa.select(Student).where(Student.name == name))
-        if student is None and create:
-            student = Student(name=name)
-            session.add(student)
-            session.flush()
-        return student
-
-    def ensure_student(self, *, name: str) -> int:
-        with self.session() as session:
-            return self._student(session, name, create=True).id
-
-    def student_names(self) -> list[str]:
-        with self.session() as session:
-            return list(session.scalars(sa.select(Student.name).order_by(Student.name)))
+class TutoringStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # sessions ------------------------------------------------------------------------
     def create_session(self, *, session_id: str, student: str, curriculum_id: str, problem_id: str, seed: int,
                        progress: Mapping[str, Any], step_id: str | None, done: bool = False) -> SessionRecord:
-        with self.session() as session:
-            row = TutorSession(id=session_id, student=self._student(session, student, create=True),
+        with self.db.session() as session:
+            row = TutorSession(id=session_id, student_id=student_row(session, student, create=True).id,
                                curriculum_id=curriculum_id, problem_id=problem_id, seed=seed,
                                progress=dict(progress), step_id=step_id, done=done)
             session.add(row)
@@ -124,7 +37,7 @@ class Store:
             return _session_record(row, student)
 
     def get_session(self, *, session_id: str) -> SessionRecord | None:
-        with self.session() as session:
+        with self.db.session() as session:
             found = session.execute(
                 sa.select(TutorSession, Student.name).join(Student).where(TutorSession.id == session_id)
             ).first()
@@ -138,25 +51,25 @@ class Store:
                  .order_by(TutorSession.updated_at.desc(), TutorSession.created_at.desc()))
         if problem_id is not None:
             query = query.where(TutorSession.problem_id == problem_id)
-        with self.session() as session:
+        with self.db.session() as session:
             return [_session_record(*row) for row in session.execute(query)]
 
     def solved_problems(self, *, student: str, curriculum_id: str) -> set[str]:
-        with self.session() as session:
+        with self.db.session() as session:
             return set(session.scalars(
                 sa.select(TutorSession.problem_id).join(Student)
                 .where(Student.name == student, TutorSession.curriculum_id == curriculum_id,
                        TutorSession.done.is_(True))))
 
     def sessions_count(self, *, student: str, curriculum_id: str) -> int:
-        with self.session() as session:
+        with self.db.session() as session:
             return session.scalar(
                 sa.select(sa.func.count(TutorSession.id)).join(Student)
                 .where(Student.name == student, TutorSession.curriculum_id == curriculum_id)) or 0
 
     def update_session(self, *, session_id: str, progress: Mapping[str, Any], step_id: str | None,
                        done: bool) -> None:
-        with self.session() as session:
+        with self.db.session() as session:
             row = self._session_row(session, session_id)
             row.progress = dict(progress)
             row.step_id = step_id
@@ -190,7 +103,7 @@ class Store:
         """Record an answer and, when given, the session's new progress and the student's new
         mastery, all in one transaction: the stored session never disagrees with the attempts
         that moved it."""
-        with self.session() as session:
+        with self.db.session() as session:
             row = Attempt(session_id=session_id, step_id=step_id, answer=answer, normalized=normalized,
                           verdict=verdict, misconception_id=misconception_id, diagnosis=diagnosis,
                           feedback=feedback, scaffold=scaffold)
@@ -202,7 +115,7 @@ class Store:
     def set_diagnosis(self, *, attempt_id: int, misconception_id: str | None, diagnosis: str | None,
                       feedback: str | None) -> None:
         """Add the model's classification to an attempt that is already stored."""
-        with self.session() as session:
+        with self.db.session() as session:
             row = session.get(Attempt, attempt_id)
             if row is None:
                 raise KeyError(f"no attempt {attempt_id}")
@@ -211,7 +124,7 @@ class Store:
             row.feedback = feedback
 
     def attempts(self, *, session_id: str) -> list[AttemptRecord]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(Attempt).where(Attempt.session_id == session_id)
                                    .order_by(Attempt.created_at, Attempt.id))
             return [_attempt_record(row) for row in rows]
@@ -220,7 +133,7 @@ class Store:
     def add_hint(self, *, session_id: str, step_id: str, level: int, text: str, bottom_out: bool, scaffold: bool,
                  progress: Mapping[str, Any] | None = None, next_step_id: str | None = None,
                  done: bool | None = None, mastery: Mapping[str, float] | None = None) -> HintRecord:
-        with self.session() as session:
+        with self.db.session() as session:
             row = HintShown(session_id=session_id, step_id=step_id, level=level, text=text, bottom_out=bottom_out,
                             scaffold=scaffold)
             session.add(row)
@@ -229,20 +142,20 @@ class Store:
             return _hint_record(row)
 
     def hints(self, *, session_id: str) -> list[HintRecord]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(HintShown).where(HintShown.session_id == session_id)
                                    .order_by(HintShown.created_at, HintShown.id))
             return [_hint_record(row) for row in rows]
 
     def hint_counts(self, *, session_id: str) -> dict[str, int]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.execute(sa.select(HintShown.step_id, sa.func.count(HintShown.id))
                                    .where(HintShown.session_id == session_id).group_by(HintShown.step_id))
             return {step_id: count for step_id, count in rows}
 
     # mastery -------------------------------------------------------------------------
     def mastery(self, *, student: str, curriculum_id: str) -> dict[str, float]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.execute(sa.select(Mastery.skill_id, Mastery.p_known).join(Student)
                                    .where(Student.name == student, Mastery.curriculum_id == curriculum_id))
             return {skill_id: p for skill_id, p in rows}
@@ -252,9 +165,9 @@ class Store:
         """Set current estimates and append each to the history, in one transaction."""
         if not values:
             return
-        with self.session() as session:
-            student_row = self._student(session, student, create=True)
-            self._write_mastery(session, student_row.id, curriculum_id, values, session_id)
+        with self.db.session() as session:
+            student_id = student_row(session, student, create=True).id
+            self._write_mastery(session, student_id, curriculum_id, values, session_id)
 
     @staticmethod
     def _write_mastery(session: Session, student_id: int, curriculum_id: str, values: Mapping[str, float],
@@ -273,7 +186,7 @@ class Store:
                                         p_known=p_known, session_id=session_id, created_at=now))
 
     def mastery_history(self, *, student: str, curriculum_id: str) -> list[MasteryRecord]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.execute(
                 sa.select(MasterySnapshot).join(Student)
                 .where(Student.name == student, MasterySnapshot.curriculum_id == curriculum_id)
@@ -288,7 +201,7 @@ class Store:
                     evaluated_tokens: int | None = None, completion_tokens: int | None = None,
                     ttft_s: float | None = None, total_s: float | None = None,
                     complete: bool = True) -> MessageRecord:
-        with self.session() as session:
+        with self.db.session() as session:
             row = TutorMessage(session_id=session_id, role=role, content=content, step_id=step_id,
                                model_name=model_name, prompt_tokens=prompt_tokens, evaluated_tokens=evaluated_tokens,
                                completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete)
@@ -297,23 +210,10 @@ class Store:
             return _message_record(row)
 
     def messages(self, *, session_id: str) -> list[MessageRecord]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(sa.select(TutorMessage).where(TutorMessage.session_id == session_id)
                                    .order_by(TutorMessage.created_at, TutorMessage.id))
             return [_message_record(row) for row in rows]
-
-    # teacher -------------------------------------------------------------------------
-    def teacher_password_hash(self, *, username: str = "teacher") -> str | None:
-        with self.session() as session:
-            return session.scalar(sa.select(TeacherAccount.password_hash).where(TeacherAccount.username == username))
-
-    def set_teacher_password_hash(self, *, password_hash: str, username: str = "teacher") -> None:
-        with self.session() as session:
-            row = session.scalar(sa.select(TeacherAccount).where(TeacherAccount.username == username))
-            if row is None:
-                session.add(TeacherAccount(username=username, password_hash=password_hash))
-            else:
-                row.password_hash = password_hash
 
 
 def _session_record(row: TutorSession, student: str) -> SessionRecord:

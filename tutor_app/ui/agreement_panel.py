@@ -16,7 +16,8 @@ from typing import Callable
 
 import gradio as gr
 
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from .api import FAST
 from .auth import SignIn
 from .errors import page_handler

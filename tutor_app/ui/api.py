@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from ..service.shapes import TutorError
+from ..service.errors import TutorError
 from .auth import SignIn
 from .errors import guard_stream, user_errors
 

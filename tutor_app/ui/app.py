@@ -12,7 +12,8 @@ import logging
 
 import gradio as gr
 
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from .api import FAST, PAGE, register_api, register_conversation_api
 from .auth import SignIn
 from .conversation_view import create_conversation_view

@@ -13,7 +13,8 @@ import threading
 
 import gradio as gr
 
-from ..service.shapes import LOCAL_ACTOR, Actor, Forbidden
+from ..service.actor import LOCAL_ACTOR, Actor
+from ..service.errors import Forbidden
 
 
 class SignIn:

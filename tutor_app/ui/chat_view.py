@@ -18,7 +18,7 @@ import gradio as gr
 
 from ..dialogue.phrases import phrase
 from ..runtime.protocol import ModelError
-from ..service.shapes import TutorError
+from ..service.errors import TutorError
 from .api import MODEL_GROUP, PAGE
 from .auth import SignIn
 from .errors import GENERIC_MESSAGE

@@ -19,7 +19,8 @@ import gradio as gr
 from ..language.service import MAX_MESSAGE_CHARS
 from ..language.shapes import ConversationState
 from ..runtime.protocol import ModelError
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from . import conversation_render as render
 from .api import FAST, MODEL_GROUP, PAGE
 from .auth import SignIn

@@ -13,7 +13,7 @@ import html
 import gradio as gr
 
 from ..practice.quiz_drafts import MAX_DRAFTS, DraftReport
-from ..service.shapes import TutorError
+from ..service.errors import TutorError
 from .api import MODEL_PAGE
 from .auth import SignIn
 from .downloads import downloadable

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, TypeVar
 
 import gradio as gr
 
-from ..service.shapes import TutorError
+from ..service.errors import TutorError
 
 log = logging.getLogger("tutor_app.ui")
 

@@ -18,7 +18,8 @@ import gradio as gr
 from ..assessment.batch import BatchReport, ProgressCallback
 from ..assessment.inputs import InputProblem
 from ..assessment.uploads import gather_uploads
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from .api import FAST, MODEL_PAGE
 from .auth import SignIn
 from .errors import page_handler

@@ -19,7 +19,7 @@ import sys
 
 import gradio as gr
 
-from ..service.shapes import TutorError
+from ..service.errors import TutorError
 from .app import create_app
 from .theme import create_theme, load_css
 

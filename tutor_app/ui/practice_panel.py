@@ -18,7 +18,8 @@ import gradio as gr
 
 from ..practice.service import SavedWorksheet
 from ..practice.worksheet import split_answer_key
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from .api import FAST, PAGE
 from .auth import SignIn
 from .downloads import downloadable

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..service.shapes import HintResult, StartSessionResult, SubmitAnswerResult
+from ..tutoring.shapes import HintResult, StartSessionResult, SubmitAnswerResult
 
 
 @dataclass(frozen=True)

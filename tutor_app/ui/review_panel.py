@@ -18,7 +18,8 @@ from typing import Callable
 import gradio as gr
 
 from ..assessment.review import ReviewRow
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from .agreement_panel import AgreementPanel, create_agreement_panel
 from .api import FAST, MODEL_PAGE
 from .auth import SignIn

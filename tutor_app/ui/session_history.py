@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from ..curriculum.params import render_variant
 from ..curriculum.schema import Problem, ScaffoldHint
-from ..service.shapes import StartSessionResult
+from ..tutoring.shapes import StartSessionResult
 from .problem_view import AnswerForm, ProblemView, StepForms, replay
 
 
 def restore(services, result: StartSessionResult, *, student: str, mastery: dict[str, float]
             ) -> tuple[ProblemView, list[dict]]:
     """The page state and the chat history (Chatbot messages) of the session in ``result``."""
-    store = services.store
+    store = services.tutor.store
     record = store.get_session(session_id=result.session_id)
     unit = services.library.units.get(result.curriculum_id)
     problem = next((p for p in unit.problems if p.id == result.problem_id), None) if unit else None

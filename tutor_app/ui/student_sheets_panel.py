@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ..practice.service import SavedWorksheet
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 
 PLACEHOLDER = "One name per line (or separated by commas). Leave empty for everyone on the roster."
 

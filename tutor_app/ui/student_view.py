@@ -13,7 +13,8 @@ from typing import Callable
 import gradio as gr
 
 from ..engine.mastery import MASTERY_THRESHOLD
-from ..service.shapes import Actor, TutorError
+from ..service.actor import Actor
+from ..service.errors import TutorError
 from . import render, session_history
 from .api import FAST, PAGE
 from .auth import SignIn

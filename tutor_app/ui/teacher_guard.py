@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..service.shapes import Actor, Forbidden
+from ..service.actor import Actor
+from ..service.errors import Forbidden
 from .auth import SignIn
 
 

@@ -1,9 +1,14 @@
 """Alembic environment for the tutor's database.
 
-``Store`` runs migrations in-process and hands over its own connection in
+``Database`` runs migrations in-process and hands over its own connection in
 ``config.attributes["connection"]`` (an in-memory ``sqlite://`` database exists only on that
-connection). The ``alembic`` command line works too: pass the database with
+connection). The ``alembic`` command line works too for upgrades: pass the database with
 ``-x url=sqlite:///data/tutor.sqlite3``.
+
+Autogenerate compares with ``config.attributes["target_metadata"]``: every area's tables, from
+the one list in ``tutor_app/tables.py`` (storage cannot import the areas above it). Write a new
+revision with ``python -m tutor_app.tables "what changed"``; without the list, autogenerate
+refuses to run rather than write ``drop_table`` for the tables it was not shown.
 """
 
 from __future__ import annotations
@@ -11,13 +16,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-# Every area's tables must be on Base.metadata for ``alembic revision --autogenerate``.
-from tutor_app.assessment import models as assessment_models  # noqa: F401
-from tutor_app.tutoring import models  # noqa: F401
-from tutor_app.storage.base import Base
-
 config = context.config
-target_metadata = Base.metadata
+target_metadata = config.attributes.get("target_metadata")
 
 
 def _configure_and_run(connection) -> None:

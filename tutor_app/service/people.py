@@ -1,0 +1,45 @@
+"""Queries over the people tables (``models.py``): students by name and the teacher's password hash.
+
+Like every store: keyword arguments, one short transaction per call, plain values out. Each
+area's store calls ``student_row`` inside its own transaction, so a student's first attempt or
+first conversation and their row are written together.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..storage.database import Database
+from .models import Student, TeacherAccount
+
+
+def student_row(session: Session, name: str, *, create: bool) -> Student | None:
+    """The student called ``name``, made now when ``create`` and there is none yet."""
+    student = session.scalar(sa.select(Student).where(Student.name == name))
+    if student is None and create:
+        student = Student(name=name)
+        session.add(student)
+        session.flush()
+    return student
+
+
+class PeopleStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def student_names(self) -> list[str]:
+        with self.db.session() as session:
+            return list(session.scalars(sa.select(Student.name).order_by(Student.name)))
+
+    def teacher_password_hash(self, *, username: str = "teacher") -> str | None:
+        with self.db.session() as session:
+            return session.scalar(sa.select(TeacherAccount.password_hash).where(TeacherAccount.username == username))
+
+    def set_teacher_password_hash(self, *, password_hash: str, username: str = "teacher") -> None:
+        with self.db.session() as session:
+            row = session.scalar(sa.select(TeacherAccount).where(TeacherAccount.username == username))
+            if row is None:
+                session.add(TeacherAccount(username=username, password_hash=password_hash))
+            else:
+                row.password_hash = password_hash
