@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tutor_app.checking import answers_equivalent, check_answer, expected_answer_problem
-from tutor_app.curriculum.schema import CheckOptions
+from tutor_app.checking.options import CheckOptions
 
 EXPRESSION = CheckOptions(check="expression")
 EQUATION = CheckOptions(check="equation")

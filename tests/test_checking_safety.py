@@ -10,12 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tutor_app.checking import answers_equivalent, check_answer, expected_answer_problem
+from tutor_app.checking.checkers import CHECKERS
 from tutor_app.checking.limits import TimeLimitExceeded, run_with_time_limit
-from tutor_app.curriculum.schema import CheckOptions
+from tutor_app.checking.options import CHECK_KINDS, CheckOptions
 
-KINDS = ["text", "numeric", "expression", "equation", "choice", "regex", "open"]
+KINDS = list(CHECK_KINDS)
 EXPECTED = {"text": "denominator", "numeric": "0.5", "expression": "2x + 6", "equation": "2x = 8",
             "choice": "smaller", "regex": "(the )?mitochondri(a|on)", "open": None}
+
+
+def test_every_check_kind_has_one_checker():
+    assert sorted(CHECKERS) == sorted(CHECK_KINDS) == sorted(EXPECTED)
 
 
 def options(kind: str) -> CheckOptions:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tutor_app.checking import answers_equivalent, check_answer, expected_answer_problem
-from tutor_app.curriculum.schema import CheckOptions
+from tutor_app.checking.options import CheckOptions
 
 TEXT = CheckOptions(check="text", alternatives=["the denominator"])
 CHOICE = CheckOptions(check="choice", choices=["bigger", "smaller", "the same"])

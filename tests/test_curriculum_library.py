@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from curriculum_helpers import UNIT, broken, load, write
+from tutor_app.checking.options import CHECK_KINDS
 from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.curriculum.params import render_variant
-from tutor_app.curriculum.schema import CHECK_KINDS, Rubric, ScaffoldHint
+from tutor_app.curriculum.schema import Rubric, ScaffoldHint
 
 SAMPLES = Path(__file__).resolve().parent.parent / "curricula"
 

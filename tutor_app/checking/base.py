@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..curriculum.schema import CheckOptions
+from .options import CheckOptions
 from .result import unreadable_message
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from ..curriculum.schema import CheckOptions
 from .base import Checker
 from .limits import DEFAULT_TIME_LIMIT_S, TimeLimitExceeded, run_with_time_limit
 from .math_checkers import EquationChecker, ExpressionChecker, NumericChecker
+from .options import CheckOptions
 from .result import CheckResult, Unreadable
 from .textnorm import clean
 from .word_checkers import ChoiceChecker, OpenChecker, RegexChecker, TextChecker

@@ -17,11 +17,11 @@ from functools import lru_cache
 
 import sympy
 
-from ..curriculum.schema import CheckOptions
 from . import algebra, solution_sets
 from .base import Checker
 from .mathparse import Equation, parse_math, show
 from .numbers import Number, parse_number
+from .options import CheckOptions
 from .result import Unreadable
 
 TRUE_BUT_NOT_THIS_STEP = ("That equation is true, but it isn't the one this step asks for. Read the step again: "

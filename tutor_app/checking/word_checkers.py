@@ -21,9 +21,9 @@ from functools import lru_cache
 
 import regex
 
-from ..curriculum.schema import CheckOptions
 from .base import Checker
 from .numbers import parse_number
+from .options import CheckOptions
 from .result import Unreadable
 from .textnorm import MAX_TEXT_CHARS, clean, comparable, strip_trailing_punctuation
 

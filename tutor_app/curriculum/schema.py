@@ -7,20 +7,20 @@ so that a typo such as ``hitns:`` is reported instead of silently ignored.
 Cross-field rules that need the whole unit (duplicate ids, bug rules naming unknown
 misconceptions, unused skills, answers their own checker cannot parse, parametric
 templates that do not render) live in ``validate.py`` so that this module stays a plain
-description of the format.
+description of the format. How an answer is compared (the check kinds and ``CheckOptions``,
+which steps and scaffold hints build on) is the checking package's to define.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..checking.options import CheckOptions
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
-
-CHECK_KINDS = ("text", "numeric", "expression", "equation", "choice", "regex", "open")
-CheckKind = Literal["text", "numeric", "expression", "equation", "choice", "regex", "open"]
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 CefrLevel = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
@@ -28,12 +28,6 @@ CefrLevel = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known_checker(value: str) -> str:
-    if value not in CHECK_KINDS:
-        raise ValueError(f"unknown checker {value!r} (expected one of: {', '.join(CHECK_KINDS)})")
-    return value
 
 
 class BKTParams(StrictModel):
@@ -67,21 +61,6 @@ class Misconception(StrictModel):
     id: Id
     description: str
     examples: list[str] = []
-
-
-class CheckOptions(StrictModel):
-    """How an answer is compared; shared by steps and scaffold hints."""
-
-    check: str = "text"
-    tolerance: float | None = Field(None, ge=0)
-    alternatives: list[str] = []
-    choices: list[str] = []
-    case_sensitive: bool = False
-    # equation checks only: "step" wants this step's equation (rewritten, swapped, or moved to one
-    # side); "any" accepts every equation with the same solutions (checking/solution_sets.py)
-    form: Literal["step", "any"] = "step"
-
-    _check_known = field_validator("check")(_known_checker)
 
 
 class ScaffoldHint(CheckOptions):
