@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.runtime.protocol import ModelBackend
+from tutor_app.runtime.protocol import ModelBackend, ServedModel
 from tutor_app.runtime.queue import ModelQueue
 
 
@@ -27,7 +27,7 @@ def wait_for(condition, timeout=5.0):
 def test_implements_the_protocol_and_passes_info_through():
     backend = ScriptedBackend()
     q = ModelQueue(backend)
-    assert isinstance(q, ModelBackend)
+    assert isinstance(q, ModelBackend) and isinstance(q, ServedModel)
     assert q.info == backend.info and q.waiting() == 0 and q.recent_stats() == []
     assert q.count_tokens("one two three") == 3
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from tutor_app.runtime.fake import ScriptedBackend
+from tutor_app.runtime.queue import ModelQueue
 from tutor_app.runtime.protocol import GenerationStats, ModelInfo
 from tutor_app.service.actor import LOCAL_ACTOR, Actor
 from tutor_app.service.errors import Forbidden, NotFound
@@ -18,6 +20,7 @@ from tutor_app.ui.api import text_arg
 from tutor_app.ui.auth import SignIn
 from tutor_app.ui.chat_view import PlaceInLine, message_text, pump_with_status, waiting_text
 from tutor_app.ui.errors import GENERIC_MESSAGE, guard_stream, page_handler, user_errors
+from tutor_app.ui.model_panel import model_snapshot
 from tutor_app.ui.teacher_guard import require_teacher
 from tutor_app.ui.teacher_render import heatmap_html, load_report_markdown, mastery_colour, model_markdown
 
@@ -142,7 +145,7 @@ def test_the_place_in_line_follows_the_line_as_it_shortens_and_ignores_newcomers
     assert place.now() == 2  # (a newcomer behind cannot be told from one ahead: never goes up)
     line.n = 1  # only this student is left
     assert place.now() == 0
-    assert PlaceInLine(object()).now() == 0  # a backend without a queue
+    assert PlaceInLine(ScriptedBackend()).now() == 0  # a model with nobody in line
 
 
 def test_message_text_reads_both_chatbot_formats():
@@ -255,6 +258,14 @@ def test_model_card_shows_plan_context_queue_and_speed():
     off = model_markdown(ModelInfo(name="none", backend="unavailable", available=False,
                                    problem="models/x.gguf is not a GGUF file"), waiting=0, recent=[])
     assert "not available" in off and "not a GGUF file" in off and "no tutor turns yet" in off
+
+
+def test_the_model_panel_reads_the_line_and_the_last_calls_costs_from_the_shared_model():
+    queue = ModelQueue(ScriptedBackend())
+    assert "".join(queue.stream_chat([{"role": "user", "content": "hi there"}])) != ""
+    summary, frame = model_snapshot(queue)
+    assert "0 waiting" in summary and "scripted" in summary
+    assert len(frame) == 1 and frame.iloc[0]["prompt tokens"] == 2
 
 
 def test_stuck_students_are_listed_with_where_and_why():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from ..curriculum.library import CurriculumLibrary
 from ..curriculum.schema import Rubric, Step
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
@@ -35,7 +35,7 @@ API_STUDENT = "(api)"
 
 
 class AssessmentService:
-    def __init__(self, *, db: Database, library: Any, model: ModelBackend, prompts: PromptLibrary | None = None,
+    def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend, prompts: PromptLibrary | None = None,
                  config: GraderConfig = GraderConfig()) -> None:
         self.library = library
         self.model = model

@@ -12,6 +12,7 @@ import csv
 import io
 from pathlib import Path
 
+from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
 from ..language import reports as conversation_reports
@@ -33,7 +34,7 @@ FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
 
 
 class DashboardService:
-    def __init__(self, *, db: Database, library, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
+    def __init__(self, *, db: Database, library: CurriculumLibrary, stuck_after: int = STUCK_WRONG_ATTEMPTS) -> None:
         self.db = db
         self.store = TutoringStore(db)
         self.conversation_store = ConversationStore(db)

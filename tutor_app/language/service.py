@@ -27,6 +27,7 @@ import secrets
 import threading
 from typing import Callable, Iterator
 
+from ..curriculum.library import CurriculumLibrary
 from ..curriculum.schema import ConversationUnit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
@@ -56,7 +57,7 @@ def _new_session_id() -> str:
 
 
 class LanguageService:
-    def __init__(self, *, db: Database, library, model: ModelBackend, prompts: PromptLibrary,
+    def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend, prompts: PromptLibrary,
                  id_source: Callable[[], str] = _new_session_id) -> None:
         """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call."""
         self.conversations = ConversationStore(db)

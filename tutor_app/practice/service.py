@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ..curriculum.library import CurriculumLibrary
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.actor import Actor
@@ -38,7 +38,7 @@ class SavedWorksheet:
 
 
 class PracticeService:
-    def __init__(self, *, settings: Settings, library: Any, model: ModelBackend,
+    def __init__(self, *, settings: Settings, library: CurriculumLibrary, model: ModelBackend,
                  prompts: PromptLibrary | None = None) -> None:
         self.settings = settings
         self.library = library

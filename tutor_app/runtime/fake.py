@@ -1,5 +1,6 @@
 """A scripted model for tests of the logic above the model (like llm's MockModel).
 
+It is a ``ServedModel`` with nobody waiting, so the services take it as they take the queue.
 Queue replies with ``enqueue_text`` / ``enqueue_json``; every call is recorded in ``calls``
 so a test can assert what the tutor sent. When the script runs dry, text calls echo a fixed
 reply and JSON calls raise, so a test that forgot to script a decision fails loudly.
@@ -103,6 +104,13 @@ class ScriptedBackend:
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text.split())) if text else 0
+
+    # what the app reads of a shared model (``ServedModel``): a script has no line in front of it
+    def waiting(self) -> int:
+        return 0
+
+    def recent_stats(self) -> list[GenerationStats]:
+        return [self._stats] if self._stats is not None else []
 
     def close(self) -> None:
         pass

@@ -140,3 +140,20 @@ class ModelBackend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ServedModel(ModelBackend, Protocol):
+    """The one model as the app shares it among a class (``ModelQueue`` today; whatever stands
+    between the app and a model worker later): the calls, plus what the pages and the tutoring
+    service read of it. A student's page says how many are ahead (``waiting``), the tutoring
+    service asks the model for extras only when nobody waits, and the teacher's model panel
+    shows the last calls' costs (``recent_stats``)."""
+
+    def waiting(self) -> int:
+        """Calls holding or waiting for the model, the one being served included."""
+        ...
+
+    def recent_stats(self) -> list[GenerationStats]:
+        """The last calls' costs, oldest first."""
+        ...

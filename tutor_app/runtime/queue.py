@@ -24,6 +24,8 @@ _POLL_S = 0.25  # how often a waiting stream looks at its cancel event
 
 
 class ModelQueue:
+    """A ``ServedModel`` in front of one backend."""
+
     def __init__(self, backend: ModelBackend, *, history: int = 20) -> None:
         self.backend = backend
         self._line: deque[int] = deque()  # tickets, the one being served first

@@ -34,10 +34,12 @@ import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from ..assessment.rubrics import rubric_for_step
+from ..assessment.service import AssessmentService
 from ..assessment.student_feedback import open_step_feedback
+from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
@@ -46,7 +48,7 @@ from ..engine import progress as engine
 from ..engine.mastery import apply_observations, current_mastery
 from ..engine.selection import choose_problem
 from ..prompting import PromptLibrary
-from ..runtime.protocol import GenerationStats, ModelBackend
+from ..runtime.protocol import GenerationStats, ServedModel
 from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
 from ..service.errors import NotFound, TutorError
@@ -79,9 +81,9 @@ def _new_session_id() -> str:
 
 
 class TutorService:
-    def __init__(self, *, db: Database, library, model: ModelBackend, prompts: PromptLibrary,
+    def __init__(self, *, db: Database, library: CurriculumLibrary, model: ServedModel, prompts: PromptLibrary,
                  seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S,
-                 assessment: Any = None, grade_budget_s: float = GRADE_BUDGET_S) -> None:
+                 assessment: AssessmentService | None = None, grade_budget_s: float = GRADE_BUDGET_S) -> None:
         """``library`` is the live ``CurriculumLibrary`` (reloads show up on the next call);
         ``seed_source`` gives each new session its variant (tests pass a fixed one);
         ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending."""
@@ -198,11 +200,7 @@ class TutorService:
                 and step.check == "open")
 
     def _model_idle(self) -> bool:
-        info = self.model.info
-        if not info.available:
-            return False
-        waiting = getattr(self.model, "waiting", None)
-        return not (callable(waiting) and waiting() > 0)
+        return self.model.info.available and self.model.waiting() == 0
 
     def _classify(self, unit: Unit, problem: Problem, step: Step, answer: str, stored: AttemptRecord,
                   fallback: str) -> tuple[str | None, str]:

@@ -16,6 +16,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..service.actor import Actor
 from ..service.errors import TutorError
 from .api import FAST
@@ -51,7 +52,7 @@ def import_report_markdown(stored: int, problems: list[str]) -> str:
     return "\n\n".join(lines)
 
 
-def create_agreement_panel(services, signin: SignIn, rubric: gr.Dropdown) -> AgreementPanel:
+def create_agreement_panel(services: Services, signin: SignIn, rubric: gr.Dropdown) -> AgreementPanel:
     assessment = services.assessment
     gr.Markdown("### Agreement between the model and you", elem_classes="section-title")
     with gr.Row(equal_height=False):

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..service.errors import TutorError
 from .auth import SignIn
 from .errors import guard_stream, user_errors
@@ -35,7 +36,7 @@ def text_arg(value: Any, name: str) -> str:
     return value
 
 
-def register_api(services, signin: SignIn, *, model_concurrency: int) -> None:
+def register_api(services: Services, signin: SignIn, *, model_concurrency: int) -> None:
     """Add the endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
     tutor = services.tutor
 
@@ -94,7 +95,7 @@ def register_api(services, signin: SignIn, *, model_concurrency: int) -> None:
            concurrency_id=MODEL_GROUP)
 
 
-def register_conversation_api(services, signin: SignIn, *, model_concurrency: int) -> None:
+def register_conversation_api(services: Services, signin: SignIn, *, model_concurrency: int) -> None:
     """Conversation practice: ``/start_conversation``, ``/conversation_say``, ``/translate_message``,
     ``/conversation_state``. Same rules as above: who calls comes from the request, and the
     language service checks ownership on every call."""

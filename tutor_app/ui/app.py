@@ -12,6 +12,7 @@ import logging
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..service.actor import Actor
 from ..service.errors import TutorError
 from .api import FAST, PAGE, register_api, register_conversation_api
@@ -45,7 +46,7 @@ def header_markdown(actor: Actor, signin: SignIn) -> str:
             f"<div class=\"who\">{who}</div>")
 
 
-def create_app(services) -> gr.Blocks:
+def create_app(services: Services) -> gr.Blocks:
     signin = SignIn(services.auth, required=services.settings.login_required)
     with gr.Blocks(title="Step-by-step tutor", fill_width=False) as demo:
         header = gr.Markdown(elem_id="app-header")
@@ -67,7 +68,7 @@ def create_app(services) -> gr.Blocks:
     return demo
 
 
-def _wire_page_load(demo: gr.Blocks, services, signin: SignIn, student: StudentView, header: gr.Markdown,
+def _wire_page_load(demo: gr.Blocks, services: Services, signin: SignIn, student: StudentView, header: gr.Markdown,
                     teacher_tab: gr.Tab, remembered_name: gr.BrowserState) -> None:
     @page_handler("opening the page")
     def on_load(name_seen_before: str, request: gr.Request):
@@ -93,7 +94,7 @@ def _wire_page_load(demo: gr.Blocks, services, signin: SignIn, student: StudentV
     student.name.change(lambda n: n, [student.name], [remembered_name], queue=False, **PAGE)
 
 
-def _resume(services, student: StudentView, actor: Actor, name: str) -> tuple:
+def _resume(services: Services, student: StudentView, actor: Actor, name: str) -> tuple:
     """The student's unfinished session and its chat, so a returning student carries on where
     they stopped; (None, []) when there is none. A session that cannot be resumed (its unit was
     removed) must not stop the page from loading, so that is logged, not raised."""

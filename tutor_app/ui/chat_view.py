@@ -16,8 +16,9 @@ from typing import Callable, Iterator
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..dialogue.phrases import phrase
-from ..runtime.protocol import ModelError
+from ..runtime.protocol import ModelError, ServedModel
 from ..service.errors import TutorError
 from .api import MODEL_GROUP, PAGE
 from .auth import SignIn
@@ -40,7 +41,7 @@ class ChatView:
     model_line: gr.Markdown
 
 
-def model_line(model) -> str:
+def model_line(model: ServedModel) -> str:
     info = model.info
     if not info.available:
         return "<span class=\"model-line off\">Tutor chat off: no model loaded</span>"
@@ -72,12 +73,12 @@ class PlaceInLine:
     exactly who is ahead; later the line also holds whoever came after, so the estimate only
     ever goes down: it follows the line as it shortens and ignores newcomers behind."""
 
-    def __init__(self, model) -> None:
-        self._waiting = getattr(model, "waiting", None)
+    def __init__(self, model: ServedModel) -> None:
+        self._model = model
         self.ahead = self._count()
 
     def _count(self) -> int:
-        return max(0, int(self._waiting())) if self._waiting is not None else 0
+        return max(0, int(self._model.waiting()))
 
     def now(self) -> int:
         self.ahead = min(self.ahead, max(0, self._count() - 1))
@@ -124,7 +125,7 @@ def pump_with_status(chunks: Iterator[str], status: Callable[[], str], *, poll_s
         stop.set()
 
 
-def create_chat_view(services, signin: SignIn, view_state: gr.State, *, model_concurrency: int) -> ChatView:
+def create_chat_view(services: Services, signin: SignIn, view_state: gr.State, *, model_concurrency: int) -> ChatView:
     tutor = services.tutor
     model = services.model
 

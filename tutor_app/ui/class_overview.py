@@ -10,6 +10,7 @@ from typing import Callable
 import gradio as gr
 import pandas as pd
 
+from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .errors import page_handler
@@ -72,7 +73,7 @@ def overview_choices(library) -> list[tuple[str, str]]:
     return unit_choices(library) + conversations
 
 
-def create_class_overview(services, signin: SignIn) -> ClassOverview:
+def create_class_overview(services: Services, signin: SignIn) -> ClassOverview:
     dashboard = services.dashboard
     units = overview_choices(services.library)
     with gr.Row(elem_classes="toolbar"):

@@ -16,6 +16,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..language.service import MAX_MESSAGE_CHARS
 from ..language.shapes import ConversationState
 from ..runtime.protocol import ModelError
@@ -54,7 +55,7 @@ def conversation_choices(library) -> list[tuple[str, str]]:
     return sorted(((u.title, uid) for uid, u in library.conversations.items()), key=lambda c: c[0].lower())
 
 
-def create_conversation_view(services, signin: SignIn, *, model_concurrency: int) -> ConversationView:
+def create_conversation_view(services: Services, signin: SignIn, *, model_concurrency: int) -> ConversationView:
     language = services.language
     model = services.model
     model_events = dict(concurrency_limit=model_concurrency, concurrency_id=MODEL_GROUP, **PAGE)

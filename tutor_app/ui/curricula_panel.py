@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from ..bootstrap import Services
 from ..curriculum.schema import ConversationUnit
 from .api import FAST
 from .auth import SignIn
@@ -72,7 +73,7 @@ def curricula_snapshot(library) -> tuple[str, pd.DataFrame]:
     return report, units_frame(library)
 
 
-def create_curricula_panel(services, signin: SignIn) -> CurriculaPanel:
+def create_curricula_panel(services: Services, signin: SignIn) -> CurriculaPanel:
     library = services.library
     with gr.Row(elem_classes="toolbar"):
         gr.Markdown("Edit the YAML files in the curricula folder, then press **Reload**. A file with a mistake is "

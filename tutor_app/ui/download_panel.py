@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..runtime.download import DownloadError, download_model
 from ..runtime.registry import KNOWN_MODELS, choose_quant
 from .api import FAST
@@ -44,7 +45,7 @@ def done_markdown(name: str, path) -> str:
             f"```\npython app.py --model {name} --n-gpu-layers auto\n```")
 
 
-def create_download_panel(services, signin: SignIn) -> None:
+def create_download_panel(services: Services, signin: SignIn) -> None:
     models_dir = services.settings.models_dir
     with gr.Accordion("Download a better model", open=False, elem_id="model-download"):
         with gr.Row(elem_classes="toolbar"):

@@ -12,6 +12,7 @@ import html
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..practice.quiz_drafts import MAX_DRAFTS, DraftReport
 from ..service.errors import TutorError
 from .api import MODEL_PAGE
@@ -48,7 +49,7 @@ def draft_report_markdown(report: DraftReport) -> str:
     return "\n".join(lines)
 
 
-def create_drafts_panel(services, signin: SignIn, unit: gr.Dropdown) -> None:
+def create_drafts_panel(services: Services, signin: SignIn, unit: gr.Dropdown) -> None:
     gr.Markdown("### Draft new problems with the model", elem_classes="section-title")
     with gr.Row(elem_classes="toolbar"):
         gr.Markdown("The model writes problems for the unit chosen above, for its skills and misconceptions. Each "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .class_overview import overview_choices
@@ -49,7 +50,7 @@ def export_path(kind: str, unit_id: str | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="tutor-export-")) / name
 
 
-def create_exports_panel(services, signin: SignIn) -> None:
+def create_exports_panel(services: Services, signin: SignIn) -> None:
     dashboard = services.dashboard
     gr.Markdown(HOWTO)
     unit = gr.Dropdown([("All units", ALL_UNITS)] + overview_choices(services.library), value=ALL_UNITS,

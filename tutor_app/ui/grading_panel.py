@@ -18,6 +18,7 @@ import gradio as gr
 from ..assessment.batch import BatchReport, ProgressCallback
 from ..assessment.inputs import InputProblem
 from ..assessment.uploads import gather_uploads
+from ..bootstrap import Services
 from ..service.actor import Actor
 from ..service.errors import TutorError
 from .api import FAST, MODEL_PAGE
@@ -54,11 +55,11 @@ class GradingPanel:
         return [self.rubric, self.rubric_info]
 
 
-def rubric_choices(services) -> list[tuple[str, str]]:
+def rubric_choices(services: Services) -> list[tuple[str, str]]:
     return [(title, rid) for rid, title in services.assessment.rubrics()]
 
 
-def grade_uploads(services, actor: Actor, rubric_id: str | None, uploads: list | None, *,
+def grade_uploads(services: Services, actor: Actor, rubric_id: str | None, uploads: list | None, *,
                   on_progress: ProgressCallback | None = None) -> GradingRun:
     """Grade what was uploaded and write this run's results next to a copy of the upload."""
     if not rubric_id:
@@ -77,7 +78,7 @@ def grade_uploads(services, actor: Actor, rubric_id: str | None, uploads: list |
     return GradingRun(report=report, files=files)
 
 
-def create_grading_panel(services, signin: SignIn) -> GradingPanel:
+def create_grading_panel(services: Services, signin: SignIn) -> GradingPanel:
     assessment = services.assessment
     gr.Markdown(HOWTO, elem_classes="howto")
     with gr.Row(equal_height=False):

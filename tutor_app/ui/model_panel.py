@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import gradio as gr
 import pandas as pd
 
+from ..bootstrap import Services
+from ..runtime.protocol import GenerationStats, ServedModel
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
 from .errors import page_handler
-from .teacher_render import model_markdown
 from .teacher_guard import require_teacher
+from .teacher_render import model_markdown
 
 MIXTRAL_HOWTO = (
     "**Better tutor replies.** The built-in model is tiny: it proves the set-up works, and checking, hints and "
@@ -41,7 +43,7 @@ class ModelPanel:
         return [self.summary, self.stats]
 
 
-def stats_frame(recent) -> pd.DataFrame:
+def stats_frame(recent: list[GenerationStats]) -> pd.DataFrame:
     rows = []
     for n, s in enumerate(recent, start=1):
         rows.append([n, s.prompt_tokens, max(0, s.prompt_tokens - s.evaluated_tokens), s.completion_tokens,
@@ -49,14 +51,13 @@ def stats_frame(recent) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
-def model_snapshot(model) -> tuple[str, pd.DataFrame]:
+def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
     """Values for ``ModelPanel.outputs``."""
-    recent = list(model.recent_stats()) if hasattr(model, "recent_stats") else []
-    waiting = int(model.waiting()) if hasattr(model, "waiting") else 0
-    return model_markdown(model.info, waiting=waiting, recent=recent), stats_frame(recent)
+    recent = model.recent_stats()
+    return model_markdown(model.info, waiting=model.waiting(), recent=recent), stats_frame(recent)
 
 
-def create_model_panel(services, signin: SignIn) -> ModelPanel:
+def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
     model = services.model
     with gr.Row(elem_classes="toolbar"):
         gr.Markdown("The model that writes the tutor's chat replies and diagnoses unexpected wrong answers. "

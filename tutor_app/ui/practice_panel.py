@@ -16,6 +16,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..practice.service import SavedWorksheet
 from ..practice.worksheet import split_answer_key
 from ..service.actor import Actor
@@ -58,13 +59,13 @@ class PracticePanel:
         return [self.unit, self.problem, self.students.names]
 
 
-def problem_choices(services, unit_id: str | None) -> list[tuple[str, str]]:
+def problem_choices(services: Services, unit_id: str | None) -> list[tuple[str, str]]:
     if not unit_id or unit_id not in services.library.units:
         return []
     return [(title, pid) for pid, title in services.practice.parametric_problems(unit_id)]
 
 
-def default_unit(services, shown: str | None = None) -> str | None:
+def default_unit(services: Services, shown: str | None = None) -> str | None:
     """The unit shown if it is still loaded, else the first one a worksheet can come from (one
     with a problem that has params); drafting works for any unit."""
     units = services.library.units
@@ -74,7 +75,7 @@ def default_unit(services, shown: str | None = None) -> str | None:
     return with_params[0] if with_params else next(iter(sorted(units)), None)
 
 
-def make_worksheet(services, actor: Actor, unit_id: str | None, problem_id: str | None, count, seed
+def make_worksheet(services: Services, actor: Actor, unit_id: str | None, problem_id: str | None, count, seed
                    ) -> SavedWorksheet:
     if not unit_id:
         raise TutorError("Choose a unit first.")
@@ -102,7 +103,7 @@ def shown(note: str, saved: SavedWorksheet) -> tuple:
     return note, copies, answers, downloadable(saved.html, saved.markdown, saved.answer_key)
 
 
-def create_practice_panel(services, signin: SignIn) -> PracticePanel:
+def create_practice_panel(services: Services, signin: SignIn) -> PracticePanel:
     gr.Markdown(HOWTO, elem_classes="howto")
     units = unit_choices(services.library)
     first = default_unit(services)

@@ -18,6 +18,7 @@ from typing import Callable
 import gradio as gr
 
 from ..assessment.review import ReviewRow
+from ..bootstrap import Services
 from ..service.actor import Actor
 from ..service.errors import TutorError
 from .agreement_panel import AgreementPanel, create_agreement_panel
@@ -64,7 +65,7 @@ def find_row(rows: list[ReviewRow], submission_id: str | int | None) -> ReviewRo
     return next((r for r in rows if r.submission_id == wanted), None)
 
 
-def save_change(services, actor: Actor, rubric_id: str | None, submission_id: str | None,
+def save_change(services: Services, actor: Actor, rubric_id: str | None, submission_id: str | None,
                 criterion_id: str | None, score: str | int | None, comment: str | None) -> ReviewRow:
     """Store what the teacher changed on one criterion (score, comment or both)."""
     if not rubric_id or not submission_id:
@@ -99,7 +100,7 @@ def criterion_values(row: ReviewRow | None, criterion_id: str | None = None) -> 
             gr.Textbox(value=chosen.comment))
 
 
-def create_review_panel(services, signin: SignIn) -> ReviewPanel:
+def create_review_panel(services: Services, signin: SignIn) -> ReviewPanel:
     assessment = services.assessment
     with gr.Row(elem_classes="toolbar"):
         rubric = gr.Dropdown([], label="Rubric", scale=4, min_width=260, elem_id="review-rubric")

@@ -8,13 +8,14 @@ has started or resumed the session for the same actor, which is where ownership 
 
 from __future__ import annotations
 
+from ..bootstrap import Services
 from ..curriculum.params import render_variant
 from ..curriculum.schema import Problem, ScaffoldHint
 from ..tutoring.shapes import StartSessionResult
 from .problem_view import AnswerForm, ProblemView, StepForms, replay
 
 
-def restore(services, result: StartSessionResult, *, student: str, mastery: dict[str, float]
+def restore(services: Services, result: StartSessionResult, *, student: str, mastery: dict[str, float]
             ) -> tuple[ProblemView, list[dict]]:
     """The page state and the chat history (Chatbot messages) of the session in ``result``."""
     store = services.tutor.store

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..practice.service import SavedWorksheet
 from ..service.actor import Actor
 from ..service.errors import TutorError
@@ -35,7 +36,7 @@ def parse_names(text: str | None) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-def roster_hint(services) -> str:
+def roster_hint(services: Services) -> str:
     names = services.auth.roster()
     if not names:
         return "The roster is empty: type the students' names."
@@ -43,7 +44,7 @@ def roster_hint(services) -> str:
     return f"Empty: everyone on the roster ({len(names)} student{'s' if len(names) != 1 else ''}: {shown})."
 
 
-def make_student_sheets(services, actor: Actor, unit_id: str | None, problem_id: str | None, typed: str | None,
+def make_student_sheets(services: Services, actor: Actor, unit_id: str | None, problem_id: str | None, typed: str | None,
                         seed) -> SavedWorksheet:
     if not unit_id:
         raise TutorError("Choose a unit first.")
@@ -69,7 +70,7 @@ def student_sheets_note(saved: SavedWorksheet) -> str:
     return " ".join(parts)
 
 
-def create_student_sheets_row(services) -> StudentSheetsRow:
+def create_student_sheets_row(services: Services) -> StudentSheetsRow:
     with gr.Row(elem_classes="toolbar", equal_height=True):
         names = gr.Textbox(label="One version per student", placeholder=PLACEHOLDER, lines=2, max_lines=6, scale=5,
                            min_width=260, info=roster_hint(services), elem_id="practice-students")

@@ -12,6 +12,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from ..engine.mastery import MASTERY_THRESHOLD
 from ..service.actor import Actor
 from ..service.errors import TutorError
@@ -84,7 +85,7 @@ def problem_choices(library, unit_id: str | None) -> list[tuple[str, str]]:
     return choices
 
 
-def create_student_view(services, signin: SignIn, *, model_concurrency: int) -> StudentView:
+def create_student_view(services: Services, signin: SignIn, *, model_concurrency: int) -> StudentView:
     library = services.library
     tutor = services.tutor
 

@@ -11,6 +11,8 @@ import html
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from ..runtime.protocol import GenerationStats, ModelInfo
+
 
 def mastery_colour(p: float | None) -> str:
     """Red (0) through amber (0.5) to green (1); grey when the student never practised the skill."""
@@ -90,9 +92,8 @@ def load_report_markdown(units: Mapping[str, object], errors: Sequence[object], 
     return "\n".join(lines)
 
 
-def model_markdown(info, *, waiting: int, recent: Iterable[object]) -> str:
-    recent = list(recent)
-    speeds = [s.decode_tokens_per_s for s in recent if getattr(s, "decode_tokens_per_s", 0)]
+def model_markdown(info: ModelInfo, *, waiting: int, recent: Iterable[GenerationStats]) -> str:
+    speeds = [s.decode_tokens_per_s for s in recent if s.decode_tokens_per_s]
     status = ("<span class=\"status-ok\">running</span>" if info.available
               else "<span class=\"status-off\">not available</span>")
     speed = (f"{sum(speeds) / len(speeds):.1f} tokens/s (last {len(speeds)} turn{'s' if len(speeds) != 1 else ''})"

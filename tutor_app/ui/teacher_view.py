@@ -12,6 +12,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .class_overview import ClassOverview, create_class_overview
@@ -35,7 +36,7 @@ class TeacherView:
     open_class: Callable  # handler filling ``overview.outputs``; the app runs it when the teacher tab opens
 
 
-def create_teacher_view(services, signin: SignIn) -> TeacherView:
+def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     with gr.Tabs(elem_id="teacher-tabs"):
         with gr.Tab("Class", id="class", elem_id="teacher-class-tab") as class_tab:
             overview = create_class_overview(services, signin)

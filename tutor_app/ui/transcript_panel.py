@@ -13,6 +13,7 @@ from typing import Callable
 
 import gradio as gr
 
+from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .conversation_transcript import CONVERSATION_PREFIX, conversation_label, conversation_transcript_markdown
@@ -93,7 +94,7 @@ def transcript_for(dashboard, actor, choice: str | None) -> str:
     return transcript_markdown(dashboard.transcript(actor, choice))
 
 
-def create_transcript_panel(services, signin: SignIn) -> TranscriptPanel:
+def create_transcript_panel(services: Services, signin: SignIn) -> TranscriptPanel:
     dashboard = services.dashboard
     with gr.Row(elem_classes="toolbar"):
         session = gr.Dropdown([], label="Session or conversation", scale=5, min_width=260, elem_id="transcript-session",
