@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
-from tutor_app.assessment import batch as batch_module
-from tutor_app.assessment.batch import BatchGrader, grade_command
+from tutor_app.assessment.batch import BatchGrader
+from tutor_app.assessment.export import write_results
 from tutor_app.assessment.grader import Grader
 from tutor_app.assessment.inputs import InputProblem, read_submissions
 from tutor_app.assessment.store import AssessmentStore
@@ -22,6 +23,7 @@ from tutor_app.storage.database import Database
 
 from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, inputs, json_calls,
                                 sample_rubric, small_rubric)
+from cli_support import run_app
 
 
 @pytest.fixture
@@ -136,7 +138,7 @@ def test_csv_and_json_exports(astore, scripted_model, tmp_path):
     danger = inputs(("Ana", "=HYPERLINK(\"http://x\")"), ("Ben", "Tilt."), ("Cy", "Axis."))
     report = BatchGrader(astore, grader).run(small_rubric(), danger + inputs(("Dee", "")), source="class.csv")
 
-    out = batch_module.write_results(small_rubric(), report.items, tmp_path / "results.csv")
+    out = write_results(small_rubric(), report.items, tmp_path / "results.csv")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["student"] for r in rows] == ["Ana", "Ben", "Cy", "Dee"]
@@ -145,7 +147,7 @@ def test_csv_and_json_exports(astore, scripted_model, tmp_path):
     assert rows[1]["accuracy_comment"] == 'The student writes "Tilt.".'
     assert rows[3]["status"] == "empty" and rows[3]["total"] == ""
 
-    out = batch_module.write_results(small_rubric(), report.items, tmp_path / "results.json")
+    out = write_results(small_rubric(), report.items, tmp_path / "results.json")
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["rubric_id"] == "short-answer"
     first = data["submissions"][0]
@@ -172,6 +174,10 @@ def cli_settings(tmp_path):
     shutil.copy(SAMPLES.parent / "curricula" / "rubrics" / "explain-your-reasoning.yaml", curricula)
     return Settings(curricula=tmp_path / "curricula", data_dir=tmp_path / "data",
                     db_url=f"sqlite:///{tmp_path / 'data' / 'grades.sqlite3'}")
+
+
+def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings) -> int:
+    return run_app(settings, "grade", rubric, str(input), *(["--out", str(out)] if out else []))
 
 
 def test_grade_command_grades_resumes_and_exports(cli_settings, tmp_path, monkeypatch, capsys):
@@ -217,7 +223,8 @@ def empty_file(path):
     ("rubrics/none.yaml", lambda p: SAMPLES / "submissions.csv", "rubric file not found"),
     ("explain-your-reasoning", lambda p: empty_file(p / "empty.csv"), "the CSV is empty"),
 ])
-def test_grade_command_explains_bad_input(cli_settings, tmp_path, capsys, rubric, make_input, message):
+def test_grade_command_explains_bad_input(cli_settings, tmp_path, monkeypatch, capsys, rubric, make_input, message):
+    monkeypatch.setattr(loading, "load_backend", lambda settings: ScriptedBackend())  # asked nothing
     assert grade_command(rubric, make_input(tmp_path), None, cli_settings) == 1
     assert message in capsys.readouterr().err
 

@@ -8,10 +8,11 @@ import pytest
 
 from tutor_app.curriculum.loader import load_file
 from tutor_app.practice.mathhtml import latex_to_html, text_to_html
-from tutor_app.practice.worksheet import build_worksheet, worksheet_command
+from tutor_app.practice.worksheet import build_worksheet
 from tutor_app.settings import Settings
 
 from assessment_support import REPO
+from cli_support import run_app
 
 UNIT_FILE = REPO / "curricula" / "math" / "parametric-practice.yaml"
 UNIT = load_file(UNIT_FILE).item
@@ -61,6 +62,10 @@ def settings(tmp_path):
     (tmp_path / "curricula").mkdir()
     shutil.copy(UNIT_FILE, tmp_path / "curricula")
     return Settings(curricula=tmp_path / "curricula", data_dir=tmp_path / "data")
+
+
+def worksheet_command(unit: str, problem: str, count: int, seed: int, settings: Settings) -> int:
+    return run_app(settings, "worksheet", unit, problem, "--count", str(count), "--seed", str(seed))
 
 
 def test_worksheet_command_writes_both_files(settings, capsys):

@@ -9,9 +9,11 @@ import pytest
 from tutor_app.service.auth import MAX_FAILURES, Auth
 from tutor_app.service.errors import Forbidden, TutorError
 from tutor_app.service.passwords import hash_secret, new_password, new_pin, verify_secret
-from tutor_app.service.roster import RosterError, add_students, generate_roster_command, load_roster, roster_path
+from tutor_app.service.roster import RosterError, add_students, load_roster, roster_path
 from tutor_app.settings import Settings
 from tutor_app.storage.database import Database
+
+from cli_support import run_app
 
 
 class Clock:
@@ -52,6 +54,10 @@ def test_pins_and_passwords_are_random_and_well_formed():
     pins = {new_pin() for _ in range(50)}
     assert all(re.fullmatch(r"\d{6}", p) for p in pins) and len(pins) > 40
     assert re.fullmatch(r"([a-z2-9]{4}-){3}[a-z2-9]{4}", new_password())
+
+
+def generate_roster_command(names: list[str], settings: Settings) -> int:
+    return run_app(settings, "roster", *names)
 
 
 def test_generate_roster_prints_pins_once_and_stores_hashes(settings, capsys, auth):

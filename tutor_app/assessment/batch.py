@@ -1,10 +1,10 @@
-"""Grade a class set against a rubric: ``python app.py --grade RUBRIC INPUT --out results.csv``.
+"""Grade a class set against a rubric, for the Grading page and ``python app.py grade RUBRIC INPUT``.
 
 Resumable by construction: every grade is committed to SQLite the moment it exists, keyed by
 (rubric, student, text) and the rubric's version. Running the same command again after an
 interruption, a crash or a failed submission skips what is already graded and grades the
-rest; an edited text or an edited rubric is graded again. The teacher view calls
-``BatchGrader.run`` with a progress callback instead of the terminal bar.
+rest; an edited text or an edited rubric is graded again. The teacher view passes a progress
+callback; the command line draws a terminal bar.
 """
 
 from __future__ import annotations
@@ -12,16 +12,13 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from ..curriculum.schema import Rubric
-from ..settings import Settings
-from .export import ExportRow, write_results
+from .export import ExportRow
 from .grader import Grader, GradingError, NoModel
-from .inputs import InputProblem, SubmissionInput, read_submissions
+from .inputs import SubmissionInput
 from .review import build_row
-from .rubrics import RubricProblem, resolve_rubric
 from .store import AssessmentStore, rubric_hash
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, student just finished)
@@ -140,78 +137,3 @@ class BatchGrader:
             item = report.items[index]
             report.items[index] = ExportRow(item.student, item.source, item.status,
                                             row=build_row(rubric, submission, grade, views))
-
-
-def default_output(settings: Settings, rubric: Rubric, input_path: Path) -> Path:
-    return settings.data_dir / "grades" / f"{rubric.id}-{input_path.stem or 'input'}.csv"
-
-
-def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings) -> int:
-    """Grade INPUT against RUBRIC (an id from the curricula or a rubric file), print where the
-    results are; exit 0 when everything was graded, 1 otherwise (running it again resumes)."""
-    input = Path(input)
-    try:
-        inputs = read_submissions(input)
-    except InputProblem as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    library = None if _is_file_ref(rubric) else _library(settings)
-    try:
-        chosen = resolve_rubric(rubric, library)
-    except RubricProblem as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if library is not None and library.errors:
-            print(f"note: {len(library.errors)} problem(s) in {settings.curricula} may hide a rubric file; "
-                  "see python app.py --check", file=sys.stderr)
-        return 1
-
-    from ..prompting import PromptLibrary
-    from ..runtime.loading import load_backend  # the model runtime is imported only when grading
-    from ..storage.database import Database, DatabaseError
-
-    model = load_backend(settings)
-    if not model.info.available:
-        print(f"error: no model to grade with: {model.info.problem or 'none is configured'}", file=sys.stderr)
-        return 1
-    try:
-        db = Database(settings.database_url)
-    except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        model.close()
-        return 1
-    out = Path(out) if out else default_output(settings, chosen, input)
-    try:
-        batch = BatchGrader(AssessmentStore(db), Grader(model, PromptLibrary()))
-        print(f"Grading {len(inputs)} submission(s) from {input} with rubric '{chosen.id}' ({chosen.title}) "
-              f"on {model.info.name}", file=sys.stderr)
-        try:
-            report = batch.run(chosen, inputs, source=str(input), progress=True)
-        except KeyboardInterrupt:
-            print("\ninterrupted: the grades so far are saved; run the same command again to continue",
-                  file=sys.stderr)
-            return 130
-        written = write_results(chosen, report.items, out)
-    finally:
-        db.close()
-        model.close()
-    print(report.summary(), file=sys.stderr)
-    for item in report.failed:
-        print(f"  {item.source}: {item.student}: {item.error}", file=sys.stderr)
-    if report.failed:
-        print("run the same command again to retry the ones not graded", file=sys.stderr)
-    print(written)
-    return 0 if not report.failed else 1
-
-
-def _is_file_ref(ref: str) -> bool:
-    from .rubrics import looks_like_path
-
-    return looks_like_path(ref) or Path(ref).is_file()
-
-
-def _library(settings: Settings):
-    from ..curriculum.library import CurriculumLibrary
-
-    library = CurriculumLibrary(settings.curricula)
-    library.reload()
-    return library

@@ -23,7 +23,7 @@ from .agreement import AgreementReport, agreement_report
 from .batch import BatchGrader, BatchReport, ProgressCallback
 from .export import ExportRow, write_results
 from .grader import Grader, GraderConfig, Grading, GradingError, NoModel
-from .inputs import InputProblem, read_submissions
+from .inputs import InputProblem, SubmissionInput, read_submissions
 from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
                      override_score, review_row)
 from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
@@ -139,7 +139,15 @@ class AssessmentService:
         except InputProblem as exc:
             raise TutorError(str(exc).replace(base, "")) from None
         inputs = [replace(item, source_file=item.source_file.removeprefix(base)) for item in inputs]
-        return BatchGrader(self.astore, self.grader).run(rubric, inputs, source=Path(path).name,
+        return self.grade_batch(actor, rubric, inputs, source=Path(path).name, on_progress=on_progress)
+
+    def grade_batch(self, actor: Actor, rubric: Rubric, inputs: list[SubmissionInput], *, source: str,
+                    progress: bool = False, on_progress: ProgressCallback | None = None) -> BatchReport:
+        """Grade a class set, resumably: what is graded under this version of the rubric is skipped.
+        The Grading page reports through ``on_progress``; ``python app.py grade`` draws a bar on
+        the terminal (``progress``)."""
+        self._teacher(actor)
+        return BatchGrader(self.astore, self.grader).run(rubric, inputs, source=source, progress=progress,
                                                          on_progress=on_progress)
 
     def grade_waiting(self, actor: Actor, rubric_id: str, *,
@@ -247,10 +255,11 @@ class AssessmentService:
                 for r in list_grades(self.astore, rubric)]
         return write_results(rubric, rows, Path(out))
 
-    def export_batch(self, actor: Actor, report: BatchReport, out: Path) -> Path:
-        """One batch's rows, as ``--grade ... --out`` writes them (CSV or JSON by extension)."""
+    def export_batch(self, actor: Actor, report: BatchReport, out: Path, *, rubric: Rubric | None = None) -> Path:
+        """One batch's rows, as the Grading page and ``grade --out`` write them (CSV or JSON by
+        extension). ``rubric``: the one graded with, when it is a file outside the curricula."""
         self._teacher(actor)
-        return write_results(self._library_rubric(report.rubric_id), report.items, Path(out))
+        return write_results(rubric or self._library_rubric(report.rubric_id), report.items, Path(out))
 
     # helpers -------------------------------------------------------------------------------
     def _stored_rubric(self, rubric_id: str) -> Rubric:

@@ -1,4 +1,4 @@
-"""``python app.py --check``: validate the curricula folder the way the app would load it.
+"""``python app.py check``: validate the curricula folder the way the app would load it.
 
 Teachers (and CI) run this after editing: one line per problem, in ``file:line: field: what``
 form so an editor can jump there, then a summary line; exit 0 only when every file is valid.

@@ -13,7 +13,6 @@ are listed at the end of the same file with the reasons, so the teacher sees wha
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -216,40 +215,3 @@ def write_drafts(report: DraftReport, unit: Unit, folder: Path, *, model_name: s
     path.write_text("\n".join(header) + "\n" + body + ("\n".join(footer) + "\n" if footer else ""), encoding="utf-8")
     report.path = path
     return path
-
-
-def draft_command(unit_id: str, count: int, settings: Settings) -> int:
-    """Draft ``count`` problems for a unit with the configured model; print the drafts file."""
-    from ..curriculum.library import CurriculumLibrary
-    from ..runtime.loading import load_backend
-
-    library = CurriculumLibrary(settings.curricula)
-    library.reload()
-    try:
-        unit = library.get_unit(unit_id)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 1
-    model = load_backend(settings)
-    try:
-        if not model.info.available:
-            print(f"error: no model to draft with: {model.info.problem}", file=sys.stderr)
-            return 1
-        report = draft_problems(model=model, prompts=PromptLibrary(), unit=unit, count=count,
-                                rubric_ids=set(library.rubrics))
-    except DraftError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        model.close()
-    try:
-        folder = drafts_dir(settings)
-    except DraftError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    path = write_drafts(report, unit, folder, model_name=model.info.name, unit_file=library.files.get(unit_id))
-    for rejected in report.rejected:
-        print(f"rejected draft {rejected.number}: {'; '.join(rejected.reasons)}", file=sys.stderr)
-    print(f"{len(report.accepted)} draft(s) accepted, {len(report.rejected)} rejected", file=sys.stderr)
-    print(path)
-    return 0

@@ -1,8 +1,8 @@
-"""Generated practice as the teacher view offers it: worksheets (for the class, or one version
-per student) and model-drafted problems.
+"""Generated practice as the teacher view and the command line offer it: worksheets (for the
+class, or one version per student) and model-drafted problems.
 
-Same checks as the command line (``--worksheet``, ``draft_command``); errors come back as the
-service's plain-language ``TutorError``/``NotFound``/``Forbidden``.
+The Worksheets page and ``python app.py worksheet`` / ``draft`` call these same methods; errors
+come back as the service's plain-language ``TutorError``/``NotFound``/``Forbidden``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ..service.roster import RosterError, clean_name, name_key
 from ..settings import Settings
 from .quiz_drafts import DraftError, DraftReport, draft_problems, drafts_dir, write_drafts
 from .student_sheets import build_student_sheets
-from .variants import Variant, VariantError, assign_variants
 from .worksheet import Worksheet, WorksheetError, build_worksheet, split_answer_key, write_worksheet
 
 MAX_STUDENTS = 200  # one sheet per student: a year group, not a school
@@ -35,6 +34,8 @@ class SavedWorksheet:
     requested: int
     left_out: int  # versions whose answers failed the checks
     students: tuple[tuple[str, int], ...] = ()  # one version per student: (name, version number), in order
+    rejected: tuple[tuple[int, str], ...] = ()  # (seed, why) of each version left out
+    exhausted: bool = False  # fewer distinct versions exist than were asked for
 
 
 class PracticeService:
@@ -61,7 +62,8 @@ class PracticeService:
             raise TutorError(str(exc)) from None
         md, page, key = self._save(sheet, f"{unit.id}-{problem.id}-seed{seed}")
         return SavedWorksheet(sheet=sheet, markdown=md, html=page, answer_key=key, made=len(found.variants),
-                              requested=count, left_out=len(found.rejected))
+                              requested=count, left_out=len(found.rejected), rejected=tuple(found.rejected),
+                              exhausted=found.exhausted)
 
     def student_worksheet(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
                           seed: int = 0) -> SavedWorksheet:
@@ -88,15 +90,6 @@ class PracticeService:
                        .removeprefix("## Answer key").lstrip(), encoding="utf-8")
         return md, page, key
 
-    def versions_for(self, actor: Actor, unit_id: str, problem_id: str, students: list[str],
-                     seed: int = 0) -> dict[str, Variant]:
-        """A different version of the problem for each student."""
-        self._teacher(actor)
-        unit = self._unit(unit_id)
-        try:
-            return assign_variants(self._problem(unit, problem_id), students, seed)
-        except VariantError as exc:
-            raise TutorError(str(exc)) from None
 
     def draft_quiz(self, actor: Actor, unit_id: str, count: int) -> DraftReport:
         """Have the model draft problems for the unit; the checked ones go to the drafts folder."""
@@ -121,7 +114,8 @@ class PracticeService:
     def _problem(unit, problem_id: str):
         problem = next((p for p in unit.problems if p.id == problem_id), None)
         if problem is None:
-            raise NotFound(f"unit {unit.id!r} has no problem {problem_id!r}")
+            parametric = ", ".join(p.id for p in unit.problems if p.params) or "none"
+            raise NotFound(f"unit {unit.id!r} has no problem {problem_id!r} (its parametric problems: {parametric})")
         return problem
 
     @staticmethod
@@ -148,4 +142,3 @@ def class_list(names: list[str]) -> list[str]:
     if len(cleaned) > MAX_STUDENTS:
         raise TutorError(f"That is {len(cleaned)} students; make sheets for at most {MAX_STUDENTS} at a time.")
     return cleaned
-

@@ -1,4 +1,4 @@
-"""Printable worksheets of a parametric problem: ``python app.py --worksheet UNIT PROBLEM``.
+"""Printable worksheets of a parametric problem: ``python app.py worksheet UNIT PROBLEM``.
 
 One numbered copy per version with space to work, then the answer key on a page of its own
 (the teacher keeps it, the class gets the first pages). Two files: Markdown (for editing, or
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..curriculum.schema import Problem, Unit
-from ..settings import Settings
 from .mathhtml import text_to_html
 from .variants import Variant, VariantError, VariantSet, generate_variants
 
@@ -188,36 +186,3 @@ def write_worksheet(sheet: Worksheet, folder: Path, stem: str) -> tuple[Path, Pa
     md.write_text(sheet.markdown, encoding="utf-8")
     page.write_text(sheet.html, encoding="utf-8")
     return md, page
-
-
-def worksheet_command(unit_id: str, problem_id: str, count: int, seed: int, settings: Settings) -> int:
-    """Write the worksheet to data_dir/worksheets and print the two paths."""
-    from ..curriculum.library import CurriculumLibrary
-
-    library = CurriculumLibrary(settings.curricula)
-    library.reload()
-    try:
-        unit = library.get_unit(unit_id)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 1
-    problem = next((p for p in unit.problems if p.id == problem_id), None)
-    if problem is None:
-        parametric = [p.id for p in unit.problems if p.params]
-        print(f"error: unit {unit_id!r} has no problem {problem_id!r} (its parametric problems: "
-              f"{', '.join(parametric) or 'none'})", file=sys.stderr)
-        return 1
-    try:
-        sheet, found = build_worksheet(unit, problem, count, seed)
-    except WorksheetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for variant_seed, reason in found.rejected:
-        print(f"warning: left out the version with seed {variant_seed}: {reason}", file=sys.stderr)
-    if found.exhausted:
-        print(f"note: only {len(found.variants)} distinct versions of {problem_id!r} exist; the worksheet has "
-              f"{len(found.variants)} instead of {count}", file=sys.stderr)
-    md, page = write_worksheet(sheet, settings.data_dir / "worksheets", f"{unit.id}-{problem.id}-seed{seed}")
-    print(md)
-    print(page)
-    return 0

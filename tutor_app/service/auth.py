@@ -18,7 +18,7 @@ from .actor import Actor
 from .errors import Forbidden, TutorError
 from .passwords import hash_secret, new_password, verify_secret
 from .people import PeopleStore
-from .roster import TEACHER_USERNAME, RosterEntry, RosterError, load_roster, name_key
+from .roster import TEACHER_USERNAME, RosterEntry, RosterError, add_students, load_roster, name_key
 
 MIN_PASSWORD_LENGTH = 8
 MAX_SECRET_LENGTH = 200
@@ -41,6 +41,11 @@ class Auth:
     def roster(self) -> list[str]:
         """The names students sign in with, as the roster spells them."""
         return [e.name for e in self._current_roster().values()]
+
+    def add_students(self, names: list[str]) -> dict[str, str]:
+        """Give each named student a new PIN (adding those not on the roster yet): name -> PIN, to
+        be shown once. Only the PINs' hashes are written; all names are checked first."""
+        return add_students(self.roster_file, names)
 
     def _current_roster(self) -> dict[str, RosterEntry]:
         try:

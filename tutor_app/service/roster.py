@@ -3,14 +3,13 @@
 It is a YAML file next to the curricula folder (``roster.yaml`` beside ``curricula/``, not
 inside it, where the curriculum loader would take it for a unit) so the teacher keeps it with
 the class's other files and can read, remove or rename entries by hand. PINs are never
-written down: ``python app.py --generate-roster NAME...`` prints each new PIN once and stores
+written down: ``python app.py roster NAME...`` prints each new PIN once and stores
 only its scrypt hash. Running it again for a name gives that student a new PIN.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -132,20 +131,3 @@ def add_students(path: Path, names: list[str]) -> dict[str, str]:
             pins[name] = pin
     save_roster(path, entries)
     return pins
-
-
-def generate_roster_command(names: list[str], settings: Settings) -> int:
-    """``python app.py --generate-roster NAME...``: print each student's new PIN, once."""
-    path = roster_path(settings)
-    try:
-        before = {name_key(e.name) for e in load_roster(path)}
-        pins = add_students(path, names)
-    except RosterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    width = max(len(n) for n in pins)
-    for name, pin in pins.items():
-        note = "  (new PIN; the old one no longer works)" if name_key(name) in before else ""
-        print(f"{name:<{width}}  {pin}{note}")
-    print(f"\nSaved to {path}. Write the PINs down now: only their hashes are stored, they cannot be shown again.")
-    return 0
