@@ -12,7 +12,6 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import gradio as gr
 
@@ -24,6 +23,7 @@ from .auth import SignIn
 from .errors import page_handler
 from .grading_render import AGREEMENT_COLUMNS, agreement_frame, agreement_note
 from .teacher_guard import require_teacher
+from .updates import Updates
 
 MAX_PROBLEMS_SHOWN = 8
 
@@ -36,11 +36,31 @@ class AgreementPanel:
     table: gr.Dataframe
     note: gr.Markdown
     imported: object  # the import event, for the review list to refresh after it
-    snapshot: Callable  # (actor, rubric_id) -> values for ``outputs``
 
     @property
     def outputs(self) -> list:
         return [self.table, self.note]
+
+
+def agreement(services: Services, actor: Actor, rubric_id: str | None) -> Updates:
+    """The report per criterion for the rubric shown (nothing while none is chosen)."""
+    if not rubric_id:
+        return {"agreement_table": None, "agreement_note": ""}
+    report = services.assessment.agreement(actor, rubric_id)
+    return {"agreement_table": agreement_frame(report), "agreement_note": agreement_note(report)}
+
+
+def import_grades(services: Services, actor: Actor, rubric_id: str | None, path: str | None) -> Updates:
+    """Store the teacher's own grades from a CSV as their overrides; the report, and the report again."""
+    if not rubric_id:
+        raise TutorError("Choose a rubric first.")
+    if not path:
+        raise TutorError("Upload the CSV of your grades first.")
+    result = services.assessment.import_teacher_grades(actor, rubric_id, Path(path))
+    folder = str(Path(path).parent) + os.sep  # name the file as the teacher knows it, not its upload folder
+    return {"agreement_import_report": import_report_markdown(result.stored,
+                                                              [p.replace(folder, "") for p in result.problems]),
+            **agreement(services, actor, rubric_id)}
 
 
 def import_report_markdown(stored: int, problems: list[str]) -> str:
@@ -53,7 +73,6 @@ def import_report_markdown(stored: int, problems: list[str]) -> str:
 
 
 def create_agreement_panel(services: Services, signin: SignIn, rubric: gr.Dropdown) -> AgreementPanel:
-    assessment = services.assessment
     gr.Markdown("### Agreement between the model and you", elem_classes="section-title")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -66,23 +85,12 @@ def create_agreement_panel(services: Services, signin: SignIn, rubric: gr.Dropdo
             import_button = gr.Button("Import my grades", variant="secondary", elem_id="teacher-grades-import")
             import_report = gr.Markdown("", elem_id="teacher-grades-report")
 
-    def snapshot(actor: Actor, rubric_id: str | None):
-        if not rubric_id:
-            return None, ""
-        report = assessment.agreement(actor, rubric_id)
-        return agreement_frame(report), agreement_note(report)
+    panel_names = {"agreement_table": table, "agreement_note": note, "agreement_import_report": import_report}
 
     @page_handler("importing the teacher's grades")
     def on_import(rubric_id: str | None, path: str | None, request: gr.Request):
-        actor = require_teacher(signin, request)
-        if not rubric_id:
-            raise TutorError("Choose a rubric first.")
-        if not path:
-            raise TutorError("Upload the CSV of your grades first.")
-        result = assessment.import_teacher_grades(actor, rubric_id, Path(path))
-        folder = str(Path(path).parent) + os.sep  # name the file as the teacher knows it, not its upload folder
-        return (import_report_markdown(result.stored, [p.replace(folder, "") for p in result.problems]),
-                *snapshot(actor, rubric_id))
+        updates = import_grades(services, require_teacher(signin, request), rubric_id, path)
+        return {panel_names[name]: value for name, value in updates.items()}
 
     imported = import_button.click(on_import, [rubric, upload], [import_report, table, note], **FAST)
-    return AgreementPanel(upload, import_button, import_report, table, note, imported, snapshot)
+    return AgreementPanel(upload, import_button, import_report, table, note, imported)

@@ -19,8 +19,9 @@ from .api import FAST, PAGE, register_api, register_conversation_api
 from .auth import SignIn
 from .conversation_view import create_conversation_view
 from .errors import page_handler
-from .student_view import StudentView, create_student_view, unit_choices
+from .student_view import StudentView, create_student_view, page, start_problem, unit_choices
 from .teacher_view import create_teacher_view
+from .updates import Updates
 
 log = logging.getLogger("tutor_app.ui")
 
@@ -73,19 +74,8 @@ def _wire_page_load(demo: gr.Blocks, services: Services, signin: SignIn, student
     @page_handler("opening the page")
     def on_load(name_seen_before: str, request: gr.Request):
         actor = signin.actor_for(request)
-        if actor.role == "student":
-            name = gr.Textbox(value=actor.student, interactive=False, visible=False)
-            student_name = actor.student or ""
-        else:
-            # Fill in a remembered name, but never blank out one typed while the page was loading.
-            remembered = {"value": name_seen_before} if name_seen_before else {}
-            name = gr.Textbox(interactive=True, visible=True, **remembered)
-            student_name = name_seen_before or ""
-        view, chat_history = _resume(services, student, actor, student_name)
-        units = unit_choices(services.library)  # the teacher may have reloaded curricula since start-up
-        unit = gr.Dropdown(choices=units, value=view.curriculum_id if view else (units[0][1] if units else None))
-        return (header_markdown(actor, signin), name, gr.Tab(visible=actor.is_teacher),
-                unit, view, *student.render_view(view), chat_history)
+        return {header: header_markdown(actor, signin), teacher_tab: gr.Tab(visible=actor.is_teacher),
+                **student.components(student_page_on_load(services, actor, name_seen_before))}
 
     demo.load(on_load, [remembered_name],
               [header, student.name, teacher_tab, student.unit, student.view, *student.display,
@@ -94,17 +84,37 @@ def _wire_page_load(demo: gr.Blocks, services: Services, signin: SignIn, student
     student.name.change(lambda n: n, [student.name], [remembered_name], queue=False, **PAGE)
 
 
-def _resume(services: Services, student: StudentView, actor: Actor, name: str) -> tuple:
+def student_page_on_load(services: Services, actor: Actor, name_seen_before: str | None) -> Updates:
+    """The student's page as the page opens: the name box (hidden for a signed-in student), the
+    units as loaded now (the teacher may have reloaded curricula since start-up) and the
+    student's unfinished problem, if any, resumed with its chat."""
+    if actor.role == "student":
+        name = gr.Textbox(value=actor.student, interactive=False, visible=False)
+        student_name = actor.student or ""
+    else:
+        # Fill in a remembered name, but never blank out one typed while the page was loading.
+        remembered = {"value": name_seen_before} if name_seen_before else {}
+        name = gr.Textbox(interactive=True, visible=True, **remembered)
+        student_name = name_seen_before or ""
+    resumed = _resume(services, actor, student_name)
+    view = resumed.get("view")
+    units = unit_choices(services.library)
+    unit = gr.Dropdown(choices=units, value=view.curriculum_id if view else (units[0][1] if units else None))
+    return {"name": name, "unit": unit, **resumed}
+
+
+def _resume(services: Services, actor: Actor, name: str) -> Updates:
     """The student's unfinished session and its chat, so a returning student carries on where
-    they stopped; (None, []) when there is none. A session that cannot be resumed (its unit was
-    removed) must not stop the page from loading, so that is logged, not raised."""
+    they stopped; an empty page when there is none. A session that cannot be resumed (its unit
+    was removed) must not stop the page from loading, so that is logged, not raised."""
+    empty = {"view": None, **page(services, None), "chatbot": []}
     if not name:
-        return None, []
+        return empty
     try:
         found = services.tutor.unfinished_session(actor, name)
         if found is None:
-            return None, []
-        return student.start_problem(actor, name, found.curriculum_id, found.problem_id)
+            return empty
+        return start_problem(services, actor, name, found.curriculum_id, found.problem_id)
     except TutorError as exc:
         log.info("could not resume a session for %r: %s", name, exc)
-        return None, []
+        return empty

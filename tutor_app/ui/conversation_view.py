@@ -1,18 +1,19 @@
 """The Conversation tab: practise a scene with a character, corrections beside the chat.
 
-``create_conversation_view`` builds the components and wires them to handlers that call the
-same ``LanguageService`` functions as the API. One message goes through two events, as in the
-tutor chat: the student's line shows at once (with "Checking…" in the corrections), then one
-handler gets the correction (goals and level update) and streams the character's reply.
-Clicking one of the character's messages, or pressing "Translate / explain", shows it in the
-student's own language.
+The handlers are plain functions over (services, actor, conversation state, inputs) that call
+the same ``LanguageService`` functions as the API and return the tab's changes by name
+(``updates.py``); ``create_conversation_view`` builds the components and wires events to them.
+One message goes through two events, as in the tutor chat: the student's line shows at once
+(with "Checking…" in the corrections), then ``respond`` gets the correction (goals and level
+update) and streams the character's reply. Clicking one of the character's messages, or
+pressing "Translate / explain", shows it in the student's own language.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -27,6 +28,8 @@ from .api import FAST, MODEL_GROUP, PAGE
 from .auth import SignIn
 from .chat_view import PlaceInLine, message_text, pump_with_status, waiting_text
 from .errors import GENERIC_MESSAGE, page_handler
+from .student_view import student_name
+from .updates import Updates, components
 
 log = logging.getLogger("tutor_app.ui")
 
@@ -50,16 +53,133 @@ class ConversationView:
     corrections: gr.HTML
     wire_page_load: Callable  # (demo, remembered_name) -> None: fill the name and the unit list on load
 
+    @property
+    def tab(self) -> list[gr.components.Component]:
+        """Everything ``shown`` fills: the whole tab."""
+        return [self.state, self.scenario, self.level, self.goals, self.vocabulary, self.chatbot, self.corrections,
+                self.message, self.send, self.translate, self.translation]
+
+    def components(self, updates: Updates) -> dict[gr.components.Component, Any]:
+        return components(self, updates)
+
 
 def conversation_choices(library) -> list[tuple[str, str]]:
     return sorted(((u.title, uid) for uid, u in library.conversations.items()), key=lambda c: c[0].lower())
 
 
-def create_conversation_view(services: Services, signin: SignIn, *, model_concurrency: int) -> ConversationView:
-    language = services.language
-    model = services.model
-    model_events = dict(concurrency_limit=model_concurrency, concurrency_id=MODEL_GROUP, **PAGE)
+# the handlers ---------------------------------------------------------------------------
+def shown(current: ConversationState | None, reason: str = "") -> Updates:
+    """The whole tab drawn from one state; the input is open while there is a conversation."""
+    working = current is not None
+    return {"state": current, "scenario": render.scenario_html(current), "level": render.level_html(current, reason),
+            "goals": render.goals_html(current.goals if current else []),
+            "vocabulary": render.vocabulary_html(current.vocabulary if current else []),
+            "chatbot": render.chat_messages(current), "corrections": render.corrections_html(current),
+            "message": gr.Textbox(interactive=working), "send": gr.Button(interactive=working),
+            "translate": gr.Button(interactive=working), "translation": render.translation_html(None)}
 
+
+def begin(services: Services, actor: Actor, typed: str | None, unit_id: str | None, *, new: bool) -> Updates:
+    """Continue the student's conversation in the unit, or (``new``) start another."""
+    if not unit_id:
+        raise TutorError("Please choose a conversation first.")
+    student = student_name(actor, typed, saved="your conversation is")
+    return shown(services.language.start_conversation(actor, student, unit_id, new=new))
+
+
+def add_turn(text: str | None, history: list[dict], current: ConversationState | None) -> Updates:
+    """Show the line at once and lock the input until the character has answered."""
+    text = " ".join((text or "").split())
+    if not text or current is None:
+        return {"corrections": render.corrections_html(current)}
+    return {"chatbot": history + [{"role": "user", "content": text}],
+            "message": gr.Textbox(value="", interactive=False), "send": gr.Button(interactive=False),
+            "corrections": render.corrections_html(current, pending=text)}
+
+
+def respond(services: Services, actor: Actor, current: ConversationState | None,
+            history: list[dict]) -> Iterator[Updates]:
+    """Correct the latest line, then stream the character's answer: the whole tab each time."""
+    if current is None or not history or history[-1]["role"] != "user":
+        return
+    language, model = services.language, services.model
+    text = message_text(history[-1])
+    base = list(history)
+    try:
+        result = language.send_message(actor, current.session_id, text)
+        current = language.state(actor, current.session_id)
+        reason = result.level_reason
+        drawn = shown(current, reason)
+        drawn.update(message=gr.Textbox(interactive=False), send=gr.Button(interactive=False))  # until the reply ends
+        name_now = model.info.name
+        place = PlaceInLine(model)
+        reply_chunks = language.stream_reply(actor, current.session_id)
+        drawn["chatbot"] = base + [{"role": "assistant", "content": waiting_text(place.ahead, name_now)}]
+        yield dict(drawn)
+        reply = ""
+        for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now(), name_now)):
+            if kind == "status" and reply:
+                continue
+            reply = item if kind == "text" else reply
+            drawn["chatbot"] = base + [{"role": "assistant", "content": item}]
+            yield dict(drawn)
+        final = language.state(actor, current.session_id)
+        drawn = shown(final, reason)
+        if final.turns and final.turns[-1].role == "student" and reply:
+            drawn["chatbot"] = drawn["chatbot"] + [{"role": "assistant", "content": reply}]  # a notice, not a stored line
+        yield drawn
+    except TutorError as exc:
+        gr.Warning(str(exc), title="Please check")
+        drawn = shown(current)
+        if current is not None and not any(t.role == "student" and t.text == text for t in current.turns[-1:]):
+            drawn["message"] = gr.Textbox(value=text, interactive=True)  # give the student their words back
+        yield drawn
+    except ModelError:
+        log.warning("the model failed during a conversation turn", exc_info=True)
+        gr.Warning(GENERIC_MESSAGE, title="Sorry")
+        yield shown(current)
+    except Exception:
+        log.exception("unexpected error in a conversation turn")
+        gr.Warning(GENERIC_MESSAGE, title="Sorry")
+        yield shown(current)
+
+
+def translate_turn(services: Services, actor: Actor, current: ConversationState | None,
+                   turn_id: int | None = None) -> Updates:
+    """The character's line ``turn_id`` (or the latest one) in the student's language."""
+    if current is None:
+        raise TutorError("Start a conversation first.")
+    lines = [t for t in current.turns if t.role == "character"]
+    if not lines:
+        raise TutorError("The character hasn't said anything yet.")
+    chosen = next((t for t in lines if t.turn_id == turn_id), lines[-1])
+    return {"translation": render.translation_html(services.language.translate(actor, current.session_id,
+                                                                               chosen.turn_id))}
+
+
+def picked_turn(current: ConversationState | None, index: object) -> int | None:
+    """The turn id of the character's message a click on the chat picked; None for anything else."""
+    if isinstance(index, (list, tuple)):  # a chatbot hands back [row, column] on some versions
+        index = index[0] if index else None
+    turns = current.turns if current is not None else []
+    if not isinstance(index, int) or not 0 <= index < len(turns) or turns[index].role != "character":
+        return None
+    return turns[index].turn_id
+
+
+def tab_on_load(services: Services, actor: Actor, name_seen_before: str | None) -> Updates:
+    """The name box (hidden for a signed-in student) and the units as loaded now."""
+    if actor.role == "student":
+        box = gr.Textbox(value=actor.student, interactive=False, visible=False)
+    else:
+        box = gr.Textbox(interactive=True, visible=True, **({"value": name_seen_before} if name_seen_before else {}))
+    choices = conversation_choices(services.library)  # the teacher may have reloaded curricula
+    return {"name": box, "unit": gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)}
+
+
+# the tab --------------------------------------------------------------------------------
+def create_conversation_view(services: Services, signin: SignIn, *, model_concurrency: int) -> ConversationView:
+    model_events = dict(concurrency_limit=model_concurrency, concurrency_id=MODEL_GROUP, **PAGE)
     state = gr.State(None)
     with gr.Row(elem_classes="setup-row", equal_height=True):
         name = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2, min_width=160, elem_id="convo-name")
@@ -95,140 +215,59 @@ def create_conversation_view(services: Services, signin: SignIn, *, model_concur
             gr.Markdown("### Corrections", elem_classes="section-title")
             corrections = gr.HTML(render.corrections_html(None), elem_id="convo-corrections")
 
-    def student_name(actor: Actor, typed: str) -> str:
-        if actor.role == "student":
-            return actor.student or ""
-        typed = (typed or "").strip()
-        if not typed:
-            raise TutorError("Please type your name first, so your conversation is saved under it.")
-        return typed
-
-    def show(current: ConversationState | None, reason: str = "") -> tuple:
-        """Values for ``shown``: the whole tab drawn from one state."""
-        working = current is not None
-        return (current, render.scenario_html(current), render.level_html(current, reason),
-                render.goals_html(current.goals if current else []),
-                render.vocabulary_html(current.vocabulary if current else []), render.chat_messages(current),
-                render.corrections_html(current), gr.Textbox(interactive=working), gr.Button(interactive=working),
-                gr.Button(interactive=working), render.translation_html(None))
-
-    shown = [state, scenario, level, goals, vocabulary, chatbot, corrections, message, send, translate, translation]
-
-    def begin(typed: str, unit_id: str | None, request: gr.Request, *, new: bool):
-        actor = signin.actor_for(request)
-        if not unit_id:
-            raise TutorError("Please choose a conversation first.")
-        return show(language.start_conversation(actor, student_name(actor, typed), unit_id, new=new))
-
-    @page_handler("starting a conversation")
-    def on_start(typed: str, unit_id: str | None, request: gr.Request):
-        return begin(typed, unit_id, request, new=False)
-
-    @page_handler("starting a new conversation")
-    def on_restart(typed: str, unit_id: str | None, request: gr.Request):
-        return begin(typed, unit_id, request, new=True)
-
-    def add_turn(text: str, history: list[dict], current: ConversationState | None):
-        """Show the line at once and lock the input until the character has answered."""
-        text = " ".join((text or "").split())
-        if not text or current is None:
-            return history, gr.skip(), gr.skip(), render.corrections_html(current)
-        return (history + [{"role": "user", "content": text}], gr.Textbox(value="", interactive=False),
-                gr.Button(interactive=False), render.corrections_html(current, pending=text))
-
-    def respond(current: ConversationState | None, history: list[dict], request: gr.Request):
-        """Correct the latest line, then stream the character's answer (a generator of ``shown``)."""
-        if current is None or not history or history[-1]["role"] != "user":
-            return
-        text = message_text(history[-1])
-        base = list(history)
-        try:
-            actor = signin.actor_for(request)
-            result = language.send_message(actor, current.session_id, text)
-            current = language.state(actor, current.session_id)
-            reason = result.level_reason
-            drawn = list(show(current, reason))
-            drawn[7], drawn[8] = gr.Textbox(interactive=False), gr.Button(interactive=False)  # until the reply ends
-            name_now = model.info.name
-            place = PlaceInLine(model)
-            reply_chunks = language.stream_reply(actor, current.session_id)
-            drawn[5] = base + [{"role": "assistant", "content": waiting_text(place.ahead, name_now)}]
-            yield tuple(drawn)
-            reply = ""
-            for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now(), name_now)):
-                if kind == "status" and reply:
-                    continue
-                reply = item if kind == "text" else reply
-                drawn[5] = base + [{"role": "assistant", "content": item}]
-                yield tuple(drawn)
-            final = language.state(actor, current.session_id)
-            drawn = list(show(final, reason))
-            if final.turns and final.turns[-1].role == "student" and reply:
-                drawn[5] = drawn[5] + [{"role": "assistant", "content": reply}]  # a notice, not a stored line
-            yield tuple(drawn)
-        except TutorError as exc:
-            gr.Warning(str(exc), title="Please check")
-            drawn = list(show(current))
-            if current is not None and not any(t.role == "student" and t.text == text for t in current.turns[-1:]):
-                drawn[7] = gr.Textbox(value=text, interactive=True)  # give the student their words back
-            yield tuple(drawn)
-        except ModelError:
-            log.warning("the model failed during a conversation turn", exc_info=True)
-            gr.Warning(GENERIC_MESSAGE, title="Sorry")
-            yield show(current)
-        except Exception:
-            log.exception("unexpected error in a conversation turn")
-            gr.Warning(GENERIC_MESSAGE, title="Sorry")
-            yield show(current)
-
-    def translate_turn(current: ConversationState | None, turn_id: int | None, request: gr.Request):
-        """Translate the character's line ``turn_id``, or the latest one."""
-        if current is None:
-            raise TutorError("Start a conversation first.")
-        lines = [t for t in current.turns if t.role == "character"]
-        if not lines:
-            raise TutorError("The character hasn't said anything yet.")
-        chosen = next((t for t in lines if t.turn_id == turn_id), lines[-1])
-        result = language.translate(signin.actor_for(request), current.session_id, chosen.turn_id)
-        return render.translation_html(result)
-
-    @page_handler("translating a message")
-    def on_translate(current: ConversationState | None, request: gr.Request):
-        return translate_turn(current, None, request)
-
-    @page_handler("translating a message")
-    def on_pick(current: ConversationState | None, event: gr.SelectData, request: gr.Request):
-        index = event.index if isinstance(event.index, int) else (event.index or [None])[0]
-        turns = current.turns if current is not None else []
-        if not isinstance(index, int) or not 0 <= index < len(turns) or turns[index].role != "character":
-            return gr.skip()
-        return translate_turn(current, turns[index].turn_id, request)
-
-    start.click(on_start, [name, unit], shown, **FAST)
-    restart.click(on_restart, [name, unit], shown, **FAST)
-    for trigger in (send.click, message.submit):
-        trigger(add_turn, [message, chatbot, state], [chatbot, message, send, corrections], queue=False,
-                **PAGE).then(
-            respond, [state, chatbot], shown, show_progress="hidden", **model_events)
-    translate.click(on_translate, [state], [translation], **model_events)
-    chatbot.select(on_pick, [state], [translation], **model_events)
-
     def wire_page_load(demo: gr.Blocks, remembered_name: gr.BrowserState) -> None:
         @page_handler("opening the conversation tab")
         def on_load(name_seen_before: str, request: gr.Request):
-            actor = signin.actor_for(request)
-            if actor.role == "student":
-                box = gr.Textbox(value=actor.student, interactive=False, visible=False)
-            else:
-                box = gr.Textbox(interactive=True, visible=True,
-                                 **({"value": name_seen_before} if name_seen_before else {}))
-            choices = conversation_choices(services.library)  # the teacher may have reloaded curricula
-            return box, gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+            return parts.components(tab_on_load(services, signin.actor_for(request), name_seen_before))
 
         demo.load(on_load, [remembered_name], [name, unit], queue=False, **PAGE)
         name.change(lambda n: n, [name], [remembered_name], queue=False, **PAGE)
 
-    return ConversationView(state=state, name=name, unit=unit, start=start, restart=restart, scenario=scenario,
-                            level=level, goals=goals, vocabulary=vocabulary, chatbot=chatbot, message=message,
-                            send=send, translate=translate, translation=translation, corrections=corrections,
-                            wire_page_load=wire_page_load)
+    parts = ConversationView(state=state, name=name, unit=unit, start=start, restart=restart, scenario=scenario,
+                             level=level, goals=goals, vocabulary=vocabulary, chatbot=chatbot, message=message,
+                             send=send, translate=translate, translation=translation, corrections=corrections,
+                             wire_page_load=wire_page_load)
+    tab = parts.tab
+
+    @page_handler("starting a conversation")
+    def on_start(typed: str, unit_id: str | None, request: gr.Request):
+        return parts.components(begin(services, signin.actor_for(request), typed, unit_id, new=False))
+
+    @page_handler("starting a new conversation")
+    def on_restart(typed: str, unit_id: str | None, request: gr.Request):
+        return parts.components(begin(services, signin.actor_for(request), typed, unit_id, new=True))
+
+    def on_add_turn(text: str, history: list[dict], current: ConversationState | None):
+        return parts.components(add_turn(text, history, current))
+
+    def on_respond(current: ConversationState | None, history: list[dict], request: gr.Request):
+        try:
+            actor = signin.actor_for(request)
+        except TutorError as exc:
+            gr.Warning(str(exc), title="Please check")
+            yield parts.components(shown(current))
+            return
+        for updates in respond(services, actor, current, history):
+            yield parts.components(updates)
+
+    @page_handler("translating a message")
+    def on_translate(current: ConversationState | None, request: gr.Request):
+        return parts.components(translate_turn(services, signin.actor_for(request), current))
+
+    @page_handler("translating a message")
+    def on_pick(current: ConversationState | None, event: gr.SelectData, request: gr.Request):
+        turn_id = picked_turn(current, event.index)
+        if turn_id is None:
+            return gr.skip()
+        return parts.components(translate_turn(services, signin.actor_for(request), current, turn_id))
+
+    start.click(on_start, [name, unit], tab, **FAST)
+    restart.click(on_restart, [name, unit], tab, **FAST)
+    for trigger in (send.click, message.submit):
+        trigger(on_add_turn, [message, chatbot, state], [chatbot, message, send, corrections], queue=False,
+                **PAGE).then(
+            on_respond, [state, chatbot], tab, show_progress="hidden", **model_events)
+    translate.click(on_translate, [state], [translation], **model_events)
+    chatbot.select(on_pick, [state], [translation], **model_events)
+
+    return parts

@@ -1,14 +1,15 @@
 """The student's page: choose a unit, work the problem step by step, see feedback and mastery.
 
-``create_student_view`` builds the components and wires them to handlers that call the same
+The handlers are plain functions over (services, actor, page state, inputs) that call the same
 ``TutorService`` functions as the API (``start_session``, ``submit_answer``, ``request_hint``,
-``session_state``); the handlers only fold results into a ``ProblemView`` and render it.
+``session_state``), fold the results into a ``ProblemView`` and return the page's changes by
+name (``updates.py``). ``create_student_view`` only builds the components and wires events to them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -23,6 +24,7 @@ from .chat_view import ChatView, create_chat_view
 from .errors import page_handler
 from .problem_view import AnswerForm, ProblemView, apply_answer, apply_hint
 from .theme import LATEX_DELIMITERS
+from .updates import Updates, components
 
 CHOOSE_FOR_ME = ""  # the problem dropdown's "let the tutor choose" value
 OPEN_ANSWER_LINES = 5  # an ``open`` step asks for sentences, not a number
@@ -62,15 +64,20 @@ class StudentView:
     mastery: gr.BarPlot
     mastery_legend: gr.Markdown
     chat: ChatView
-    render_view: Callable[..., tuple]  # (view) -> values for ``display``, for the app's load handler
-    start_problem: Callable[..., tuple]  # (actor, student, unit_id, problem_id) -> (view, chat): start or resume
+
+    @property
+    def chatbot(self) -> gr.Chatbot:
+        return self.chat.chatbot
 
     @property
     def display(self) -> list[gr.components.Component]:
-        """Everything ``render_view`` fills, in its order."""
+        """Everything ``page`` fills."""
         return [self.problem_md, self.progress_md, self.step_md, self.scaffold_md, self.feedback_md, self.hints_md,
                 self.answer_row, self.answer, self.choice, self.submit, self.hint, self.next_problem, self.mastery,
                 self.mastery_legend]
+
+    def components(self, updates: Updates) -> dict[gr.components.Component, Any]:
+        return components(self, updates)
 
 
 def unit_choices(library) -> list[tuple[str, str]]:
@@ -85,9 +92,103 @@ def problem_choices(library, unit_id: str | None) -> list[tuple[str, str]]:
     return choices
 
 
+# the handlers ---------------------------------------------------------------------------
+def page(services: Services, view: ProblemView | None, *, keep_typed_answer: bool = False) -> Updates:
+    """The problem, its steps, the answer form and the mastery chart, drawn from ``view``. After a
+    hint the answer box keeps what the student was typing."""
+    working = view is not None and not view.problem_done
+    skills: dict[str, str] = {}
+    if view is not None:
+        unit = services.library.units.get(view.curriculum_id)
+        skills = {s.id: s.name for s in unit.skills} if unit is not None else {}
+    chart = render.mastery_frame(view.mastery if view else {}, skills, threshold=MASTERY_THRESHOLD)
+    colours = render.mastery_colours(chart)
+    form = view.answer_form if view is not None else AnswerForm()
+    picking = form.picks
+    smaller = bool(view and view.scaffold_question)
+    return {
+        "problem_md": render.problem_markdown(view),
+        "progress_md": render.progress_markdown(view),
+        "step_md": render.step_markdown(view),
+        "scaffold_md": render.scaffold_markdown(view),
+        "feedback_md": render.feedback_markdown(view),
+        "hints_md": render.hints_markdown(view),
+        "answer_row": gr.Row(visible=working),
+        "answer": gr.Textbox(interactive=working, visible=not picking, label=answer_label(form, smaller),
+                             lines=OPEN_ANSWER_LINES if form.check == "open" else 1,
+                             placeholder=ANSWER_PLACEHOLDERS.get(form.check, "Type your answer"),
+                             **({} if keep_typed_answer else {"value": ""})),
+        "choice": gr.Radio(choices=list(form.choices), visible=picking, interactive=working,
+                           label="Choose one (smaller question)" if smaller else "Choose one",
+                           **({} if keep_typed_answer else {"value": None})),
+        "submit": gr.Button(interactive=working),
+        "hint": gr.Button(interactive=working),
+        "next_problem": gr.Button(visible=bool(view and view.problem_done)),
+        "mastery": gr.BarPlot(value=chart if view is not None else None, visible=view is not None,
+                              color_map=colours, sort=list(chart["skill"])),  # bars in the unit's order, as in the legend
+        "mastery_legend": render.mastery_legend(chart, colours) if view is not None else "",
+    }
+
+
+def student_name(actor: Actor, typed: str | None, *, saved: str = "your progress is") -> str:
+    """Who the page works for: a signed-in student is who the roster says, whatever was typed."""
+    if actor.role == "student":
+        return actor.student or ""
+    typed = (typed or "").strip()
+    if not typed:
+        raise TutorError(f"Please type your name first, so {saved} saved under it.")
+    return typed
+
+
+def start_problem(services: Services, actor: Actor, student: str, unit_id: str | None, problem_id: str | None
+                  ) -> Updates:
+    """Start or resume a problem: the page state, the page and the chat so far."""
+    if not unit_id:
+        raise TutorError("Please choose a unit first.")
+    result = services.tutor.start_session(actor, student, unit_id, problem_id or CHOOSE_FOR_ME)
+    mastery = services.tutor.session_state(actor, result.session_id).mastery
+    view, chat = session_history.restore(services, result, student=student, mastery=mastery)
+    return {"view": view, **page(services, view), "chatbot": chat}
+
+
+def start(services: Services, actor: Actor, typed_name: str | None, unit_id: str | None,
+          problem_id: str | None) -> Updates:
+    return start_problem(services, actor, student_name(actor, typed_name), unit_id, problem_id)
+
+
+def next_problem(services: Services, actor: Actor, view: ProblemView | None, unit_id: str | None) -> Updates:
+    """The tutor's choice of the next problem in the unit being worked."""
+    if view is None:
+        raise TutorError("Start a problem first.")
+    return start_problem(services, actor, view.student, view.curriculum_id or unit_id, CHOOSE_FOR_ME)
+
+
+def check_answer(services: Services, actor: Actor, view: ProblemView | None, text: str | None,
+                 picked: str | None) -> Updates:
+    if view is None:
+        raise TutorError("Start a problem first.")
+    picking = view.answer_form.picks
+    text = (picked or "") if picking else (text or "").strip()
+    if not text:
+        raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
+    view = apply_answer(view, text, services.tutor.submit_answer(actor, view.session_id, text))
+    return {"view": view, **page(services, view)}
+
+
+def give_hint(services: Services, actor: Actor, view: ProblemView | None) -> Updates:
+    if view is None:
+        raise TutorError("Start a problem first.")
+    view = apply_hint(view, services.tutor.request_hint(actor, view.session_id))
+    return {"view": view, **page(services, view, keep_typed_answer=True)}
+
+
+def choose_unit(services: Services, unit_id: str | None) -> Updates:
+    return {"problem": gr.Dropdown(choices=problem_choices(services.library, unit_id), value=CHOOSE_FOR_ME)}
+
+
+# the page -------------------------------------------------------------------------------
 def create_student_view(services: Services, signin: SignIn, *, model_concurrency: int) -> StudentView:
     library = services.library
-    tutor = services.tutor
 
     view_state = gr.State(None)
     with gr.Row(elem_classes="setup-row", equal_height=True):
@@ -97,8 +198,7 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
                            elem_id="unit-choice")
         problem = gr.Dropdown(problem_choices(library, units[0][1] if units else None), value=CHOOSE_FOR_ME,
                               label="Problem", scale=3, min_width=200, elem_id="problem-choice")
-        start = gr.Button("Start", variant="primary", scale=1, min_width=110, elem_id="start-button")
-
+        start_button = gr.Button("Start", variant="primary", scale=1, min_width=110, elem_id="start-button")
     with gr.Row(elem_classes="work-row"):
         with gr.Column(scale=3, min_width=340, elem_classes="problem-column"):
             problem_md = gr.Markdown(render.WELCOME, latex_delimiters=LATEX_DELIMITERS, elem_id="problem-statement")
@@ -115,7 +215,7 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
                     hint = gr.Button("Hint", variant="secondary", interactive=False, elem_id="hint-button")
             feedback_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="feedback")
             hints_md = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="hints")
-            next_problem = gr.Button("Next problem →", variant="primary", visible=False, elem_id="next-problem")
+            next_button = gr.Button("Next problem →", variant="primary", visible=False, elem_id="next-problem")
         with gr.Column(scale=2, min_width=300, elem_classes="chat-column"):
             chat = create_chat_view(services, signin, view_state, model_concurrency=model_concurrency)
             # Skill names are the teacher's and can be long: they go in a legend of our own below the
@@ -127,105 +227,33 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
                                      show_label=False, elem_id="mastery-chart", visible=False)
                 mastery_legend = gr.Markdown("", elem_id="mastery-legend")
 
-    def render_view(view: ProblemView | None, *, keep_typed_answer: bool = False) -> tuple:
-        """Values for ``display``. After a hint the answer box keeps what the student was typing."""
-        working = view is not None and not view.problem_done
-        skills: dict[str, str] = {}
-        if view is not None:
-            unit_obj = library.units.get(view.curriculum_id)
-            skills = {s.id: s.name for s in unit_obj.skills} if unit_obj is not None else {}
-        chart = render.mastery_frame(view.mastery if view else {}, skills, threshold=MASTERY_THRESHOLD)
-        colours = render.mastery_colours(chart)
-        form = view.answer_form if view is not None else AnswerForm()
-        picking = form.picks
-        smaller = bool(view and view.scaffold_question)
-        return (
-            render.problem_markdown(view),
-            render.progress_markdown(view),
-            render.step_markdown(view),
-            render.scaffold_markdown(view),
-            render.feedback_markdown(view),
-            render.hints_markdown(view),
-            gr.Row(visible=working),
-            gr.Textbox(interactive=working, visible=not picking, label=answer_label(form, smaller),
-                       lines=OPEN_ANSWER_LINES if form.check == "open" else 1,
-                       placeholder=ANSWER_PLACEHOLDERS.get(form.check, "Type your answer"),
-                       **({} if keep_typed_answer else {"value": ""})),
-            gr.Radio(choices=list(form.choices), visible=picking, interactive=working,
-                     label="Choose one (smaller question)" if smaller else "Choose one",
-                     **({} if keep_typed_answer else {"value": None})),
-            gr.Button(interactive=working),
-            gr.Button(interactive=working),
-            gr.Button(visible=bool(view and view.problem_done)),
-            gr.BarPlot(value=chart if view is not None else None, visible=view is not None, color_map=colours,
-                       sort=list(chart["skill"])),  # bars in the unit's order, as in the legend
-            render.mastery_legend(chart, colours) if view is not None else "",
-        )
-
-    def student_name(actor: Actor, typed: str) -> str:
-        if actor.role == "student":
-            return actor.student or ""  # a signed-in student is who the roster says, whatever was typed
-        typed = (typed or "").strip()
-        if not typed:
-            raise TutorError("Please type your name first, so your progress is saved under it.")
-        return typed
-
-    def start_problem(actor: Actor, student: str, unit_id: str, problem_id: str) -> tuple[ProblemView, list[dict]]:
-        """Start or resume; returns the page state and the chat so far."""
-        if not unit_id:
-            raise TutorError("Please choose a unit first.")
-        result = tutor.start_session(actor, student, unit_id, problem_id or CHOOSE_FOR_ME)
-        mastery = tutor.session_state(actor, result.session_id).mastery
-        return session_history.restore(services, result, student=student, mastery=mastery)
+    sv = StudentView(view=view_state, name=name, unit=unit, problem=problem, start=start_button,
+                     problem_md=problem_md, progress_md=progress_md, step_md=step_md, scaffold_md=scaffold_md,
+                     answer_row=answer_row, answer=answer, choice=choice, submit=submit, hint=hint,
+                     feedback_md=feedback_md, hints_md=hints_md, next_problem=next_button, mastery=mastery,
+                     mastery_legend=mastery_legend, chat=chat)
 
     @page_handler("starting a problem")
     def on_start(typed_name, unit_id, problem_id, request: gr.Request):
-        actor = signin.actor_for(request)
-        view, chat_history = start_problem(actor, student_name(actor, typed_name), unit_id, problem_id)
-        return (view, *render_view(view), chat_history)
+        return sv.components(start(services, signin.actor_for(request), typed_name, unit_id, problem_id))
 
     @page_handler("starting the next problem")
     def on_next(view: ProblemView | None, unit_id, request: gr.Request):
-        actor = signin.actor_for(request)
-        if view is None:
-            raise TutorError("Start a problem first.")
-        view, chat_history = start_problem(actor, view.student, view.curriculum_id or unit_id, CHOOSE_FOR_ME)
-        return (view, *render_view(view), chat_history)
+        return sv.components(next_problem(services, signin.actor_for(request), view, unit_id))
 
     @page_handler("checking an answer")
     def on_submit(view: ProblemView | None, text: str, picked: str | None, request: gr.Request):
-        actor = signin.actor_for(request)
-        if view is None:
-            raise TutorError("Start a problem first.")
-        picking = view.answer_form.picks
-        text = (picked or "") if picking else (text or "").strip()
-        if not text:
-            raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
-        result = tutor.submit_answer(actor, view.session_id, text)
-        view = apply_answer(view, text, result)
-        return (view, *render_view(view))
+        return sv.components(check_answer(services, signin.actor_for(request), view, text, picked))
 
     @page_handler("giving a hint")
     def on_hint(view: ProblemView | None, request: gr.Request):
-        actor = signin.actor_for(request)
-        if view is None:
-            raise TutorError("Start a problem first.")
-        view = apply_hint(view, tutor.request_hint(actor, view.session_id))
-        return (view, *render_view(view, keep_typed_answer=True))
+        return sv.components(give_hint(services, signin.actor_for(request), view))
 
-    def on_unit_change(unit_id):
-        return gr.Dropdown(choices=problem_choices(library, unit_id), value=CHOOSE_FOR_ME)
-
-    sv = StudentView(view=view_state, name=name, unit=unit, problem=problem, start=start, problem_md=problem_md,
-                     progress_md=progress_md, step_md=step_md, scaffold_md=scaffold_md, answer_row=answer_row,
-                     answer=answer, choice=choice, submit=submit, hint=hint, feedback_md=feedback_md, hints_md=hints_md,
-                     next_problem=next_problem, mastery=mastery, mastery_legend=mastery_legend, chat=chat, render_view=render_view,
-                     start_problem=start_problem)
     outputs = [view_state, *sv.display]
-    start.click(on_start, [name, unit, problem], outputs + [chat.chatbot], **FAST)
-    next_problem.click(on_next, [view_state, unit], outputs + [chat.chatbot], **FAST)
+    start_button.click(on_start, [name, unit, problem], outputs + [chat.chatbot], **FAST)
+    next_button.click(on_next, [view_state, unit], outputs + [chat.chatbot], **FAST)
     submit.click(on_submit, [view_state, answer, choice], outputs, **FAST)
     answer.submit(on_submit, [view_state, answer, choice], outputs, **FAST)
     hint.click(on_hint, [view_state], outputs, **FAST)
-    unit.change(on_unit_change, [unit], [problem], queue=False, **PAGE)
+    unit.change(lambda unit_id: sv.components(choose_unit(services, unit_id)), [unit], [problem], queue=False, **PAGE)
     return sv

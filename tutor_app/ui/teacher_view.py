@@ -22,7 +22,7 @@ from .exports_panel import create_exports_panel
 from .grading_panel import create_grading_panel
 from .model_panel import ModelPanel, create_model_panel, model_snapshot
 from .practice_panel import create_practice_panel
-from .review_panel import create_review_panel
+from .review_panel import create_review_panel, snapshot as review_snapshot
 from .teacher_guard import require_teacher
 from .transcript_panel import TranscriptPanel, create_transcript_panel
 
@@ -79,7 +79,8 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
 
     @page_handler("opening the review page")
     def open_review(rubric_id: str | None, submission_id: str | None, request: gr.Request):
-        return review.snapshot(require_teacher(signin, request), rubric_id, submission_id)
+        return review.components(review_snapshot(services, require_teacher(signin, request), rubric_id,
+                                                 submission_id))
 
     @page_handler("opening the worksheets page")
     def open_practice(unit_id: str | None, problem_id: str | None, request: gr.Request):
