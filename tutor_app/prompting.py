@@ -9,7 +9,6 @@ form ``### user`` / ``### assistant`` / ``### system`` when a template needs sev
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -59,7 +58,3 @@ class PromptLibrary:
             messages.append({"role": role, "content": content.strip()})
         return messages
 
-
-@lru_cache(maxsize=1)
-def default_prompts() -> PromptLibrary:
-    return PromptLibrary()

@@ -75,11 +75,6 @@ class AgreementReport:
     criteria: list[CriterionAgreement]
     skipped: int  # teacher scores that are no longer a level of the rubric, or without a model grade
 
-    def as_dict(self) -> dict:
-        return {"rubric_id": self.rubric_id, "skipped": self.skipped,
-                "criteria": [{"id": c.criterion_id, "name": c.name, "n": c.n, "exact": c.exact,
-                              "adjacent": c.adjacent, "kappa": c.kappa} for c in self.criteria]}
-
 
 def criterion_agreement(criterion_id: str, name: str, pairs: Sequence[tuple[int, int]],
                         levels: Sequence[int]) -> CriterionAgreement:

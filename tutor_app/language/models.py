@@ -60,13 +60,15 @@ class ConversationTurn(Base):
     complete: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    errors: Mapped[list["ConversationError"]] = relationship(
+    errors: Mapped[list["CorrectedSpan"]] = relationship(
         back_populates="turn", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="ConversationError.span_start")
+        order_by="CorrectedSpan.span_start")
 
 
-class ConversationError(Base):
-    """One error of a student turn: ``span_start``/``span_end`` are offsets into the turn's text."""
+class CorrectedSpan(Base):
+    """One error found in a student turn, with its correction: ``span_start``/``span_end`` are
+    offsets into the turn's text. (A row of ``conversation_errors``; the class is not named
+    after the table so that it never reads like an exception.)"""
 
     __tablename__ = "conversation_errors"
     __table_args__ = (sa.Index("ix_conversation_errors_category", "category"),)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..service.models import Student
 from ..storage.database import Database
-from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
+from .models import Conversation, ConversationGoalMet, ConversationTurn, CorrectedSpan
 from .store import TurnRecord, turn_record
 
 
@@ -60,10 +60,10 @@ class ErrorCount:
 def conversation_error_counts(db: Database, *, curriculum_id: str | None = None) -> list[ErrorCount]:
     """Errors found in students' conversation messages, per unit, category and the level the
     message was written at; all diagnosed by the model."""
-    key = (Conversation.curriculum_id, ConversationError.category, ConversationTurn.level)
-    query = (sa.select(*key, sa.func.count(ConversationError.id),
+    key = (Conversation.curriculum_id, CorrectedSpan.category, ConversationTurn.level)
+    query = (sa.select(*key, sa.func.count(CorrectedSpan.id),
                        sa.func.count(sa.distinct(Conversation.student_id)))
-             .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id)
+             .join(ConversationTurn, CorrectedSpan.turn_id == ConversationTurn.id)
              .join(Conversation, ConversationTurn.session_id == Conversation.id)
              .group_by(*key))
     if curriculum_id is not None:
@@ -79,11 +79,11 @@ def conversation_summaries(db: Database, *, curriculum_id: str | None = None, st
     student_turns = sa.and_(ConversationTurn.session_id == Conversation.id, ConversationTurn.role == "student")
     messages = (sa.select(sa.func.count(ConversationTurn.id)).where(student_turns)
                 .correlate(Conversation).scalar_subquery())
-    corrected = (sa.select(sa.func.count(sa.distinct(ConversationError.turn_id)))
-                 .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id).where(student_turns)
+    corrected = (sa.select(sa.func.count(sa.distinct(CorrectedSpan.turn_id)))
+                 .join(ConversationTurn, CorrectedSpan.turn_id == ConversationTurn.id).where(student_turns)
                  .correlate(Conversation).scalar_subquery())
-    errors = (sa.select(sa.func.count(ConversationError.id))
-              .join(ConversationTurn, ConversationError.turn_id == ConversationTurn.id).where(student_turns)
+    errors = (sa.select(sa.func.count(CorrectedSpan.id))
+              .join(ConversationTurn, CorrectedSpan.turn_id == ConversationTurn.id).where(student_turns)
               .correlate(Conversation).scalar_subquery())
     goals = (sa.select(sa.func.count()).select_from(ConversationGoalMet)
              .where(ConversationGoalMet.session_id == Conversation.id).correlate(Conversation).scalar_subquery())

@@ -20,7 +20,7 @@ from ..service.people import student_row
 from ..storage.base import utcnow
 from ..storage.database import Database
 from .corrections import PlacedError
-from .models import Conversation, ConversationError, ConversationGoalMet, ConversationTurn
+from .models import Conversation, ConversationGoalMet, ConversationTurn, CorrectedSpan
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class ConversationStore:
             row.corrected = corrected
             row.correction_status = status
             for error in errors:
-                row.errors.append(ConversationError(span_start=error.start, span_end=error.end, span=error.span,
+                row.errors.append(CorrectedSpan(span_start=error.start, span_end=error.end, span=error.span,
                                                     correction=error.correction, category=error.category,
                                                     explanation=error.explanation))
             now = utcnow()

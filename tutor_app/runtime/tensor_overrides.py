@@ -138,8 +138,3 @@ def experts_on_cpu(plan: Any = None) -> contextlib.AbstractContextManager[Overri
     layers = getattr(plan, "cpu_expert_layers", None)
     total = getattr(plan, "n_layers", None)
     return tensor_buffer_overrides([Override(p, "CPU") for p in expert_patterns(layers, total)])
-
-
-def experts_on_cpu_kwargs(plan: Any = None) -> dict[str, Any]:
-    """For a loader that passes keyword arguments: ``around_load`` enters ``experts_on_cpu``."""
-    return {"around_load": lambda: experts_on_cpu(plan)}

@@ -80,15 +80,6 @@ class MasteryRecord:
 
 
 @dataclass(frozen=True)
-class MasteryChange:
-    """What one observation did to one skill, for callers that show or log the change."""
-
-    skill_id: str
-    before: float
-    after: float
-
-
-@dataclass(frozen=True)
 class SessionSummary:
     """A session as the teacher's overview lists it."""
 
