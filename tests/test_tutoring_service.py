@@ -395,6 +395,21 @@ def test_two_answers_at_once_are_judged_one_after_the_other(service, store):
 
 
 # ownership and errors ------------------------------------------------------------------
+def test_a_sessions_history_is_read_back_for_its_student_only(service, scripted_model):
+    """What the student's page is rebuilt from when they come back: attempts, hints and chat."""
+    sid = start(service).session_id
+    service.submit_answer(ADA, sid, "2x = 14")
+    service.request_hint(ADA, sid)
+    scripted_model.enqueue_text("Which operation undoes + 3?")
+    list(service.ask_tutor(ADA, sid, "Help?"))
+    history = service.history(ADA, sid)
+    assert history.session.id == sid and [a.answer for a in history.attempts] == ["2x = 14"]
+    assert len(history.hints) == 1 and [m.role for m in history.messages] == ["student", "tutor"]
+    assert service.history(TEACHER, sid) == history
+    with pytest.raises(Forbidden, match="another student"):
+        service.history(BOB, sid)
+
+
 def test_a_student_cannot_touch_another_students_session(service, store):
     sid = start(service).session_id
     for call in (lambda: service.submit_answer(BOB, sid, "2x = 8"), lambda: service.request_hint(BOB, sid),

@@ -16,7 +16,7 @@ from .dashboard.service import DashboardService
 from .language.service import LanguageService
 from .practice.service import PracticeService
 from .prompting import PromptLibrary
-from .runtime.protocol import ModelBackend
+from .runtime.protocol import ModelBackend, ServedModel
 from .runtime.queue import ModelQueue
 from .service.auth import Auth
 from .service.roster import roster_path
@@ -31,7 +31,7 @@ class Services:
     db: Database
     library: CurriculumLibrary
     prompts: PromptLibrary
-    model: ModelQueue  # every model call in the app goes through it: what the UI shows of the model
+    model: ServedModel  # the one model, shared: every call in the app goes through it (a ModelQueue)
     tutor: TutorService
     dashboard: DashboardService
     auth: Auth

@@ -80,6 +80,16 @@ class MasteryRecord:
 
 
 @dataclass(frozen=True)
+class SessionHistory:
+    """Everything one session holds, for the student's page to be rebuilt from when they return."""
+
+    session: SessionRecord
+    attempts: tuple[AttemptRecord, ...]
+    hints: tuple[HintRecord, ...]
+    messages: tuple[MessageRecord, ...]
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """A session as the teacher's overview lists it."""
 

@@ -54,7 +54,7 @@ from ..service.actor import Actor
 from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
 from ..storage.database import Database
-from .records import AttemptRecord, SessionRecord
+from .records import AttemptRecord, SessionHistory, SessionRecord
 from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
 from .store import TutoringStore
 
@@ -336,6 +336,13 @@ class TutorService:
     # reading -------------------------------------------------------------------------
     def session_state(self, actor: Actor, session_id: str) -> SessionState:
         return self._state(self._owned(actor, session_id))
+
+    def history(self, actor: Actor, session_id: str) -> SessionHistory:
+        """The session's stored attempts, hints and chat, in the order they happened."""
+        record = self._owned(actor, session_id)
+        return SessionHistory(session=record, attempts=tuple(self.store.attempts(session_id=record.id)),
+                              hints=tuple(self.store.hints(session_id=record.id)),
+                              messages=tuple(self.store.messages(session_id=record.id)))
 
     def mastery(self, actor: Actor, student: str, curriculum_id: str) -> dict[str, float]:
         """P(known) for each skill of the unit (the prior for skills not practised yet)."""

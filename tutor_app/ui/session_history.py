@@ -2,8 +2,8 @@
 
 The page is rebuilt from the stored attempts, hints and chat of the session (``replay``), so
 a student who comes back (another day, after a restart) sees the steps they finished, the
-hints they were given and the conversation so far. Only called right after the tutor service
-has started or resumed the session for the same actor, which is where ownership is checked.
+hints they were given and the conversation so far. The tutor service hands the history over
+only to an actor who may see that session.
 """
 
 from __future__ import annotations
@@ -11,31 +11,31 @@ from __future__ import annotations
 from ..bootstrap import Services
 from ..curriculum.params import render_variant
 from ..curriculum.schema import Problem, ScaffoldHint
+from ..service.actor import Actor
 from ..tutoring.shapes import StartSessionResult
 from .problem_view import AnswerForm, ProblemView, StepForms, replay
 
 
-def restore(services: Services, result: StartSessionResult, *, student: str, mastery: dict[str, float]
-            ) -> tuple[ProblemView, list[dict]]:
+def restore(services: Services, actor: Actor, result: StartSessionResult, *, student: str,
+            mastery: dict[str, float]) -> tuple[ProblemView, list[dict]]:
     """The page state and the chat history (Chatbot messages) of the session in ``result``."""
-    store = services.tutor.store
-    record = store.get_session(session_id=result.session_id)
+    history = services.tutor.history(actor, result.session_id)
+    record = history.session
     unit = services.library.units.get(result.curriculum_id)
     problem = next((p for p in unit.problems if p.id == result.problem_id), None) if unit else None
     steps: list[tuple[str, str]] = []
     forms: dict[str, StepForms] = {}
     title = ""
-    if problem is not None and record is not None:
+    if problem is not None:
         title = problem.title or ""
         concrete = render_variant(problem, record.seed)
         steps = [(step.id, step.prompt) for step in concrete.steps]
         forms = answer_forms(concrete)
-    events = sorted([*store.attempts(session_id=result.session_id), *store.hints(session_id=result.session_id)],
-                    key=lambda e: e.created_at)
+    events = sorted([*history.attempts, *history.hints], key=lambda e: e.created_at)
     view = replay(result, student=student, steps=steps, problem_title=title, events=events, mastery=mastery,
                   forms=forms)
     chat = [{"role": "user" if m.role == "student" else "assistant", "content": m.content}
-            for m in store.messages(session_id=result.session_id)]
+            for m in history.messages]
     return view, chat
 
 

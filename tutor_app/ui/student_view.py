@@ -147,7 +147,7 @@ def start_problem(services: Services, actor: Actor, student: str, unit_id: str |
         raise TutorError("Please choose a unit first.")
     result = services.tutor.start_session(actor, student, unit_id, problem_id or CHOOSE_FOR_ME)
     mastery = services.tutor.session_state(actor, result.session_id).mastery
-    view, chat = session_history.restore(services, result, student=student, mastery=mastery)
+    view, chat = session_history.restore(services, actor, result, student=student, mastery=mastery)
     return {"view": view, **page(services, view), "chatbot": chat}
 
 
