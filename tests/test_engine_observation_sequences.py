@@ -13,9 +13,10 @@ from tutor_app.curriculum.schema import Unit
 from tutor_app.engine.mastery import bkt_update, skill_params
 from tutor_app.engine.observation_sequences import StepEvent, observation_sequences
 from tutor_app.prompting import PromptLibrary
-from tutor_app.service.shapes import Actor
-from tutor_app.service.tutor import TutorService
-from tutor_app.storage.store import Store
+from tutor_app.service.actor import Actor
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.service import TutorService
+from tutor_app.tutoring.store import TutoringStore
 
 UNIT = Unit.model_validate({
     "id": "u", "title": "U", "subject": "math",
@@ -135,14 +136,14 @@ def service(tmp_path, scripted_model):
     (tmp_path / "linear.yaml").write_text(LINEAR)
     library = CurriculumLibrary(tmp_path)
     library.reload()
-    store = Store(f"sqlite:///{tmp_path / 'tutor.sqlite3'}")
-    service = TutorService(store=store, library=library, model=scripted_model, prompts=PromptLibrary())
+    db = Database(f"sqlite:///{tmp_path / 'tutor.sqlite3'}")
+    service = TutorService(db=db, library=library, model=scripted_model, prompts=PromptLibrary())
     yield service
     service.close()
-    store.close()
+    db.close()
 
 
-def stored_events(store: Store, session_ids) -> list[StepEvent]:
+def stored_events(store: TutoringStore, session_ids) -> list[StepEvent]:
     """The store's attempts and hints as events (the later wiring does the same, field by field)."""
     events = []
     for sid in session_ids:
