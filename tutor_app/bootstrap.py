@@ -63,5 +63,6 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
         settings=settings, db=db, library=library, prompts=prompts, model=queued,
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment),
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
-        assessment=assessment, practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
+        assessment=assessment,
+        practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
         language=LanguageService(db=db, library=library, model=queued, prompts=prompts))

@@ -35,7 +35,8 @@ API_STUDENT = "(api)"
 
 
 class AssessmentService:
-    def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend, prompts: PromptLibrary | None = None,
+    def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend,
+                 prompts: PromptLibrary | None = None,
                  config: GraderConfig = GraderConfig()) -> None:
         self.library = library
         self.model = model
