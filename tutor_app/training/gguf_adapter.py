@@ -39,6 +39,10 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 QK_PERMUTED_ARCHS = {"llama"}
 # GGUF architecture of each Hugging Face model_type this converter knows.
 HF_MODEL_TYPES = {"llama": "llama", "mistral": "llama", "mixtral": "llama", "qwen2": "qwen2"}
+# The base tensors an adapter may adapt: attention and dense MLP projections. A mixture of
+# experts' router (ffn_gate_inp) and experts are left alone (Hugging Face's Mixtral recipe).
+ADAPTABLE = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
+_EMBEDDINGS = re.compile(r"(^|\.)(lm_head|embed_tokens)(\.|$)")
 _LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])(?:\.[A-Za-z0-9_-]+)?\.weight$")
 
 
@@ -127,15 +131,15 @@ def convert_peft_adapter(adapter_dir: str | Path, out_path: str | Path, base: Ba
     adapter_dir, out_path = Path(adapter_dir), Path(out_path)
     config = read_adapter_config(adapter_dir)
     _refuse_unsupported(config)
-    pairs = _lora_pairs(_load_weights(adapter_dir))
-    if not pairs:
-        raise AdapterConversionError(f"{adapter_dir}: the adapter holds no LoRA weights")
-    if base.arch not in HF_MODEL_TYPES.values():
-        raise AdapterConversionError(f"architecture {base.arch!r} is not one this converter knows "
-                                     f"({', '.join(sorted(set(HF_MODEL_TYPES.values())))})")
     alpha = float(config.get("lora_alpha") or 0)
     if alpha <= 0:
         raise AdapterConversionError(f"{adapter_dir}: lora_alpha must be above 0 (llama.cpp reads 0 as 'no scaling')")
+    if base.arch not in HF_MODEL_TYPES.values():
+        raise AdapterConversionError(f"architecture {base.arch!r} is not one this converter knows "
+                                     f"({', '.join(sorted(set(HF_MODEL_TYPES.values())))})")
+    pairs = _lora_pairs(_load_weights(adapter_dir))
+    if not pairs:
+        raise AdapterConversionError(f"{adapter_dir}: the adapter holds no LoRA weights")
 
     import gguf
 
@@ -202,7 +206,7 @@ def _load_weights(adapter_dir: Path) -> dict[str, np.ndarray]:
 def _lora_pairs(weights: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     halves: dict[str, dict[str, np.ndarray]] = {}
     for key, value in weights.items():
-        if "lora_embedding" in key or key.endswith(("embed_tokens.weight", "lm_head.weight")):
+        if "lora_embedding" in key or _EMBEDDINGS.search(key):
             raise AdapterConversionError(_EMBEDDING_REFUSAL.format(key=key))
         match = _LORA_KEY.match(key)
         if match is None:
@@ -227,10 +231,10 @@ def _gguf_name(module: str, name_map) -> str:
     if short in ("lm_head", "embed_tokens"):
         raise AdapterConversionError(_EMBEDDING_REFUSAL.format(key=module))
     target = name_map.get_name(module)
-    if target is None or ".experts." in module:
+    if target is None or target.split(".")[-1] not in ADAPTABLE:
         raise AdapterConversionError(
-            f"{module} has no llama.cpp adapter counterpart: adapters cover the attention (q/k/v/o) and dense MLP "
-            "projections; a mixture of experts' expert weights are not supported, so train Mixtral attention-only")
+            f"{module} cannot be converted: adapters here cover the attention (q/k/v/o) and dense MLP projections; "
+            "a mixture of experts' router and experts are not supported, so train Mixtral attention-only")
     return target + ".weight"
 
 
