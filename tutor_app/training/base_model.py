@@ -7,8 +7,8 @@ Two sources:
   needs no download and the adapter fits that file by construction.
 - **A Hugging Face checkpoint** (Mixtral: its GGUF stores expert tensors transformers does not
   map), fetched with huggingface_hub and loaded in 4-bit with bitsandbytes on a GPU. The chat
-  template and the shape check still come from the GGUF the adapter will run on, when it is
-  on this machine, so training renders exactly what inference renders.
+  template, the tokenizer and the shape check still come from the GGUF the adapter will run on,
+  when it is on this machine, so training sees exactly the token ids inference sends.
 """
 
 from __future__ import annotations
@@ -35,15 +35,25 @@ class BaseModelError(RuntimeError):
 @dataclass
 class LoadedBase:
     model: Any  # a transformers causal LM
-    tokenizer: Any
+    tokenizer: Any  # transformers' tokenizer: padding id; tokenizing when no GGUF is at hand
     renderer: ChatRenderer
     shape: BaseShape
     description: str
     gguf_path: Path | None = None
+    vocab: Any = None  # runtime.vocab.GgufVocab of gguf_path: the inference tokenizer
 
     def tokenize(self, text: str) -> list[int]:
-        """Text with the template's special tokens in it -> ids, as llama.cpp tokenizes a prompt."""
+        """Text with the template's special tokens in it -> the ids inference would send: llama.cpp's
+        tokenizer of the GGUF the adapter runs on, transformers' only when that GGUF is not here."""
+        if self.vocab is not None:
+            return self.vocab.tokenize(text)
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def inference_vocab(path: str | Path):
+    from ..runtime.vocab import GgufVocab
+
+    return GgufVocab(path)
 
 
 def gguf_renderer(path: str | Path) -> ChatRenderer:
@@ -75,7 +85,7 @@ def load_gguf_base(path: str | Path) -> LoadedBase:
                              f"{exc}). It reads Llama, Mistral and Qwen2 GGUFs in Q4_0, Q4_1, Q8_0 and Q2_K-Q6_K; "
                              "for Mixtral the Hugging Face checkpoint is used instead.") from exc
     return LoadedBase(model=model, tokenizer=tokenizer, renderer=gguf_renderer(path), shape=BaseShape.from_gguf(path),
-                      description=f"{path.name} (dequantized to float32)", gguf_path=path)
+                      description=f"{path.name} (dequantized to float32)", gguf_path=path, vocab=inference_vocab(path))
 
 
 def quantization_config(load_in_4bit: bool):
@@ -164,4 +174,5 @@ def load_hf_base(checkpoint_dir: str | Path, *, load_in_4bit: bool, inference_gg
         shape = BaseShape.from_hf_config(json.loads((checkpoint_dir / "config.json").read_text(encoding="utf-8")))
     return LoadedBase(model=model, tokenizer=tokenizer, renderer=renderer, shape=shape,
                       description=f"{checkpoint_dir.name}{' (4-bit NF4)' if load_in_4bit else ''}",
-                      gguf_path=Path(inference_gguf) if inference_gguf else None)
+                      gguf_path=Path(inference_gguf) if inference_gguf else None,
+                      vocab=inference_vocab(inference_gguf) if inference_gguf else None)
