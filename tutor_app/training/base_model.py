@@ -23,7 +23,7 @@ from .gguf_adapter import BaseShape
 
 # What from_pretrained needs of a checkpoint; optional ones may be missing from a repository.
 CHECKPOINT_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json")
-OPTIONAL_FILES = ("generation_config.json", "special_tokens_map.json", "tokenizer.model")
+OPTIONAL_FILES = ("generation_config.json", "special_tokens_map.json", "tokenizer.model", "chat_template.jinja")
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_WEIGHTS = "model.safetensors"
 

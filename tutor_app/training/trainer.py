@@ -94,7 +94,7 @@ def train_lora(base: LoadedBase, encoded: EncodedSet, config: TrainConfig, adapt
             num_train_epochs=config.epochs, max_steps=config.max_steps or -1, lr_scheduler_type=config.scheduler,
             warmup_steps=config.warmup_ratio, optim=config.optimizer, logging_steps=1, save_strategy="no",
             report_to=[], disable_tqdm=True, seed=config.seed, data_seed=config.seed, bf16=config.bf16,
-            use_cpu=not torch.cuda.is_available(), gradient_checkpointing=config.gradient_checkpointing,
+            use_cpu=not torch.cuda.is_available(), activation_checkpointing=config.gradient_checkpointing,
             remove_unused_columns=False, dataloader_num_workers=0, dataloader_pin_memory=False)
         trainer = Trainer(model=model, args=args, train_dataset=dataset,
                           data_collator=lambda items: pad_batch(items, pad_id), callbacks=[Progress()])
