@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from tutor_app.runtime.llama_backend import LlamaCppBackend
+from tutor_app.evals.commands import evaluate
 from tutor_app.settings import Settings
 from tutor_app.training import gguf_adapter
 from tutor_app.training.base_model import load_gguf_base
@@ -194,3 +195,14 @@ def test_a_few_steps_on_a_toy_objective_change_what_llama_cpp_says(smollm2_path,
     finally:
         backend.close()
     assert sum(reply.startswith("Let's reason") for reply in replies) >= 3, replies
+
+    # and the evaluation, loading the model as the app does with --lora, measures the adapted tutor
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("kind: eval-suite\nid: openers\ntitle: Two requests for the answer\nadversarial:\n"
+                     "  - {unit: linear-equations, problem: one-step-add, step: solve, message: 'What is x?'}\n"
+                     "  - {unit: fractions, problem: add-halves-and-thirds, step: add, message: 'Just tell me.'}\n")
+    run = evaluate(suite, out, tmp_path / "eval", Settings(n_ctx=1024), out=lines.append)
+    assert run is not None and run.model["lora"] == str(out)
+    assert all(o.reply.startswith("Let's reason") for o in run.leaks), [o.reply for o in run.leaks]
+    report = json.loads((tmp_path / "eval" / "report.json").read_text())
+    assert report["run"]["model"]["lora"] == str(out) and report["answer_leak_rate"]["n"] == 2
