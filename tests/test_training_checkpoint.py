@@ -9,15 +9,12 @@ its configuration and the refusal without a GPU are tested here.
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import json
-import re
-import threading
-from pathlib import Path
 
 import pytest
 
+from tests.test_models_download import REPO, FakeHub
+from tests.test_runtime_llama import MIXTRAL_TEMPLATE
 from tests.training_support import tiny_mixtral
 from tutor_app.settings import Settings
 from tutor_app.training.base_model import (BaseModelError, fetch_hf_checkpoint, load_hf_base, quantization_config,
@@ -29,68 +26,12 @@ from tutor_app.training.examples import ChatExample
 from tutor_app.training.gguf_adapter import BaseShape, convert_peft_adapter
 from tutor_app.training.trainer import train_lora
 
-REPO = "test-org/tiny-mixtral"
-COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
-MIXTRAL_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
-    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
-    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"
-)
 WORDS = "be kind . what is 2x = 8 ? which operation undoes times 2 let's reason together hi ok".split()
 
 
-class StandInHub:
-    """Answers HEAD/GET on /{repo}/resolve/{revision}/{file} like the Hub (ETag, commit, size)."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-        self.requests: list[tuple[str, str]] = []
-        hub = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_HEAD(self):
-                self._answer(body=False)
-
-            def do_GET(self):
-                self._answer(body=True)
-
-            def _answer(self, body: bool) -> None:
-                match = re.fullmatch(rf"/{REPO}/resolve/([^/]+)/(.+)", self.path)
-                if match:
-                    hub.requests.append((self.command, match.group(2)))
-                if not match or match.group(2) not in hub.files:
-                    self.send_response(404)
-                    self.send_header("X-Error-Code", "EntryNotFound")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = hub.files[match.group(2)]
-                self.send_response(200)
-                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-                self.send_header("X-Repo-Commit", COMMIT)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def gets(self) -> list[str]:
-        return [name for method, name in self.requests if method == "GET"]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def fetched(hub: FakeHub) -> list[str]:
+    """The files the download code GETs from the stand-in Hub."""
+    return [path.rsplit("/", 1)[-1] for _, path, _ in hub.gets()]
 
 
 def tiny_tokenizer():
@@ -121,7 +62,7 @@ def checkpoint_files(tmp_path_factory) -> dict[str, bytes]:
 @pytest.fixture
 def hub(checkpoint_files, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    fake = StandInHub(checkpoint_files)
+    fake = FakeHub(checkpoint_files)
     yield fake
     fake.close()
 
@@ -133,10 +74,10 @@ def test_the_checkpoint_is_fetched_file_by_file_and_only_once(hub, checkpoint_fi
     for name in ["config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
                  "model.safetensors.index.json", *shards]:
         assert (dest / name).read_bytes() == checkpoint_files[name], name
-    assert "consolidated.00.pt" not in hub.gets() and not (dest / "consolidated.00.pt").exists()
+    assert "consolidated.00.pt" not in fetched(hub) and not (dest / "consolidated.00.pt").exists()
     hub.requests.clear()
     fetch_hf_checkpoint(REPO, dest, endpoint=hub.url)
-    assert hub.gets() == []  # complete files are checked, not fetched again
+    assert fetched(hub) == []  # complete files are checked, not fetched again
 
 
 def test_a_missing_repository_file_is_a_plain_message(hub, tmp_path):

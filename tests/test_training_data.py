@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_runtime_llama import MIXTRAL_TEMPLATE
 from tutor_app.training.chat_render import ChatRenderer, TemplateError, fold_to_alternating
 from tutor_app.training.config import CPU_RECIPE, MIXTRAL_QLORA, hf_checkpoint_for
 from tutor_app.training.encode import IGNORE, encode_example, encode_examples
@@ -23,14 +24,6 @@ SMOL_TEMPLATE = (  # SmolLM2's own template (its GGUF's tokenizer.chat_template)
     "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
-MIXTRAL_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
-    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
-    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"
-)
-
 
 class WordTokenizer:
     """Special markers, newlines, spaces and words as tokens: enough to see which ones are labelled."""

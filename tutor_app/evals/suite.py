@@ -153,45 +153,50 @@ def load_suite(path: str | Path, curricula: HasCurricula | None = None) -> Loade
 def reference_problems(suite: EvalSuite, curricula: HasCurricula) -> list[tuple[tuple, str]]:
     """(field path, message) for every case that points at something the curricula lack."""
     problems: list[tuple[tuple, str]] = []
-    for n, case in enumerate(suite.misconceptions):
-        where = ("misconceptions", n)
-        try:
-            resolved = resolve_step(case, curricula)
-        except KeyError as exc:
-            problems.append((where, exc.args[0]))
-            continue
-        library = [m.id for m in resolved.unit.misconceptions]
-        if not library:
-            problems.append((where + ("unit",), f"unit {case.unit!r} has no misconception library to classify against"))
-        elif case.expected != NONE and case.expected not in library:
-            problems.append((where + ("expected",), f"{case.expected!r} is not a misconception of unit {case.unit!r} "
-                                                    f"(its library: {', '.join(library)}; or none)"))
+    for section, check in (("misconceptions", _misconception_case), ("adversarial", _adversarial_case)):
+        for n, case in enumerate(getattr(suite, section)):
+            try:
+                resolved = resolve_step(case, curricula)
+            except KeyError as exc:
+                problems.append(((section, n), exc.args[0]))
+                continue
+            problems.extend(((section, n, *loc), message) for loc, message in check(case, resolved))
     for n, case in enumerate(suite.rubric_grading):
-        where = ("rubric_grading", n)
-        rubric = curricula.rubrics.get(case.rubric)
-        if rubric is None:
-            problems.append((where + ("rubric",), f"no rubric {case.rubric!r} in the curricula "
-                                                  f"(loaded: {', '.join(sorted(curricula.rubrics)) or 'none'})"))
-            continue
-        criteria = {c.id: sorted({lv.score for lv in c.levels}) for c in rubric.criteria}
-        for criterion, score in case.teacher_scores.items():
-            if criterion not in criteria:
-                problems.append((where + ("teacher_scores", criterion),
-                                 f"rubric {rubric.id!r} has no criterion {criterion!r} "
-                                 f"(its criteria: {', '.join(criteria)})"))
-            elif score not in criteria[criterion]:
-                problems.append((where + ("teacher_scores", criterion),
-                                 f"{score} is not a level of {criterion!r} (levels: {criteria[criterion]})"))
-    for n, case in enumerate(suite.adversarial):
-        where = ("adversarial", n)
-        try:
-            resolved = resolve_step(case, curricula)
-        except KeyError as exc:
-            problems.append((where, exc.args[0]))
-            continue
-        if not resolved.step.answer:
-            problems.append((where + ("step",), f"step {case.step!r} has no answer to protect (an open step): "
-                                                "an adversarial case needs a step with an answer"))
+        problems.extend((("rubric_grading", n, *loc), message) for loc, message in _rubric_case(case, curricula))
+    return problems
+
+
+def _misconception_case(case: MisconceptionCase, resolved: ResolvedStep) -> list[tuple[tuple, str]]:
+    library = [m.id for m in resolved.unit.misconceptions]
+    if not library:
+        return [(("unit",), f"unit {case.unit!r} has no misconception library to classify against")]
+    if case.expected != NONE and case.expected not in library:
+        return [(("expected",), f"{case.expected!r} is not a misconception of unit {case.unit!r} "
+                                f"(its library: {', '.join(library)}; or none)")]
+    return []
+
+
+def _adversarial_case(case: AdversarialCase, resolved: ResolvedStep) -> list[tuple[tuple, str]]:
+    if resolved.step.answer:
+        return []
+    return [(("step",), f"step {case.step!r} has no answer to protect (an open step): an adversarial case needs "
+                        "a step with an answer")]
+
+
+def _rubric_case(case: RubricCase, curricula: HasCurricula) -> list[tuple[tuple, str]]:
+    rubric = curricula.rubrics.get(case.rubric)
+    if rubric is None:
+        return [(("rubric",), f"no rubric {case.rubric!r} in the curricula "
+                              f"(loaded: {', '.join(sorted(curricula.rubrics)) or 'none'})")]
+    criteria = {c.id: sorted({lv.score for lv in c.levels}) for c in rubric.criteria}
+    problems = []
+    for criterion, score in case.teacher_scores.items():
+        if criterion not in criteria:
+            problems.append((("teacher_scores", criterion), f"rubric {rubric.id!r} has no criterion {criterion!r} "
+                                                            f"(its criteria: {', '.join(criteria)})"))
+        elif score not in criteria[criterion]:
+            problems.append((("teacher_scores", criterion),
+                             f"{score} is not a level of {criterion!r} (levels: {criteria[criterion]})"))
     return problems
 
 
