@@ -130,3 +130,19 @@ adversarial:
     assert loaded.errors == []
     target = resolve_step(loaded.suite.adversarial[0], library)
     assert "{" not in target.problem.statement and "{" not in target.step.answer and target.step_index == 1
+
+
+def test_check_command_for_suites(tmp_path):
+    from tutor_app.evals.commands import check_suites_command
+    from tutor_app.settings import Settings
+
+    settings = Settings(curricula=REPO / "curricula")
+    lines: list[str] = []
+    assert check_suites_command([REPO / "evals" / "sample.yaml"], settings, out=lines.append) == 0
+    assert lines == ["1 suite(s), all valid"]
+    broken = write(tmp_path, "kind: eval-suite\nid: b\ntitle: t\nrubric_grading:\n  - {rubric: nope, submission: x, "
+                             "teacher_scores: {a: 1}}\n")
+    lines.clear()
+    assert check_suites_command([REPO / "evals" / "sample.yaml", broken], settings, out=lines.append) == 1
+    assert lines == [f"{broken}:5: rubric_grading[0].rubric: no rubric 'nope' in the curricula (loaded: "
+                     "explain-your-reasoning, persuasive-paragraph)", "2 suite(s), 1 problem(s)"]

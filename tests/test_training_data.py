@@ -216,3 +216,30 @@ def test_loss_plot_is_a_png(tmp_path):
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (600, 350)
     assert plot_losses([], tmp_path / "empty.png").stat().st_size > 1000
+
+
+# --- the command's refusals (before any model is loaded) ----------------------------------------
+
+def test_train_command_refuses_bad_data_with_every_line_and_trains_nothing(tmp_path):
+    from tutor_app.settings import Settings
+    from tutor_app.training.commands import train_lora_command
+
+    settings = Settings(models_dir=tmp_path / "models")
+    out = tmp_path / "adapters" / "school.gguf"
+    lines: list[str] = []
+    assert train_lora_command(tmp_path, tmp_path / "school.bin", settings, out=lines.append) == 1
+    assert lines == [f"--out must name a .gguf file (for example models/adapters/my-school.gguf), not "
+                     f"{tmp_path / 'school.bin'}"]
+    lines.clear()
+    assert train_lora_command(tmp_path / "empty", out, settings, out=lines.append) == 1
+    assert lines[0].startswith(f"{tmp_path / 'empty'}: no training files")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tutoring.jsonl").write_text('{"messages": []}\nnot json\n', encoding="utf-8")
+    lines.clear()
+    assert train_lora_command(data, out, settings, out=lines.append) == 1
+    assert lines == [f"{data / 'tutoring.jsonl'}:1: messages: list should have at least 2 items after validation, "
+                     "not 0",
+                     f"{data / 'tutoring.jsonl'}:2: not valid JSON (Expecting value at column 1)",
+                     "2 problem(s) in the training files; fix them and run again (nothing was trained)"]
+    assert not out.parent.exists()

@@ -79,6 +79,19 @@ def eval_command(suite: str | Path, lora: str | Path | None, out_dir: str | Path
     return 0 if evaluate(suite, lora, out_dir, settings, backend_factory=backend_factory, out=out) else 1
 
 
+def check_suites_command(paths: list[str | Path], settings, *, out: Print = print) -> int:
+    """``check`` for eval suites: one line per problem (file:line: field: what), 0 when all are valid."""
+    library = _library(settings, out)
+    problems = 0
+    for path in paths:
+        loaded = load_suite(path, library)
+        for error in loaded.errors:
+            out(str(error))
+        problems += len(loaded.errors)
+    out(f"{len(paths)} suite(s), " + (f"{problems} problem(s)" if problems else "all valid"))
+    return 1 if problems else 0
+
+
 def compare_command(first_dir: str | Path, second_dir: str | Path, out_dir: str | Path, *, out: Print = print) -> int:
     """Compare two report folders (each with report.json from the same suite)."""
     runs = []

@@ -4,7 +4,7 @@ transformers trains on the GGUF's weights dequantized to float32; llama.cpp runs
 file and quantizes activations on the way (Q8 for Q4 weights). Comparing the two directly mixes
 the adapter's error with quantization noise. Loaded in llama.cpp, this copy holds exactly the
 weights transformers trained on, so an adapter's logits can be checked against PEFT's to float
-rounding (``adapter_check.py``). It is a verification tool, not something to deploy: it is
+rounding (tests/test_training_model.py). It is a verification tool, not something to deploy: it is
 8 times the size of a Q4 file.
 """
 
