@@ -116,8 +116,10 @@ def test_four_bit_is_qlora_nf4_and_needs_a_gpu():
     assert config.bnb_4bit_compute_dtype == torch.bfloat16
     assert quantization_config(False) is None
     with pytest.raises(BaseModelError, match="NVIDIA GPU .* at least about 30 GB"):
-        require_gpu_for_4bit(lambda: False)
-    require_gpu_for_4bit(lambda: True)
+        require_gpu_for_4bit(lambda: False, lambda: True)
+    with pytest.raises(BaseModelError, match="pip install -r requirements-train-gpu.txt"):
+        require_gpu_for_4bit(lambda: True, lambda: False)
+    require_gpu_for_4bit(lambda: True, lambda: True)
 
 
 def test_mixtral_trains_from_its_checkpoint_with_the_gguf_it_will_run_on(tmp_path):

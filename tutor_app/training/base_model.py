@@ -13,6 +13,7 @@ Two sources:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,15 +100,22 @@ def quantization_config(load_in_4bit: bool):
                               bnb_4bit_compute_dtype=torch.bfloat16)
 
 
-def require_gpu_for_4bit(cuda_available: Callable[[], bool] | None = None) -> None:
+def require_gpu_for_4bit(cuda_available: Callable[[], bool] | None = None,
+                         bitsandbytes_installed: Callable[[], bool] | None = None) -> None:
     if cuda_available is None:
         import torch
 
         cuda_available = torch.cuda.is_available
+    if bitsandbytes_installed is None:
+        def bitsandbytes_installed() -> bool:
+            return importlib.util.find_spec("bitsandbytes") is not None
+
     if not cuda_available():
         raise BaseModelError("4-bit (QLoRA) training runs on an NVIDIA GPU through bitsandbytes, and this machine "
                              "has none that PyTorch can use. Mixtral 8x7B needs one GPU with at least about 30 GB "
                              "(see the README, 'Adapting the model to your school').")
+    if not bitsandbytes_installed():
+        raise BaseModelError("4-bit (QLoRA) training needs bitsandbytes: pip install -r requirements-train-gpu.txt")
 
 
 def fetch_hf_checkpoint(repo_id: str, dest: str | Path, *, revision: str = "main", endpoint: str | None = None,
