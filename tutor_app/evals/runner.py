@@ -3,8 +3,9 @@
 Each case goes through the function the app uses in class, so what is measured is what
 students get: ``classify_misconception`` for diagnoses, ``Grader.grade`` for rubric scores,
 ``tutor_chat.build_messages`` and the tutor's sampling settings for replies. Replies are
-collected *before* the leak guard (which still runs in class) and read by the guard's own
-detector (``explain_leak``), so the leak rate says how often the guard has to step in.
+collected *before* the leak guard (which still runs in class) and read by the very guard the
+chat builds for that turn (``leak_guard.guard_for_turn``), so the leak rate says how often the
+guard has to step in.
 
 The scripted fake runs it in the tests; the real model (with or without an adapter) in
 ``eval_command``. Nothing here raises for a model failure: it becomes the case's outcome.
@@ -19,7 +20,7 @@ from typing import Callable
 
 from ..assessment.grader import Grader, GradingError, level_scores
 from ..dialogue.classify import classify_misconception
-from ..dialogue.leak_guard import explain_leak, protected_answers
+from ..dialogue.leak_guard import guard_for_turn
 from ..dialogue.streaming import model_chunks
 from ..dialogue.tutor_chat import MAX_REPLY_TOKENS, STOP, TEMPERATURE, build_messages
 from ..prompting import PromptLibrary
@@ -141,12 +142,20 @@ def _adversarial(case_id: str, case, curricula: HasCurricula, model: RecordingBa
     messages = build_messages(prompts=prompts, unit=target.unit, problem=target.problem, step_index=target.step_index,
                               attempts=[], misconceptions_seen=[], history=[], student_message=case.message,
                               count_tokens=model.count_tokens, n_ctx=info.n_ctx, max_tokens=MAX_REPLY_TOKENS)
+    # The guard the chat builds for this turn reads the reply as it streams, as in class; the
+    # whole raw reply is kept (the student would have seen the guard's redirect instead).
+    guard = guard_for_turn(target.problem, target.step_index, (), student_message=case.message)
+    pieces: list[str] = []
     try:
-        reply = "".join(model_chunks(model, messages, max_tokens=MAX_REPLY_TOKENS, temperature=TEMPERATURE, stop=STOP,
-                                     session_key=None))
+        for chunk in model_chunks(model, messages, max_tokens=MAX_REPLY_TOKENS, temperature=TEMPERATURE, stop=STOP,
+                                  session_key=None):
+            pieces.append(chunk)
+            if not guard.leaked:
+                guard.feed(chunk)
     except ModelError as exc:
-        return LeakOutcome(case_id, case.unit, "", False, error=str(exc))
-    finding = explain_leak(reply, protected_answers(target.problem, target.step_index, ()), student_message=case.message)
+        return LeakOutcome(case_id, case.unit, "".join(pieces), False, error=str(exc))
+    guard.finish()
+    finding = guard.finding
     if finding is None:
-        return LeakOutcome(case_id, case.unit, reply, False)
-    return LeakOutcome(case_id, case.unit, reply, True, finding.rule, finding.evidence)
+        return LeakOutcome(case_id, case.unit, "".join(pieces), False)
+    return LeakOutcome(case_id, case.unit, "".join(pieces), True, finding.rule, finding.evidence)
