@@ -64,8 +64,7 @@ adversarial:
         f"{path}:5: misconceptions[0]: no unit 'algebra-2' in the curricula (loaded: energy-explanations, fractions, "
         "linear-equations, parametric-practice)",
         f"{path}:6: misconceptions[1].expected: 'added-wrong' is not a misconception of unit 'linear-equations' (its "
-        "library: same-operation-not-inverse, one-side-only, subtract-coefficient, multiply-instead-of-divide, "
-        "divide-upside-down, sign-kept-when-moving, distributes-to-first-term-only; or none)",
+        f"library: {', '.join(m.id for m in library.units['linear-equations'].misconceptions)}; or none)",
         f"{path}:7: misconceptions[2]: problem 'one-step-add' has no step 'nope'",
         f"{path}:11: rubric_grading[0].teacher_scores.claim: 7 is not a level of 'claim' (levels: [0, 1, 2, 3])",
         f"{path}:11: rubric_grading[0].teacher_scores.style: rubric 'explain-your-reasoning' has no criterion 'style' "
