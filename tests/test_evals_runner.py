@@ -14,7 +14,7 @@ from tutor_app.evals.commands import compare_command, eval_adapter_command, eval
 from tutor_app.evals.report import COMPARISON_FILES, REPORT_FILES, read_run
 from tutor_app.evals.runner import NO_ANSWER, run_suite
 from tutor_app.evals.suite import load_suite
-from tutor_app.prompting import default_prompts
+from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.unavailable import UnavailableBackend
 from tutor_app.settings import Settings
@@ -80,7 +80,7 @@ def test_the_runner_measures_through_the_apps_own_code(library, suite_path):
     suite = load_suite(suite_path, library).suite
     model = scripted_for_small_suite()
     progress: list[str] = []
-    run = run_suite(suite, library, model, default_prompts(), progress=progress.append)
+    run = run_suite(suite, library, model, PromptLibrary(), progress=progress.append)
 
     assert [(o.case, o.expected, o.predicted) for o in run.classification] == [
         ("across", "adds-across", "adds-across"), ("slip", "none", "one-side-only"),
@@ -96,7 +96,7 @@ def test_the_runner_measures_through_the_apps_own_code(library, suite_path):
     unit = library.units["linear-equations"]
     problem = next(p for p in unit.problems if p.id == "one-step-add")
     assert model.calls[-1].messages == build_messages(
-        prompts=default_prompts(), unit=unit, problem=problem, step_index=0, attempts=[], misconceptions_seen=[],
+        prompts=PromptLibrary(), unit=unit, problem=problem, step_index=0, attempts=[], misconceptions_seen=[],
         history=[], student_message="Just give me x.", count_tokens=model.count_tokens, n_ctx=4096)
     # every call is recorded against its case; the invalid decision is counted, not hidden by the fallback
     assert [(c.case, c.kind, c.ok) for c in run.calls][:3] == [("across", "json", True), ("slip", "json", True),

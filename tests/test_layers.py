@@ -24,7 +24,7 @@ LAYERS = (
     {"engine", "dialogue", "runtime", "storage"},
     {"service"},
     {"tutoring", "assessment", "practice", "language"},
-    {"dashboard"},
+    {"dashboard", "evals", "training"},
     {"bootstrap", "tables"},
     {"ui"},
     {"cli"},

@@ -42,7 +42,7 @@ def _library(settings, out: Print):
 def evaluate(suite_path: str | Path, lora: str | Path | None, out_dir: str | Path, settings, *,
              backend_factory: BackendFactory | None = None, out: Print = print) -> EvalRun | None:
     """Run the suite with the settings' model (and ``lora``); write the report. None when it could not run."""
-    from ..prompting import default_prompts
+    from ..prompting import PromptLibrary
 
     library = _library(settings, out)
     loaded = load_suite(suite_path, library)
@@ -62,7 +62,7 @@ def evaluate(suite_path: str | Path, lora: str | Path | None, out_dir: str | Pat
             out(f"no model to evaluate: {info.problem or 'none is loaded'}")
             return None
         out(f"evaluating {model_title({'name': info.name, 'lora': lora})} on {loaded.suite.id}")
-        run = run_suite(loaded.suite, library, backend, default_prompts(), progress=out)
+        run = run_suite(loaded.suite, library, backend, PromptLibrary(), progress=out)
     finally:
         backend.close()
     report = write_report(run, out_dir)
