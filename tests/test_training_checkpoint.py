@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.test_models_download import REPO, FakeHub
+from tests.test_runtime_download import REPO, FakeHub
 from tests.test_runtime_llama import MIXTRAL_TEMPLATE
 from tests.training_support import tiny_mixtral
 from tutor_app.settings import Settings
