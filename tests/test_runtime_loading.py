@@ -8,7 +8,7 @@ import pytest
 
 from tutor_app.runtime.default_model import DEFAULT_MODEL_FILE, default_model_path
 from tutor_app.runtime.fake import ScriptedBackend
-from tutor_app.runtime.loading import load_backend
+from tutor_app.runtime.loading import load_backend, load_in_process
 from tutor_app.runtime.protocol import ModelBackend, ModelUnavailable
 from tutor_app.runtime.unavailable import UnavailableBackend
 from tutor_app.settings import Settings
@@ -106,15 +106,36 @@ def test_unavailable_json_calls_raise_the_same_problem():
 
 @pytest.mark.model
 def test_default_settings_load_the_shipped_model(tmp_path, capsys):
+    """What the model worker does with the default settings (``load_in_process`` is its loader)."""
     from tutor_app.runtime.llama_backend import LlamaCppBackend
 
-    backend = load_backend(settings_for(tmp_path, n_ctx=512))
+    backend = load_in_process(settings_for(tmp_path, n_ctx=512))
     try:
         assert isinstance(backend, LlamaCppBackend), backend.info.problem
         info = backend.info
         assert info.available and info.backend == "llama.cpp" and info.n_ctx == 512
         assert "SmolLM2" in info.name and info.offload_plan
         assert info.offload_plan in capsys.readouterr().err  # the plan's reason is printed at start-up
+    finally:
+        backend.close()
+
+
+@pytest.mark.model
+def test_default_settings_start_the_model_worker_and_print_its_plan(tmp_path, capsys):
+    """The app's way: llama.cpp in the worker process; its plan line (with the CPU buffers
+    chosen, and why) comes back and is printed by the app."""
+    from tutor_app.runtime.worker_backend import WorkerBackend
+
+    backend = load_backend(settings_for(tmp_path, n_ctx=512))
+    try:
+        assert isinstance(backend, WorkerBackend), backend.info.problem
+        info = backend.info
+        assert info.available and info.backend == "llama.cpp" and info.n_ctx == 512
+        assert "SmolLM2" in info.name and info.offload_plan
+        assert info.detail["worker"]["state"] == "ready" and info.detail["worker"]["pid"]
+        printed = capsys.readouterr().err
+        assert info.offload_plan in printed and "CPU extra buffers" in printed
+        assert info.detail["cpu_extra_buffers"] in printed
     finally:
         backend.close()
 
@@ -161,7 +182,8 @@ def test_a_model_too_big_for_the_machine_is_not_loaded(tmp_path, smollm2_path, m
 
     tiny = machine.Machine(total_ram=2 << 30, available_ram=64 << 20, cpu_count=2)
     monkeypatch.setattr(machine, "probe_machine", lambda: tiny)
-    problem = unavailable(load_backend(settings_for(tmp_path, model=str(smollm2_path))))
+    # The planner runs where the model loads (in the worker): here, in this process, with the fake machine.
+    problem = unavailable(load_in_process(settings_for(tmp_path, model=str(smollm2_path))))
     assert "does not fit this machine" in problem and str(smollm2_path) in problem
 
 

@@ -56,7 +56,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
     if model is None:
         from .runtime.loading import load_backend  # imports the model runtime only when it is needed
 
-        model = load_backend(settings)
+        model = load_backend(settings, wait=False)  # the app listens while the model loads in its worker
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
     assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
     return Services(

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     moe_offload: Literal["auto", "layers", "experts-cpu"] = Field("auto", description="how a mixture of experts is "
                                                                                     "split between GPU and CPU")
     kv_cache_mb: int = Field(1024, ge=0, description="RAM for saved per-session KV states before they spill to disk")
+    cpu_extra_buffers: Literal["auto", "on", "off"] = Field(
+        "auto", description="llama.cpp's repacked CPU weight buffers; auto keeps weights out of AMX's, which crash "
+                            "on some CPUs")
+
+    # model calls (issue 16): a server that hangs must not make students wait minutes
+    model_connect_timeout_s: float = Field(3.0, gt=0, description="seconds to connect to the model worker or server")
+    model_first_token_timeout_s: float = Field(30.0, gt=0, description="a student's model call: seconds until the "
+                                                                       "reply starts (a decision: until it arrives)")
+    model_total_timeout_s: float = Field(120.0, gt=0, description="a student's model call: seconds for the whole "
+                                                                  "reply")
+    model_batch_timeout_s: float = Field(600.0, gt=0, description="batch work (grading a class set): seconds to the "
+                                                                  "first piece and for the whole reply")
+    model_failures_to_open: int = Field(2, ge=1, description="model failures in a row after which model features "
+                                                             "say 'the tutor is unavailable' at once")
 
     @field_validator("n_gpu_layers", mode="before")
     @classmethod

@@ -79,6 +79,15 @@ _PHRASES: dict[str, dict[str, str]] = {
               "correção continuam funcionando.",
         "nl": "De tutor kon het antwoord niet afmaken. Vraag het zo nog eens; hints en nakijken werken nog wel.",
     },
+    "model_restarted": {
+        "en": "The tutor restarted, please ask again.",
+        "es": "El tutor se ha reiniciado; vuelve a preguntar, por favor.",
+        "fr": "Le tuteur a redémarré, repose ta question, s'il te plaît.",
+        "de": "Der Tutor wurde neu gestartet, bitte frag noch einmal.",
+        "it": "Il tutor si è riavviato, fai di nuovo la domanda, per favore.",
+        "pt": "O tutor reiniciou, pergunte de novo, por favor.",
+        "nl": "De tutor is opnieuw gestart, stel je vraag alsjeblieft nog eens.",
+    },
     "generic_feedback": {
         "en": "That's not it yet. Look at what the step asks and check each part of your work.",
         "es": "Todavía no es correcto. Mira lo que pide el paso y revisa cada parte de tu trabajo.",

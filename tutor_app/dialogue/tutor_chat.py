@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import Misconception, Problem, Unit
 from ..prompting import PromptLibrary
-from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable, StatsCallback
+from ..runtime.protocol import Message, ModelBackend, ModelCrashed, ModelError, ModelUnavailable, StatsCallback
 from .history import with_history
 from .leak_guard import guard_for_turn
 from .phrases import language_name, phrase
@@ -151,9 +151,12 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
                 yield phrase("model_failed", language)
         except ModelUnavailable:
             yield phrase("model_unavailable", language)
-        except ModelError:
-            log.warning("tutor reply failed", exc_info=True)
+        except ModelError as exc:
+            crashed = isinstance(exc, ModelCrashed)  # its process died mid-reply and is being restarted
+            log.warning("tutor reply cut off: the model's process died" if crashed else "tutor reply failed",
+                        exc_info=True)
             tail = guard.finish()
             if tail.strip():
                 yield tail
-            yield ("\n\n" if shown_any or tail.strip() else "") + phrase("model_failed", language)
+            yield (("\n\n" if shown_any or tail.strip() else "")
+                   + phrase("model_restarted" if crashed else "model_failed", language))

@@ -38,6 +38,9 @@ def ggml_cpu_features() -> dict[str, bool]:
 class ExtraBufferChoice:
     use: bool
     why: str
+    # AMX is kept out, but REPACK's layouts may still be given to the weights they suit through
+    # tensor overrides (``repack.py``): a CPU with AMX has AVX2, where they speed up prompts.
+    repack_by_override: bool = False
 
 
 def choose_extra_buffers(setting: ExtraBuffers = "auto", features: dict[str, bool] | None = None) -> ExtraBufferChoice:
@@ -50,7 +53,8 @@ def choose_extra_buffers(setting: ExtraBuffers = "auto", features: dict[str, boo
     crashing = [name for name in CRASHING_FEATURES if features.get(name)]
     if crashing:
         return ExtraBufferChoice(False, f"CPU extra buffers off: this CPU reports {crashing[0]}, whose repacked "
-                                        "weights crash llama.cpp on some machines (--cpu-extra-buffers on to opt in)")
+                                        "weights crash llama.cpp on some machines (--cpu-extra-buffers on to opt in)",
+                                 repack_by_override=bool(features.get("REPACK") and features.get("AVX2")))
     kinds = [name for name in ("REPACK",) if features.get(name)]
     return ExtraBufferChoice(True, "CPU extra buffers on" + (f" ({', '.join(kinds)})" if kinds else ""))
 

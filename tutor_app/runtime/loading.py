@@ -6,10 +6,13 @@ typo, a file that is not a GGUF, too little memory. Each of these must leave the
 names the file and says what to do. So ``load_backend`` returns an ``UnavailableBackend``
 carrying that message instead of raising.
 
-For the llama.cpp backend the offload planner (``offload.plan_offload`` over the GGUF's shape
+llama.cpp runs in the model worker process (``worker.py``, supervised by ``supervisor.py``):
+the app checks the file itself (fast, and a typo is said at once), the worker loads it with
+``load_in_process``. There the offload planner (``offload.plan_offload`` over the GGUF's shape
 and the machine) picks GPU layers, context size, KV cache type and whether a mixture of
-experts keeps its experts on the CPU; its one-line reason is printed at start-up and shown in
-the model panel. Flags the teacher set explicitly win over the plan.
+experts keeps its experts on the CPU, and ``cpu_buffers_for`` which CPU weight buffers are
+safe (``cpu_features``, ``repack``); the one-line reason goes back to the app, which prints it
+at start-up, and is shown in the model panel. Flags the teacher set explicitly win over the plan.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class ModelFile:
     path: Path
     name: str
     registry_name: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # the GGUF header's, once checked
 
 
 @dataclass
@@ -56,7 +60,11 @@ class LoadPlan:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def load_backend(settings: Settings) -> ModelBackend:
+def load_backend(settings: Settings, *, wait: bool = True) -> ModelBackend:
+    """The backend for ``settings``, never an exception. llama.cpp runs in a supervised worker
+    process, an OpenAI-compatible server is checked in the background. ``wait``: return once the
+    model is ready (or will not be), as commands that grade or draft need; the web app passes
+    False and listens at once, while the worker loads."""
     try:
         if settings.backend == "fake":
             from .fake import ScriptedBackend
@@ -65,25 +73,55 @@ def load_backend(settings: Settings) -> ModelBackend:
             return UnavailableBackend("The model is switched off (--backend none). Start without --backend none "
                                       "(or unset TUTOR_BACKEND) to use the tutor chat.")
         if settings.backend == "openai":
-            return _openai_backend(settings)
-        return _llama_backend(settings)
+            return _openai_backend(settings, wait=wait)
+        return _worker_backend(settings, wait=wait)
     except Exception as exc:  # the promise: the app starts whatever happens here
         return UnavailableBackend(f"The model could not be started: {type(exc).__name__}: {exc}")
 
 
-# llama.cpp ------------------------------------------------------------------------------
-def _llama_backend(settings: Settings) -> ModelBackend:
+def _worker_backend(settings: Settings, *, wait: bool) -> ModelBackend:
+    found = checked_model_file(settings)
+    if isinstance(found, UnavailableBackend):
+        return found  # a wrong path is said at once, without starting a process
+    from .worker_backend import WorkerBackend
+
+    backend = WorkerBackend.start(settings, name=found.name)
+    if not wait or backend.wait_ready():
+        return backend
+    problem = backend.info.problem or "the model worker did not start"
+    backend.close()
+    return UnavailableBackend(problem, name=found.name, path=str(found.path))
+
+
+def checked_model_file(settings: Settings) -> "ModelFile | UnavailableBackend":
+    """The model file ``settings`` name, checked (it exists, is a whole GGUF, the LoRA exists),
+    or the backend that says what is wrong with it. Needs no llama.cpp."""
     try:
         model = resolve_model(settings)
-        metadata = check_gguf(model.path)
+        model.metadata = check_gguf(model.path)
     except ModelFileProblem as problem:
         return UnavailableBackend(str(problem), path=settings.model or None)
     if settings.lora is not None and not Path(settings.lora).is_file():
         return UnavailableBackend(f"The LoRA adapter {settings.lora} does not exist. Check --lora (TUTOR_LORA), "
                                   "or start without it.", name=model.name, path=str(model.path))
-    plan = plan_for(settings, model.path, metadata)
-    print(f"model: {model.name} ({model.path}): {plan.reason}", file=sys.stderr, flush=True)
+    return model
+
+
+def say_on_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# llama.cpp (in the model worker's process) ----------------------------------------------
+def load_in_process(settings: Settings, say: Callable[[str], None] = say_on_stderr) -> ModelBackend:
+    """Load the GGUF that ``settings`` name into this process, or say why not (an
+    ``UnavailableBackend``). The model worker calls this; the web app never does. ``say``
+    receives the one-line plan (what runs where, and why) before the load starts."""
+    model = checked_model_file(settings)
+    if isinstance(model, UnavailableBackend):
+        return model
+    plan = plan_for(settings, model.path, model.metadata)
     if not plan.fits:
+        say(f"model: {model.name} ({model.path}): {plan.reason}")
         # Loading anyway could push the whole machine into swap, the web app with it.
         return UnavailableBackend(f"The model {model.path} was not loaded: {plan.reason}.", name=model.name,
                                   path=str(model.path))
@@ -94,6 +132,8 @@ def _llama_backend(settings: Settings) -> ModelBackend:
         return UnavailableBackend(f"llama-cpp-python is not installed or does not load ({exc}). "
                                   "Install it with: pip install -r requirements.txt", name=model.name,
                                   path=str(model.path))
+    buffers_why, around_load = cpu_buffers_for(settings, model.path, plan)
+    say(f"model: {model.name} ({model.path}): {plan.reason}; {buffers_why}")
     cache = None
     if settings.kv_cache_mb > 0:
         ram = settings.kv_cache_mb * 2**20
@@ -103,8 +143,10 @@ def _llama_backend(settings: Settings) -> ModelBackend:
         backend = LlamaCppBackend(model.path, n_ctx=plan.n_ctx, n_gpu_layers=plan.n_gpu_layers,
                                   n_threads=plan.threads, flash_attn=plan.flash_attn, kv_type=plan.kv_type,
                                   lora_path=settings.lora, name=model.name, offload_plan=plan.reason,
-                                  state_cache=cache, around_load=plan.around_load)
+                                  state_cache=cache, around_load=around_load,
+                                  extra_buffers=settings.cpu_extra_buffers)
         backend.info.detail.update(plan.detail)
+        backend.info.detail["cpu_extra_buffers"] = buffers_why
         return backend
     except Exception as exc:
         if cache is not None:
@@ -113,6 +155,24 @@ def _llama_backend(settings: Settings) -> ModelBackend:
             f"llama.cpp could not load {model.path}: {exc}. If the machine is short of memory, try a smaller "
             f"context (--n-ctx 2048), fewer GPU layers, or a smaller quant (python app.py --list-models).",
             name=model.name, path=str(model.path))
+
+
+def cpu_buffers_for(settings: Settings, path: Path, plan: LoadPlan) -> tuple[str, Callable[[], ContextManager] | None]:
+    """Why the weights go to the CPU buffers they go to (for the plan line), and the load-time
+    hook to use: the plan's own (experts on the CPU), or, where AMX is kept out on a CPU-only
+    plan, the overrides that still give REPACK's layouts to the weights they suit."""
+    from .cpu_features import choose_extra_buffers
+
+    choice = choose_extra_buffers(settings.cpu_extra_buffers)
+    if not choice.repack_by_override or plan.n_gpu_layers != 0 or plan.around_load is not None:
+        return choice.why, plan.around_load
+    from .repack import repack_for_file
+    from .tensor_overrides import tensor_buffer_overrides
+
+    repack = repack_for_file(path)
+    if not repack.overrides:
+        return f"{choice.why}; {repack.why}", None
+    return f"{choice.why}; {repack.why}", lambda: tensor_buffer_overrides(repack.overrides)
 
 
 def resolve_model(settings: Settings) -> ModelFile:
@@ -323,15 +383,18 @@ def _registry_names() -> list[str]:
 
 
 # OpenAI-compatible ----------------------------------------------------------------------
-def _openai_backend(settings: Settings) -> ModelBackend:
+def _openai_backend(settings: Settings, *, wait: bool) -> ModelBackend:
     if not settings.base_url:
         return UnavailableBackend("--backend openai needs the server's address: --base-url (TUTOR_BASE_URL), "
                                   "e.g. http://127.0.0.1:8080/v1")
-    from .openai_backend import OpenAICompatibleBackend
+    from .openai_backend import CallTimeouts, OpenAICompatibleBackend
 
-    backend = OpenAICompatibleBackend(settings.base_url, settings.model, settings.api_key)
-    problem = backend.probe()
-    # A server that is down now may be up by the first question: keep the backend, say so once.
-    print(f"model: {backend.info.name} at {backend.base_url}" + (f" (warning: {problem})" if problem else ""),
-          file=sys.stderr, flush=True)
+    backend = OpenAICompatibleBackend(settings.base_url, settings.model, settings.api_key,
+                                      timeouts=CallTimeouts.from_settings(settings),
+                                      failures_to_open=settings.model_failures_to_open)
+    # A server that is down or hangs must not hold up start-up: the app listens at once, and a
+    # server that does not answer opens the breaker until it does.
+    check = backend.check_in_background(say=say_on_stderr)
+    if wait:
+        check.join()
     return backend

@@ -97,6 +97,11 @@ class ModelUnavailable(ModelError):
     """No model is loaded; the tutoring features that need none keep working."""
 
 
+class ModelCrashed(ModelError):
+    """The model's process died during this call and is being restarted: the caller may say so
+    ("the tutor restarted, please ask again") rather than report a failure."""
+
+
 @runtime_checkable
 class ModelBackend(Protocol):
     @property

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -45,7 +46,7 @@ class llama_model_tensor_buft_override(ctypes.Structure):
 @dataclass(frozen=True)
 class Override:
     pattern: str  # regex searched in tensor names, e.g. r"blk\.(0|1)\.ffn_.*_exps"
-    device: str = "CPU"  # "CPU", or a llama.cpp device name such as "CUDA0"
+    device: str = "CPU"  # "CPU", a llama.cpp device name such as "CUDA0", or "CPU_REPACK"
 
 
 def expert_patterns(cpu_expert_layers: int | None = None, n_layers: int | None = None) -> list[str]:
@@ -62,7 +63,10 @@ def expert_patterns(cpu_expert_layers: int | None = None, n_layers: int | None =
 def buffer_type(device: str) -> int:
     """Address of the default buffer type of a llama.cpp device, found the way llama.cpp's
     own argument parser does (for "CPU" that is ``ggml_backend_cpu_buffer_type()``, the value
-    the loader compares against to pick the CPU's repacked layouts)."""
+    the loader compares against to pick the CPU's repacked layouts). One of the CPU's extra
+    buffer types is named as such ("CPU_REPACK")."""
+    if device.upper() in EXTRA_BUFFER_TYPES:
+        return cpu_extra_buffer_type(device.upper())
     lib = ggml_library()
     if device.upper() == "CPU":
         dev = lib.ggml_backend_dev_by_type(GGML_DEVICE_TYPE_CPU)
@@ -74,6 +78,37 @@ def buffer_type(device: str) -> int:
     if not buft:
         raise TensorOverrideError(f"llama.cpp device {device!r} has no buffer type")
     return buft
+
+
+EXTRA_BUFFER_TYPES = ("CPU_REPACK", "AMX")
+
+
+def cpu_extra_buffer_type(name: str) -> int:
+    """Address of one of the CPU device's extra buffer types, by name: the list llama.cpp walks
+    when ``use_extra_bufts`` is on (``ggml_backend_dev_get_extra_bufts``, reached through the
+    CPU backend's proc-address table, as llama.cpp's loader reaches it)."""
+    lib = ggml_library()
+    for fn, argtypes, restype in (("ggml_backend_dev_backend_reg", [ctypes.c_void_p], ctypes.c_void_p),
+                                  ("ggml_backend_reg_get_proc_address", [ctypes.c_void_p, ctypes.c_char_p],
+                                   ctypes.c_void_p),
+                                  ("ggml_backend_buft_name", [ctypes.c_void_p], ctypes.c_char_p)):
+        getattr(lib, fn).argtypes, getattr(lib, fn).restype = argtypes, restype
+    dev = lib.ggml_backend_dev_by_type(GGML_DEVICE_TYPE_CPU)
+    address = lib.ggml_backend_reg_get_proc_address(lib.ggml_backend_dev_backend_reg(dev),
+                                                    b"ggml_backend_dev_get_extra_bufts") if dev else None
+    if not address:
+        raise TensorOverrideError("this llama.cpp build lists no extra CPU buffer types")
+    listed = ctypes.CFUNCTYPE(ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)(address)(dev)
+    names = []
+    for i in itertools.count():
+        if not listed or not listed[i]:
+            break
+        found = (lib.ggml_backend_buft_name(listed[i]) or b"").decode()
+        if found == name:
+            return listed[i]
+        names.append(found)
+    raise TensorOverrideError(f"the CPU has no {name} buffer type in this llama.cpp build (it has: "
+                              f"{', '.join(names) or 'none'})")
 
 
 class OverrideArray:

@@ -77,6 +77,17 @@ def roster_notes(auth) -> list[str]:
     return notes
 
 
+def model_summary(info) -> str:
+    """The model's part of the start-up line. The model worker loads in the background while the
+    app starts listening: its plan line is printed when it has one."""
+    worker = (info.detail or {}).get("worker") or {}
+    if worker.get("state") in ("starting", "restarting"):
+        return f"{info.name} (llama.cpp, {worker['state']} in the model worker; its plan line follows)"
+    if not info.available:
+        return f"none ({info.problem or 'no model loaded'})"
+    return f"{info.name} ({info.backend}) · {info.offload_plan or 'no offload plan'}"
+
+
 def launch(settings) -> int:
     from ..bootstrap import create_services
 
@@ -88,11 +99,9 @@ def launch(settings) -> int:
     if settings.login_required:
         generated = ensure_teacher_password(services.auth, interactive=sys.stdin.isatty())
     demo = create_app(services)
-    info = services.model.info
-    model = f"{info.name} ({info.backend})" if info.available else f"none ({info.problem or 'no model loaded'})"
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     sign_in = "sign-in required" if settings.login_required else "no sign-in (this computer only)"
-    print(f"tutor_app on http://{host}:{settings.port} · {sign_in} · model: {model} · {info.offload_plan or 'no offload plan'}",
+    print(f"tutor_app on http://{host}:{settings.port} · {sign_in} · model: {model_summary(services.model.info)}",
           flush=True)
     if generated:
         print(f"Teacher sign-in: user 'teacher', password '{generated}' (shown once; write it down).", flush=True)

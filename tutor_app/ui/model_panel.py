@@ -1,4 +1,5 @@
-"""The teacher's model page: which model runs where, how fast, and how many students wait.
+"""The teacher's model page: which model runs where, how fast, how many students wait, and
+how the model worker is doing (its state, and each crash with the last lines of its log).
 
 Read live from the model queue on every refresh; nothing is cached, because the point of
 the page is to see the queue while a class is using it.
@@ -6,7 +7,9 @@ the page is to see the queue while a class is using it.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from datetime import datetime
 
 import gradio as gr
 import pandas as pd
@@ -51,10 +54,47 @@ def stats_frame(recent: list[GenerationStats]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
+WORKER_STATES = {
+    "starting": "starting: loading the model",
+    "ready": "ready",
+    "restarting": "restarting after a crash",
+    "gave up": "gave up: it kept crashing while starting",
+    "unavailable": "not started: the model cannot be loaded",
+    "stopped": "stopped",
+}
+
+
+def worker_markdown(worker: dict | None) -> str:
+    """The model worker's state and its crashes, newest first: when each happened, the exit code
+    or signal, and the last lines of its log (what llama.cpp said before it died)."""
+    if not worker:
+        return ""
+    state = WORKER_STATES.get(worker.get("state"), str(worker.get("state")))
+    facts = [("Model worker", html.escape(state)),
+             ("Process", str(worker["pid"]) if worker.get("pid") else "–"),
+             ("Restarts", str(worker.get("restarts", 0))),
+             ("Log file", f"<code>{html.escape(str(worker.get('log', '')))}</code>")]
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    parts = [f"<div class=\"model-card worker-card\"><dl class=\"facts\">{rows}</dl></div>"]
+    crashes = worker.get("crashes") or []
+    if crashes:
+        items = []
+        for crash in crashes:
+            when = datetime.fromisoformat(crash["at"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            tail = html.escape("\n".join(crash.get("log_tail") or ["(the log was empty)"]))
+            items.append(f"<li><b>{when}</b>: {html.escape(crash['how'])} during {html.escape(crash['during'])}"
+                         f"<details><summary>last lines of the log</summary><pre>{tail}</pre></details></li>")
+        parts.append(f"<div class=\"worker-crashes\"><b>Crashes</b> (newest first)<ul>{''.join(items)}</ul></div>")
+    return "\n\n".join(parts)
+
+
 def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
     """Values for ``ModelPanel.outputs``."""
     recent = model.recent_stats()
-    return model_markdown(model.info, waiting=model.waiting(), recent=recent), stats_frame(recent)
+    info = model.info
+    summary = model_markdown(info, waiting=model.waiting(), recent=recent)
+    worker = worker_markdown((info.detail or {}).get("worker"))
+    return (summary + "\n\n" + worker if worker else summary), stats_frame(recent)
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
