@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Callable
 
 from .protocol import ModelUnavailable
@@ -36,7 +35,6 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._failures = 0
         self._problem: str | None = None  # set while open
-        self._opened_at: float | None = None
         self._probing = False  # a probe thread runs (read and written under the lock)
         self._closed_for_good = threading.Event()  # the backend is shutting down: stop probing
 
@@ -82,8 +80,7 @@ class CircuitBreaker:
     # internals --------------------------------------------------------------------------
     def _open(self, problem: str) -> None:
         if self._problem is None:
-            log.warning("%s is unavailable after %d failure(s): %s", self.what, self._failures, problem)
-            self._opened_at = time.monotonic()
+            log.warning("%s is unavailable: %s", self.what, problem)
         self._problem = problem
         if not self._probing:
             self._probing = True
@@ -99,7 +96,7 @@ class CircuitBreaker:
             with self._lock:
                 if problem is None:
                     log.warning("%s answers again; model calls resume", self.what)
-                    self._problem, self._failures, self._opened_at, self._probing = None, 0, None, False
+                    self._problem, self._failures, self._probing = None, 0, False
                     return
                 self._problem = problem
             pause = min(self.max_pause_s, pause * 2)

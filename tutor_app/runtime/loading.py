@@ -112,10 +112,12 @@ def say_on_stderr(line: str) -> None:
 
 
 # llama.cpp (in the model worker's process) ----------------------------------------------
-def load_in_process(settings: Settings, say: Callable[[str], None] = say_on_stderr) -> ModelBackend:
+def load_in_process(settings: Settings, say: Callable[[str], None] = say_on_stderr, *,
+                    verbose: bool = False) -> ModelBackend:
     """Load the GGUF that ``settings`` name into this process, or say why not (an
     ``UnavailableBackend``). The model worker calls this; the web app never does. ``say``
-    receives the one-line plan (what runs where, and why) before the load starts."""
+    receives the one-line plan (what runs where, and why) before the load starts; ``verbose``:
+    llama.cpp's own log on stderr (the worker's log file, read after a crash)."""
     model = checked_model_file(settings)
     if isinstance(model, UnavailableBackend):
         return model
@@ -144,7 +146,7 @@ def load_in_process(settings: Settings, say: Callable[[str], None] = say_on_stde
                                   n_threads=plan.threads, flash_attn=plan.flash_attn, kv_type=plan.kv_type,
                                   lora_path=settings.lora, name=model.name, offload_plan=plan.reason,
                                   state_cache=cache, around_load=around_load,
-                                  extra_buffers=settings.cpu_extra_buffers)
+                                  extra_buffers=settings.cpu_extra_buffers, verbose=verbose)
         backend.info.detail.update(plan.detail)
         backend.info.detail["cpu_extra_buffers"] = buffers_why
         return backend

@@ -231,6 +231,7 @@ class OpenAICompatibleBackend:
         first_s, total_s = self.timeouts.limits(priority)
         extra = {"session_key": session_key, "priority": priority} if self.extensions else None
         pieces = 0
+        reported = False  # the server sent its own usage figures
         try:
             stream = self._client.chat.completions.create(
                 model=self._model_name(), stream=True, stream_options={"include_usage": True}, user=session_key,
@@ -241,6 +242,7 @@ class OpenAICompatibleBackend:
             for chunk in stream:
                 if chunk.usage is not None:
                     self._apply_usage(stats, chunk)
+                    reported = True
                 text = (chunk.choices[0].delta.content or "") if chunk.choices else ""
                 if text:
                     if pieces == 0:
@@ -256,9 +258,8 @@ class OpenAICompatibleBackend:
             raise self._failed(exc, first_s, midway=pieces > 0) from exc
         finally:
             stream.close()
-            if stats.completion_tokens == 0:
-                stats.completion_tokens = pieces  # servers send about one token per chunk
-            if stats.evaluated_tokens == 0:
+            if not reported:  # estimates: servers send about one token per chunk
+                stats.completion_tokens = pieces
                 stats.evaluated_tokens = stats.prompt_tokens
         self.breaker.success()
 

@@ -70,7 +70,9 @@ def main() -> int:
         print(line, file=sys.stderr, flush=True)
         events.send("plan", line=line)
 
-    backend = load_in_process(settings, say=say)
+    if hooks:
+        hooks.pretend_machine()
+    backend = load_in_process(settings, say=say, verbose=True)  # llama.cpp's log: what a crash report shows
     if isinstance(backend, UnavailableBackend):
         state.loading_problem = backend.problem
         events.send("unavailable", problem=backend.problem, info=dataclasses.asdict(backend.info))

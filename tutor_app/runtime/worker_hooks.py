@@ -6,12 +6,17 @@ exception, no clean-up). Arming, by files in the data dir:
   file away and dereferences NULL (a crash in the middle of a streamed reply);
 - ``worker-test-crash-at-start``: every worker start crashes before the model is ready, while
   the file is there (a model that cannot be loaded without crashing).
+And ``TUTOR_WORKER_TEST_MACHINE`` (JSON of a ``machine.Machine``, GPUs included) makes the
+planner in the worker plan for that machine: how experts-on-CPU plans are tested through the
+worker on a machine without a GPU.
 Without the variable this module is never imported and the worker has no hook at all.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,3 +49,18 @@ def crash_hook(data_dir: Path):
             null_dereference()
 
     return after_piece
+
+
+MACHINE_VARIABLE = "TUTOR_WORKER_TEST_MACHINE"
+
+
+def pretend_machine() -> None:
+    raw = os.environ.get(MACHINE_VARIABLE)
+    if not raw:
+        return
+    from . import machine
+
+    spec = json.loads(raw)
+    gpus = [machine.Gpu(**g) for g in spec.pop("gpus", [])]
+    pretended = machine.Machine(gpus=gpus, **spec)
+    machine.probe_machine = lambda: pretended

@@ -29,6 +29,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DISCONNECT_POLL_S = 0.05
 MAX_BODY_BYTES = 8 << 20  # a prompt is a few thousand tokens; this is far above and still bounded
+RECENT_CALLS = 20
 
 PieceHook = Callable[[int], None]  # called with how many pieces a stream has sent (test hooks only)
 
@@ -52,6 +54,15 @@ class WorkerState:
         self.backend: ModelBackend | None = None
         self.loading_problem: str | None = None
         self.piece_hook = piece_hook
+        # What the last calls cost here, as the worker saw them (also those whose client left
+        # before the usage chunk): shown with the model's info.
+        self.recent_calls: deque[dict] = deque(maxlen=RECENT_CALLS)
+
+    def record(self, stats: list[GenerationStats], cancelled: bool) -> None:
+        s = stats[-1] if stats else GenerationStats()
+        self.recent_calls.append({"prompt_tokens": s.prompt_tokens, "evaluated_tokens": s.evaluated_tokens,
+                                  "completion_tokens": s.completion_tokens, "total_s": round(s.total_s, 3),
+                                  "cancelled": cancelled})
 
 
 class RequestError(Exception):
@@ -192,7 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                           "owned_by": "tutor_app", "meta": {"n_ctx": info.n_ctx}}]})
 
     def _info(self, _: dict) -> None:
-        self._send_json(200, dataclasses.asdict(self._backend().info))
+        info = dataclasses.asdict(self._backend().info)
+        info["detail"]["recent_calls"] = list(self.server.state.recent_calls)
+        self._send_json(200, info)
 
     def _tokenize(self, body: dict) -> None:
         content = body.get("content")
@@ -224,12 +237,15 @@ class _Handler(BaseHTTPRequestHandler):
                                          session_key=session_key, cancel=cancel, priority=priority,
                                          on_stats=stats.append)
         completion = Completion(model=backend.info.name)
-        with _DisconnectWatch(self.connection, cancel):
-            if body.get("stream"):
-                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._stream(chunks, completion, stats, include_usage)
-            else:
-                self._whole(chunks, completion, stats)
+        try:
+            with _DisconnectWatch(self.connection, cancel):
+                if body.get("stream"):
+                    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                    self._stream(chunks, completion, stats, include_usage)
+                else:
+                    self._whole(chunks, completion, stats)
+        finally:
+            self.server.state.record(stats, cancel.is_set())
 
     # answering --------------------------------------------------------------------------
     def _whole(self, chunks: Iterator[str], completion: "Completion", stats: list[GenerationStats]) -> None:
