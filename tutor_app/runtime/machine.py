@@ -55,6 +55,28 @@ def probe_machine() -> Machine:
                    gpu_offload_supported=supported)
 
 
+def probe_machine_in_child(timeout_s: float = 60.0) -> Machine:
+    """``probe_machine`` run in a short-lived child process, for the web app: asking llama.cpp
+    for its GPUs loads llama.cpp, which the app's own process never does (issue 10). If the
+    child fails, the machine as read without llama.cpp (RAM, cores, nvidia-smi)."""
+    import json
+    import sys
+
+    code = ("import dataclasses, json; from tutor_app.runtime.machine import probe_machine; "
+            "print(json.dumps(dataclasses.asdict(probe_machine())))")
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s,
+                              env=env, check=True)
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+        data["gpus"] = [Gpu(**g) for g in data.get("gpus", [])]
+        return Machine(**data)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, TypeError):
+        total, available = read_ram()
+        return Machine(total_ram=total, available_ram=available, cpu_count=cpu_count(), gpus=nvidia_smi_gpus())
+
+
 def read_ram(meminfo: Path = Path("/proc/meminfo")) -> tuple[int, int]:
     """(total, available) bytes. MemAvailable counts reclaimable page cache, which is where an
     mmapped model lives, so it is the right measure of what a model can still take."""

@@ -32,9 +32,9 @@ def resolve(name: str) -> str:
     """``auto`` becomes the quant the planner picks for this machine; a clear error when none fits."""
     if name != AUTO:
         return name
-    from ..runtime.machine import probe_machine
+    from ..runtime.machine import probe_machine_in_child  # llama.cpp stays out of the app's process
 
-    entry = choose_quant(probe_machine())
+    entry = choose_quant(probe_machine_in_child())
     if entry is None:
         raise DownloadError("No Mixtral quant fits this machine's memory; the built-in model keeps working.")
     return entry.name
