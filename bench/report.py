@@ -60,15 +60,38 @@ def interleaved(folder: Path) -> list[str]:
 
 
 def overhead(folder: Path) -> list[str]:
-    lines = ["| model | bare `generate` (tok/s) | app backend (tok/s) | bare `create_chat_completion` (tok/s) | "
-             "backend / bare | goal (>= 0.95) |", "|---|---|---|---|---|---|"]
+    lines = ["| model | bare `generate` (tok/s) | through the model worker (tok/s) | app backend (tok/s) | "
+             "bare `create_chat_completion` (tok/s) | worker / bare | backend / bare | goal (>= 0.95) |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in ("overhead-smollm2", "overhead-smollm2-moe"):
         d = _load(folder, name)
         if d is None:
             continue
         m = d["decode_tok_s_median"]
-        lines.append(f"| {d['model']} | {m['bare_generate']:.1f} | {m['backend']:.1f} | {m['bare_chat_completion']:.1f} | "
-                     f"{d['ratio_backend_vs_bare']:.3f} | {_goal(d['goal_met'])} |")
+        worker = f"{m['worker']:.1f}" if "worker" in m else "–"
+        worker_ratio = f"{d['ratio_worker_vs_bare']:.3f}" if d.get("ratio_worker_vs_bare") else "–"
+        met = d.get("goal_met_worker", d["goal_met"]) and d["goal_met"]
+        lines.append(f"| {d['model']} | {m['bare_generate']:.1f} | {worker} | {m['backend']:.1f} | "
+                     f"{m['bare_chat_completion']:.1f} | {worker_ratio} | {d['ratio_backend_vs_bare']:.3f} | "
+                     f"{_goal(met)} |")
+    return lines
+
+
+def cpu_buffers(folder: Path) -> list[str]:
+    d = _load(folder, "cpu_buffers")
+    if d is None:
+        return []
+    lines = ["| model | CPU weight buffers | prefill (tok/s) | decode (tok/s) | same greedy text as off | why |",
+             "|---|---|---|---|---|---|"]
+    labels = {"off": "off (plain)", "repack": "auto: REPACK by overrides, no AMX", "on": "on (AMX and REPACK)"}
+    for model, modes in d["models"].items():
+        for label, r in modes.items():
+            if r["crashed"]:
+                lines.append(f"| {model} | {labels[label]} | crashed ({r['crashed']}) | – | – | – |")
+                continue
+            same = "–" if r["same_text_as_off"] is None or label == "off" else ("yes" if r["same_text_as_off"] else "no")
+            lines.append(f"| {model} | {labels[label]} | {r['prefill_tok_s']:.1f} | {r['decode_tok_s']:.1f} | {same} | "
+                         f"{(r['why'] or '').split('; ')[-1]} |")
     return lines
 
 
@@ -118,7 +141,8 @@ def bkt_fit(folder: Path) -> list[str]:
 
 
 SECTIONS = [("turn_latency", turn_latency), ("interleaved", interleaved), ("overhead", overhead),
-            ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit)]
+            ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
+            ("cpu_buffers", cpu_buffers)]
 
 
 def main(argv: list[str]) -> None:

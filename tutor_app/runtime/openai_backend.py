@@ -77,6 +77,10 @@ class ServerTrouble(ModelError):
     """The server did not answer, answered too late or failed (5xx): counted by the breaker."""
 
 
+class ConnectionLost(ServerTrouble):
+    """The connection could not be made or broke off mid-reply (a server that died does this)."""
+
+
 def normalise_base_url(url: str) -> str:
     """``http://host:8080`` -> ``http://host:8080/v1``: servers put the API under /v1, and
     people usually paste the server's address."""
@@ -201,12 +205,13 @@ class OpenAICompatibleBackend:
         finally:
             report_stats(on_stats, combined(parts))
 
-    def request_json(self, path: str, body: dict | None = None) -> Any:
+    def request_json(self, path: str, body: dict | None = None, *, timeout_s: float | None = None) -> Any:
         """GET ``path`` (POST ``body`` to it) at the server's root: the endpoints that llama-server
         and the app's worker serve beside the OpenAI ones (``/tokenize``, ``/health``,
-        ``/v1/info``). The same client, token and limits as the model calls."""
+        ``/v1/info``). The same client and token; ``timeout_s`` to wait for the answer (default:
+        the first-token limit)."""
         url = self.base_url.removesuffix("/v1") + path
-        options = {"timeout": self.timeouts.httpx(self.timeouts.first_token_s)}
+        options = {"timeout": self.timeouts.httpx(timeout_s or self.timeouts.first_token_s)}
         try:
             if body is None:
                 text = self._client.get(url, cast_to=str, options=options)
@@ -214,7 +219,7 @@ class OpenAICompatibleBackend:
                 text = self._client.post(url, cast_to=str, body=body, options=options)
             return json.loads(text)
         except (openai.OpenAIError, httpx.HTTPError) as exc:
-            raise self._error(exc, self.timeouts.first_token_s) from exc
+            raise self._error(exc, timeout_s or self.timeouts.first_token_s) from exc
         except ValueError as exc:
             raise ModelError(f"{self.where} answered {path} with something that is not JSON") from exc
 
@@ -323,8 +328,8 @@ class OpenAICompatibleBackend:
             return ServerTrouble(f"{where} did not answer within {first_s:g} s")
         if isinstance(exc, httpx.HTTPError) or isinstance(exc, openai.APIConnectionError):
             if midway:
-                return ServerTrouble(f"{where} broke off the reply ({type(exc).__name__})")
-            return ServerTrouble(f"cannot reach {where} ({self.connect_hint})")
+                return ConnectionLost(f"{where} broke off the reply ({type(exc).__name__})")
+            return ConnectionLost(f"cannot reach {where} ({self.connect_hint})")
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return ModelError(f"{where} refused the API key (set --api-key or TUTOR_API_KEY)")
         if isinstance(exc, openai.NotFoundError):

@@ -200,6 +200,9 @@ class Supervisor:
             except OSError as exc:
                 log_file.write(f"cannot start the model worker: {exc}\n".encode())
                 return None
+        if self._stop.is_set():  # stopped while this one was starting: it must not outlive the app
+            _end(process, 10.0)
+            return None
         run = WorkerRun(number=number, process=process, token=token, log_offset=offset)
         config = {"token": token, "settings": self.settings.model_dump(mode="json")}
         try:

@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 
 from ..settings import Settings
 from .breaker import CircuitBreaker
-from .openai_backend import CallTimeouts, OpenAICompatibleBackend, ServerTrouble
+from .openai_backend import CallTimeouts, ConnectionLost, OpenAICompatibleBackend
 from .protocol import (GenerationStats, Message, ModelCrashed, ModelError, ModelInfo, ModelUnavailable, Priority,
                        StatsCallback, T)
 from .supervisor import Supervisor, WorkerRun
@@ -158,8 +158,9 @@ class WorkerBackend:
         return remote, run
 
     def _crash_or(self, exc: ModelError, run: WorkerRun) -> ModelError:
-        """``ModelCrashed`` when the call broke because its worker died, else ``exc`` itself."""
-        if isinstance(exc, ServerTrouble) and run.exited.wait(CRASH_SEEN_WITHIN_S):
+        """``ModelCrashed`` when the call broke because its worker died, else ``exc`` itself. Only a
+        lost connection waits (briefly) for the supervisor to see the exit; a timeout does not."""
+        if isinstance(exc, ConnectionLost) and run.exited.wait(CRASH_SEEN_WITHIN_S):
             record = self.supervisor.crashes[-1] if self.supervisor.crashes else None
             how = record.how if record else "stopped"
             return ModelCrashed(f"the model worker {how} during this call and is being restarted")
@@ -181,7 +182,7 @@ class WorkerBackend:
         if time.monotonic() - self._info_at > INFO_REFRESH_S:
             self._info_at = time.monotonic()
             try:
-                self._info = _model_info(remote.request_json("/v1/info"))
+                self._info = _model_info(remote.request_json("/v1/info", timeout_s=self.timeouts.connect_s))
             except ModelError:
                 pass  # the last figures stand; the call paths report the trouble
         return self._info or ModelInfo(name=self.name or "default model", backend="llama.cpp")
@@ -192,7 +193,7 @@ class WorkerBackend:
         if self.supervisor.status != "ready" or remote is None:
             return self.supervisor.problem or "the model worker is not running"
         try:
-            remote.request_json("/health")
+            remote.request_json("/health", timeout_s=self.timeouts.connect_s)
         except ModelError as exc:
             return str(exc)
         return None
