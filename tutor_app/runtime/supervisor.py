@@ -54,9 +54,7 @@ class CrashRecord:
 
     @property
     def how(self) -> str:
-        if self.signal:
-            return f"killed by {self.signal}"
-        return f"exited with code {self.exit_code}"
+        return f"killed by {self.signal}" if self.signal else f"exited with code {self.exit_code}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(timespec="seconds"), "how": self.how, "exit_code": self.exit_code,
@@ -89,6 +87,11 @@ def exit_description(returncode: int) -> tuple[int | None, str | None]:
         except ValueError:
             return None, f"signal {-returncode}"
     return returncode, None
+
+
+def how_it_ended(returncode: int) -> str:
+    code, sig = exit_description(returncode)
+    return f"killed by {sig}" if sig else f"exited with code {code}"
 
 
 class Supervisor:

@@ -28,7 +28,7 @@ from .breaker import CircuitBreaker
 from .openai_backend import CallTimeouts, ConnectionLost, OpenAICompatibleBackend
 from .protocol import (GenerationStats, Message, ModelCrashed, ModelError, ModelInfo, ModelUnavailable, Priority,
                        StatsCallback, T)
-from .supervisor import Supervisor, WorkerRun
+from .supervisor import Supervisor, WorkerRun, how_it_ended
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ class WorkerBackend:
         """``ModelCrashed`` when the call broke because its worker died, else ``exc`` itself. Only a
         lost connection waits (briefly) for the supervisor to see the exit; a timeout does not."""
         if isinstance(exc, ConnectionLost) and run.exited.wait(CRASH_SEEN_WITHIN_S):
-            record = self.supervisor.crashes[-1] if self.supervisor.crashes else None
-            how = record.how if record else "stopped"
+            how = how_it_ended(run.process.returncode)  # the supervisor may not have recorded it yet
             return ModelCrashed(f"the model worker {how} during this call and is being restarted")
         return exc
 
