@@ -25,7 +25,8 @@ from gradio_client import Client
 
 from tutor_app.dialogue.phrases import phrase
 from tutor_app.runtime.worker_hooks import ARM_FILE
-from tutor_app.storage.store import Store
+from tutor_app.storage.database import Database
+from tutor_app.tutoring.store import TutoringStore
 
 from ui_harness import UNIT_ID, free_port, write_curricula
 
@@ -127,11 +128,11 @@ def wait_for_the_model(client: Client, timeout_s: float = 240) -> str:
 
 
 def last_tutor_message(app, session_id: str):
-    store = Store(f"sqlite:///{app.root / 'tutor.sqlite3'}")
+    db = Database(f"sqlite:///{app.root / 'tutor.sqlite3'}")
     try:
-        return [m for m in store.messages(session_id=session_id) if m.role == "tutor"][-1]
+        return [m for m in TutoringStore(db).messages(session_id=session_id) if m.role == "tutor"][-1]
     finally:
-        store.close()
+        db.close()
 
 
 def timed(call):
@@ -180,12 +181,12 @@ def test_a_worker_crash_mid_reply_costs_one_reply_and_nothing_stored(app, client
     # Nothing stored before the crash is lost; the cut reply is stored as the student saw it.
     state = client.predict(sid, api_name="/session_state")
     assert [a["answer"] for a in state["attempts"]] == ["2x = 14", "2x = 8", "x = 6"]
-    store = Store(f"sqlite:///{app.root / 'tutor.sqlite3'}")
+    db = Database(f"sqlite:///{app.root / 'tutor.sqlite3'}")
     try:
-        attempts = store.attempts(session_id=sid)
-        assert [a.answer for a in attempts] == ["2x = 14", "2x = 8", "x = 6"]
+        store = TutoringStore(db)
+        assert [a.answer for a in store.attempts(session_id=sid)] == ["2x = 14", "2x = 8", "x = 6"]
         tutor_lines = [m for m in store.messages(session_id=sid) if m.role == "tutor"]
         assert any(m.content == cut for m in tutor_lines)  # what the student saw, notice included
     finally:
-        store.close()
+        db.close()
     assert not app.marker.exists(), app.marker.read_text()

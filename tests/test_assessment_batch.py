@@ -182,7 +182,7 @@ def grade_command(rubric: str, input: Path, out: Path | None, settings: Settings
 
 def test_grade_command_grades_resumes_and_exports(cli_settings, tmp_path, monkeypatch, capsys):
     model = ScriptedBackend()
-    monkeypatch.setattr(loading, "load_backend", lambda settings: model)
+    monkeypatch.setattr(loading, "load_backend", lambda settings, **_: model)
     calls_per = len(sample_rubric().criteria) + 1
     enqueue_grading(model, 10 * calls_per)
     out = tmp_path / "results.csv"
@@ -202,7 +202,7 @@ def test_grade_command_grades_resumes_and_exports(cli_settings, tmp_path, monkey
 
 def test_grade_command_takes_a_rubric_file(cli_settings, tmp_path, monkeypatch, capsys):
     model = ScriptedBackend()
-    monkeypatch.setattr(loading, "load_backend", lambda settings: model)
+    monkeypatch.setattr(loading, "load_backend", lambda settings, **_: model)
     enqueue_grading(model, len(sample_rubric().criteria) + 1)
     (tmp_path / "one").mkdir()
     shutil.copy(SAMPLES / "submissions" / "Dev.txt", tmp_path / "one")
@@ -224,7 +224,7 @@ def empty_file(path):
     ("explain-your-reasoning", lambda p: empty_file(p / "empty.csv"), "the CSV is empty"),
 ])
 def test_grade_command_explains_bad_input(cli_settings, tmp_path, monkeypatch, capsys, rubric, make_input, message):
-    monkeypatch.setattr(loading, "load_backend", lambda settings: ScriptedBackend())  # asked nothing
+    monkeypatch.setattr(loading, "load_backend", lambda settings, **_: ScriptedBackend())  # asked nothing
     assert grade_command(rubric, make_input(tmp_path), None, cli_settings) == 1
     assert message in capsys.readouterr().err
 

@@ -109,7 +109,7 @@ def test_draft_asks_the_configured_model_and_writes_to_drafts(tmp_path, monkeypa
     model = ScriptedBackend()
     model.enqueue_json(one_step_draft("Nine apples"))
     model.enqueue_json(one_step_draft("Nine pears") | {"steps": []})  # fails the schema: rejected
-    monkeypatch.setattr(loading, "load_backend", lambda settings: model)
+    monkeypatch.setattr(loading, "load_backend", lambda settings, **_: model)
     flags = ["--curricula", str(tmp_path / "curricula"), "--data-dir", str(tmp_path / "data")]
     assert main(["draft", "linear-equations", "--count", "2", *flags]) == 0
     out, err = capsys.readouterr()

@@ -27,7 +27,7 @@ def test_auto_keeps_amx_out_but_offers_repack_where_avx2_runs_it():
 
 
 def test_the_setting_is_a_flag_and_a_variable(monkeypatch):
-    from tutor_app.cli import build_parser, settings_from_args
+    from tutor_app.cli.parser import build_parser, settings_from_args
 
     assert settings_from_args(build_parser().parse_args(["--cpu-extra-buffers", "on"])).cpu_extra_buffers == "on"
     monkeypatch.setenv("TUTOR_CPU_EXTRA_BUFFERS", "off")

@@ -45,9 +45,11 @@ class Services:
         self.db.close()
 
 
-def create_services(settings: Settings, *, model: ModelBackend | None = None) -> Services:
+def create_services(settings: Settings, *, model: ModelBackend | None = None, wait_for_model: bool = False) -> Services:
     """Build the app. ``model`` replaces the configured backend (tests pass a scripted one);
-    either way it is wrapped in the queue that serialises calls to the one model."""
+    either way it is wrapped in the queue that serialises calls to the one model. The web app
+    listens while the model loads in its worker; a command that needs the model at once
+    (grading, drafting) passes ``wait_for_model``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     library = CurriculumLibrary(settings.curricula)
@@ -56,7 +58,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
     if model is None:
         from .runtime.loading import load_backend  # imports the model runtime only when it is needed
 
-        model = load_backend(settings, wait=False)  # the app listens while the model loads in its worker
+        model = load_backend(settings, wait=wait_for_model)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
     assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
     return Services(

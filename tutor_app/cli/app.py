@@ -24,7 +24,7 @@ def build(settings: Settings, *, model_needed: bool) -> Services:
     from ..bootstrap import create_services
 
     if model_needed:
-        return create_services(settings)
+        return create_services(settings, wait_for_model=True)  # a command asks the model at once
     from ..runtime.unavailable import UnavailableBackend
 
     return create_services(settings, model=UnavailableBackend(NOT_NEEDED))
