@@ -81,17 +81,19 @@ def cpu_buffers(folder: Path) -> list[str]:
     d = _load(folder, "cpu_buffers")
     if d is None:
         return []
-    lines = ["| model | CPU weight buffers | prefill (tok/s) | decode (tok/s) | same greedy text as off | why |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | CPU weight buffers | prefill, CPU time (tok/s) | decode, CPU time (tok/s) | prefill, wall (tok/s) | "
+             "decode, wall (tok/s) | same greedy text as off | what the plan line says |",
+             "|---|---|---|---|---|---|---|---|"]
     labels = {"off": "off (plain)", "repack": "auto: REPACK by overrides, no AMX", "on": "on (AMX and REPACK)"}
     for model, modes in d["models"].items():
         for label, r in modes.items():
             if r["crashed"]:
-                lines.append(f"| {model} | {labels[label]} | crashed ({r['crashed']}) | – | – | – |")
+                lines.append(f"| {model} | {labels[label]} | crashed ({r['crashed']}) | – | – | – | – | – |")
                 continue
-            same = "–" if r["same_text_as_off"] is None or label == "off" else ("yes" if r["same_text_as_off"] else "no")
-            lines.append(f"| {model} | {labels[label]} | {r['prefill_tok_s']:.1f} | {r['decode_tok_s']:.1f} | {same} | "
-                         f"{(r['why'] or '').split('; ')[-1]} |")
+            same = "–" if r["same_text_as_off"] is None else ("yes" if r["same_text_as_off"] else "no")
+            lines.append(f"| {model} | {labels[label]} | {r.get('prefill_cpu_tok_s', '–')} | "
+                         f"{r.get('decode_cpu_tok_s', '–')} | {r['prefill_tok_s']:.1f} | {r['decode_tok_s']:.1f} | "
+                         f"{same} | {(r['why'] or '').split('opt in); ')[-1]} |")
     return lines
 
 

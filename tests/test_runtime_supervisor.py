@@ -54,7 +54,7 @@ def test_a_crash_mid_reply_is_reported_and_the_worker_comes_back(tmp_path, hooks
             for piece in backend.stream_chat(QUESTION, max_tokens=100, temperature=0):
                 pieces.append(piece)
         assert len(pieces) >= 4  # the part sent before the crash reached the caller
-        assert wait_for(lambda: backend.info.available, 120), backend.info.problem
+        assert wait_for(lambda: backend.supervisor.restarts == 1 and backend.info.available, 120), backend.info.problem
         worker = backend.info.detail["worker"]
         assert worker["state"] == "ready" and worker["pid"] != first_pid and worker["restarts"] == 1
         crash = worker["crashes"][0]

@@ -13,6 +13,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
+from bench.upcycle import upcycle_to_moe
 from tutor_app.runtime.loading import load_backend
 from tutor_app.runtime.protocol import GenerationStats, ModelBackend
 from tutor_app.runtime.worker_backend import WorkerBackend
@@ -162,7 +163,6 @@ def test_experts_on_cpu_plans_reach_the_worker(tmp_path, monkeypatch, smollm2_pa
     from tutor_app.runtime.gguf_info import read_model_shape
     from tutor_app.runtime.machine import Gpu, Machine
     from tutor_app.runtime.offload import VRAM_RESERVE_BYTES, plan_offload
-    from tutor_app.runtime.upcycle import upcycle_to_moe
 
     moe = upcycle_to_moe(smollm2_path, tmp_path / "moe.gguf")
     shape = read_model_shape(moe)
