@@ -13,7 +13,9 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from tutor_app.runtime.llama_backend import LlamaCppBackend, _alternating, schema_grammar
+from tutor_app.runtime.chat_template import alternating
+from tutor_app.runtime.grammar import schema_grammar
+from tutor_app.runtime.llama_backend import LlamaCppBackend
 from tutor_app.runtime.protocol import ModelBackend
 
 MIXTRAL_TEMPLATE = (
@@ -162,7 +164,7 @@ def test_gguf_template_is_used(llama):
 def test_alternating_merges_roles():
     msgs = [{"role": "system", "content": "S"}, {"role": "assistant", "content": "stray"},
             {"role": "user", "content": "a"}, {"role": "user", "content": "b"}, {"role": "assistant", "content": "c"}]
-    assert _alternating(msgs) == [{"role": "user", "content": "S\n\na\n\nb"}, {"role": "assistant", "content": "c"}]
+    assert alternating(msgs) == [{"role": "user", "content": "S\n\na\n\nb"}, {"role": "assistant", "content": "c"}]
 
 
 def test_count_tokens(llama):

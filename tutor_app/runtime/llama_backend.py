@@ -24,13 +24,12 @@ from typing import Callable, ContextManager, Iterator, Sequence
 from llama_cpp.llama_grammar import LlamaGrammar
 from pydantic import ValidationError
 
-from .chat_template import alternating as _alternating  # noqa: F401  (tests import it from here)
 from .chat_template import chat_formatter, render_prompt
 from .context import fit_to_context
 from .cpu_features import ExtraBuffers, apply_extra_buffers
 from .engine import PREFILL_BUDGET, BatchEngine
 from .generation import Generation
-from .grammar import GrammarCache, schema_grammar  # noqa: F401  (schema_grammar: tests import it from here)
+from .grammar import GrammarCache
 from .kv_cache import SessionStateCache
 from .loaded_model import KV_TYPES, LoadedModel
 from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, combined, report_stats

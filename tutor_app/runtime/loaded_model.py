@@ -41,7 +41,10 @@ class LoadedModel:
         self.path = Path(path)
         self.n_parallel = max(1, int(n_parallel))
         self.n_threads = n_threads or max(multiprocessing.cpu_count() // 2, 1)
-        self.n_threads_batch = n_threads or multiprocessing.cpu_count()
+        # Batched decoding runs every step with the batch thread count, so it is the decode
+        # thread count here too (llama.cpp's own default: n_threads_batch = n_threads). More
+        # threads than free cores make ggml's spinning thread barriers stall on a busy machine.
+        self.n_threads_batch = self.n_threads
         self._stack = contextlib.ExitStack()
         try:
             self._load(n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_batch=n_batch, flash_attn=flash_attn,

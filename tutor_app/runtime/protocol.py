@@ -78,6 +78,15 @@ def report_stats(on_stats: StatsCallback | None, stats: GenerationStats | None) 
         logging.getLogger(__name__).warning("a usage callback failed", exc_info=True)
 
 
+def parallel_calls(model: "ModelBackend") -> int:
+    """How many calls ``model`` serves at once (``info.detail["parallel"]``; 1 when it does not say).
+    Batch work submits that many calls together; the queue lets that many run."""
+    try:
+        return max(1, int(model.info.detail.get("parallel") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def combined(parts: Sequence[GenerationStats]) -> GenerationStats | None:
     """One call's usage when it took several model requests (a JSON retry)."""
     if not parts:

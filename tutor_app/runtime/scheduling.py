@@ -71,25 +71,35 @@ class FairLine(Generic[Item]):
     def remove(self, item: Item) -> bool:
         return self._waiting.pop(item, None) is not None
 
-    def priority_of(self, item: Item) -> Priority:
-        return "interactive" if self._waiting[item].rank == 0 else "batch"
-
     def ordered(self) -> list[Item]:
-        """Every waiting item, the next to be served first."""
-        return [w.item for w in sorted(self._waiting.values(), key=self._key)]
+        """Every waiting item, the next to be served first: within each priority, sessions in
+        turn (the one served longest ago first), each session's calls in arrival order."""
+        served = dict(self._served)
+        tick = 0
+        out: list[Item] = []
+        for rank in sorted({w.rank for w in self._waiting.values()}):
+            by_session: dict[str, list[_Waiting[Item]]] = {}
+            for waiting in sorted((w for w in self._waiting.values() if w.rank == rank), key=lambda w: w.arrival):
+                by_session.setdefault(waiting.session, []).append(waiting)
+            turn = sorted(by_session, key=lambda s: (served.get(s, 0), by_session[s][0].arrival))
+            for round_ in range(max(len(calls) for calls in by_session.values())):
+                for session in turn:
+                    if round_ < len(by_session[session]):
+                        out.append(by_session[session][round_].item)
+            for session in turn:  # a lower priority's order sees these sessions as just served
+                tick += 1
+                served[session] = max(served.values(), default=0) + tick
+        return out
 
     def pop(self, allowed: Callable[[Item], bool] | None = None) -> Item | None:
         """Take the first item in order that ``allowed`` accepts (all, by default) and count its
         session as served now; None when there is none."""
-        for waiting in sorted(self._waiting.values(), key=self._key):
-            if allowed is None or allowed(waiting.item):
-                del self._waiting[waiting.item]
+        for item in self.ordered():
+            if allowed is None or allowed(item):
+                waiting = self._waiting.pop(item)
                 self._served[waiting.session] = next(self._ticks)
                 self._served.move_to_end(waiting.session)
                 while len(self._served) > REMEMBERED_SESSIONS:
                     self._served.popitem(last=False)
-                return waiting.item
+                return item
         return None
-
-    def _key(self, waiting: _Waiting[Item]) -> tuple[int, int, int]:
-        return waiting.rank, self._served.get(waiting.session, 0), waiting.arrival
