@@ -41,13 +41,15 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="the OpenAI-compatible server's key, when it wants one")
     n_gpu_layers: Union[Literal["auto"], int] = Field("auto", description="layers on the GPU: auto or a number")
     n_ctx: int | None = Field(None, description="context size (default: chosen by the offload planner)")
-    threads: int | None = Field(None, description="CPU threads (default: all cores)")
+    threads: int | None = Field(None, description="CPU threads (default: half the CPU's threads)")
     flash_attn: bool = Field(False, description="use llama.cpp's flash attention")
     kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = Field("auto", description="KV-cache type")
     lora: Path | None = Field(None, description="a GGUF LoRA adapter to apply to the model (the school's fine-tune)")
     moe_offload: Literal["auto", "layers", "experts-cpu"] = Field("auto", description="how a mixture of experts is "
                                                                                     "split between GPU and CPU")
     kv_cache_mb: int = Field(1024, ge=0, description="RAM for saved per-session KV states before they spill to disk")
+    parallel: int | None = Field(None, ge=1, description="model calls served at once (default: as many slots as "
+                                                         "memory holds, up to 8; 4 for --backend openai)")
 
     @field_validator("n_gpu_layers", mode="before")
     @classmethod

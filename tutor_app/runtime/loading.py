@@ -30,6 +30,7 @@ from .unavailable import UnavailableBackend
 GGUF_MAGIC = b"GGUF"
 DOWNLOAD_HINT = "python app.py --download auto"
 DISK_STATES_PER_RAM = 8  # saved KV states may take this many times kv_cache_mb on disk
+SERVER_PARALLEL = 4  # calls sent to a model server at once when --parallel is not given (it batches them)
 
 
 class ModelFileProblem(Exception):
@@ -54,6 +55,7 @@ class LoadPlan:
     reason: str = ""
     fits: bool = True
     detail: dict[str, Any] = field(default_factory=dict)
+    n_parallel: int = 1  # slots of the batched context
 
 
 def load_backend(settings: Settings) -> ModelBackend:
@@ -103,7 +105,7 @@ def _llama_backend(settings: Settings) -> ModelBackend:
         backend = LlamaCppBackend(model.path, n_ctx=plan.n_ctx, n_gpu_layers=plan.n_gpu_layers,
                                   n_threads=plan.threads, flash_attn=plan.flash_attn, kv_type=plan.kv_type,
                                   lora_path=settings.lora, name=model.name, offload_plan=plan.reason,
-                                  state_cache=cache, around_load=plan.around_load)
+                                  state_cache=cache, around_load=plan.around_load, n_parallel=plan.n_parallel)
         backend.info.detail.update(plan.detail)
         return backend
     except Exception as exc:
@@ -282,10 +284,13 @@ def plan_for(settings: Settings, path: Path, metadata: dict[str, Any]) -> LoadPl
         plan.flash_attn = True
     if settings.threads:
         plan.threads = settings.threads
+    if settings.parallel:
+        plan.n_parallel = settings.parallel
     plan.n_ctx = max(256, min(plan.n_ctx, trained_ctx))
     if not plan.reason:  # the planner did not run
         where = "all layers on the CPU" if plan.n_gpu_layers == 0 else f"{plan.n_gpu_layers} layers on the GPU"
-        plan.reason = f"{where}, context {plan.n_ctx}, KV cache {plan.kv_type} (no offload planner)"
+        plan.reason = (f"{where}, context {plan.n_ctx}, KV cache {plan.kv_type}, {plan.n_parallel} parallel slot(s) "
+                       "(no offload planner)")
     return plan
 
 
@@ -299,7 +304,7 @@ def _planner_plan(settings: Settings, path: Path) -> LoadPlan:
 
     chosen = plan_offload(read_model_shape(path), probe_machine(), settings)
     return LoadPlan(n_gpu_layers=chosen.n_gpu_layers, n_ctx=chosen.n_ctx, kv_type=chosen.kv_type,
-                    flash_attn=chosen.flash_attn, reason=chosen.reason, fits=chosen.fits,
+                    flash_attn=chosen.flash_attn, reason=chosen.reason, fits=chosen.fits, n_parallel=chosen.n_parallel,
                     around_load=(lambda: experts_on_cpu(chosen)) if chosen.experts_on_cpu else None,
                     detail={"placement": chosen.placement, "expected_tokens_per_s": chosen.expected_tokens_per_s,
                             "experts_on_cpu": chosen.experts_on_cpu})
@@ -329,7 +334,8 @@ def _openai_backend(settings: Settings) -> ModelBackend:
                                   "e.g. http://127.0.0.1:8080/v1")
     from .openai_backend import OpenAICompatibleBackend
 
-    backend = OpenAICompatibleBackend(settings.base_url, settings.model, settings.api_key)
+    backend = OpenAICompatibleBackend(settings.base_url, settings.model, settings.api_key,
+                                      parallel=settings.parallel or SERVER_PARALLEL)
     problem = backend.probe()
     # A server that is down now may be up by the first question: keep the backend, say so once.
     print(f"model: {backend.info.name} at {backend.base_url}" + (f" (warning: {problem})" if problem else ""),

@@ -11,6 +11,10 @@ Ollama take ``response_format={"type": "json_schema", ...}``; ``llama_cpp.server
 order and remembers what the server accepted; a server that takes neither gets the schema in
 the prompt. Either way the reply is validated with pydantic, retried once, and a reply that
 still does not fit raises ``ModelError``.
+
+Such servers batch concurrent requests (llama-server's slots, vLLM's continuous batching), so up
+to ``parallel`` calls go out at once (``--parallel``, default 4); more wait here for a turn, so a
+busy app never floods the server with more requests than it serves together.
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ def normalise_base_url(url: str) -> str:
 
 class OpenAICompatibleBackend:
     def __init__(self, base_url: str, model: str | None = None, api_key: str | None = None, *,
-                 timeout_s: float = 120.0, json_mode: JsonMode | None = None) -> None:
+                 timeout_s: float = 120.0, json_mode: JsonMode | None = None, parallel: int = 4) -> None:
         self.base_url = normalise_base_url(base_url)
         self.timeout_s = timeout_s
+        self.parallel = max(1, int(parallel))
+        self._requests = threading.BoundedSemaphore(self.parallel)
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout_s,
                                      max_retries=0)
         self.model = model or ""
@@ -59,7 +65,8 @@ class OpenAICompatibleBackend:
     def info(self) -> ModelInfo:
         return ModelInfo(name=self.model or "(server default)", backend="openai", n_ctx=0,
                          offload_plan=f"served by {self.base_url}",
-                         detail={"base_url": self.base_url, "json_mode": self._json_mode or "not yet known"})
+                         detail={"base_url": self.base_url, "json_mode": self._json_mode or "not yet known",
+                                 "parallel": self.parallel})
 
     @property
     def last_stats(self) -> GenerationStats | None:
@@ -90,6 +97,7 @@ class OpenAICompatibleBackend:
         stats = GenerationStats(prompt_tokens=self._estimate(messages))
         self._stats = stats
         pieces = 0
+        self._requests.acquire()
         try:
             stream = self._client.chat.completions.create(
                 model=self._model_name(), messages=[dict(m) for m in messages], max_tokens=max_tokens,
@@ -115,6 +123,7 @@ class OpenAICompatibleBackend:
         except openai.OpenAIError as exc:
             raise self._error(exc) from exc
         finally:
+            self._requests.release()
             if stats.completion_tokens == 0:
                 stats.completion_tokens = pieces  # servers send about one token per chunk
             if stats.evaluated_tokens == 0:
@@ -151,9 +160,10 @@ class OpenAICompatibleBackend:
         for mode in modes:
             started = time.perf_counter()
             try:
-                reply = self._client.chat.completions.create(
-                    model=self._model_name(), messages=_json_messages(messages, schema, mode), max_tokens=max_tokens,
-                    temperature=temperature, **_response_format(schema, mode))
+                with self._requests:
+                    reply = self._client.chat.completions.create(
+                        model=self._model_name(), messages=_json_messages(messages, schema, mode),
+                        max_tokens=max_tokens, temperature=temperature, **_response_format(schema, mode))
             except openai.APIStatusError as exc:
                 if self._json_mode is None and mode != JSON_MODES[-1] and _rejects_format(exc):
                     continue  # this server does not take this kind of response_format: try the next
