@@ -560,3 +560,24 @@ def test_every_sample_problem_can_be_walked_with_its_own_answers(store, scripted
     assert result.problem_done
     assert service.session_state(LOCAL_ACTOR, started.session_id).done
     service.close()
+
+
+@pytest.mark.parametrize("places, asked", [(1, False), (2, True)])
+def test_a_wrong_answer_is_diagnosed_beside_a_reply_when_a_place_is_free(store, library, places, asked):
+    from tutor_app.runtime.queue import ModelQueue
+
+    backend = ScriptedBackend(chunk_size=1)
+    queue = ModelQueue(backend, parallel=places)
+    service = make_service(store, library, queue)
+    sid = start(service).session_id
+    backend.enqueue_json(classification("added-instead-of-subtracted", "What undoes + 3?"))
+    reply = queue.stream_chat([{"role": "user", "content": "another student's question"}])
+    next(reply)  # that student's reply holds a place
+    result = service.submit_answer(ADA, sid, "2x = 15")
+    reply.close()
+    assert result.verdict == "incorrect"
+    json_calls = [c for c in backend.calls if c.kind == "json"]
+    assert bool(json_calls) is asked
+    if asked:
+        assert result.misconception_id == "added-instead-of-subtracted"
+    service.close()

@@ -155,12 +155,21 @@ class ModelBackend(Protocol):
 class ServedModel(ModelBackend, Protocol):
     """The one model as the app shares it among a class (``ModelQueue`` today; whatever stands
     between the app and a model worker later): the calls, plus what the pages and the tutoring
-    service read of it. A student's page says how many are ahead (``waiting``), the tutoring
-    service asks the model for extras only when nobody waits, and the teacher's model panel
-    shows the last calls' costs (``recent_stats``)."""
+    service read of it. A student's page says how many are ahead (``waiting`` beyond the
+    ``parallel`` places), the tutoring service asks the model for extras only when a place is free
+    (``free_places``), and the teacher's model panel shows the last calls' costs (``recent_stats``)."""
+
+    @property
+    def parallel(self) -> int:
+        """How many calls the model serves at once."""
+        ...
 
     def waiting(self) -> int:
-        """Calls holding or waiting for the model, the one being served included."""
+        """Calls holding or waiting for the model, the ones being served included."""
+        ...
+
+    def free_places(self) -> int:
+        """Places a call arriving now would find free (0: it would wait)."""
         ...
 
     def recent_stats(self) -> list[GenerationStats]:

@@ -9,11 +9,11 @@ endpoints call these same functions, so every rule lives here once:
 - Deterministic logic decides. The engine checks the answer and moves the session; the attempt,
   the session's new state and the new mastery are committed together *before* any reply is
   produced. Only then, for a plain ``incorrect`` answer in a unit with a misconception library,
-  the model may classify the mistake, within a short budget and only when it is idle: the
-  deterministic feedback never waits for a busy model. The model's diagnosis adds a
+  the model may classify the mistake, within a short budget and only when it has a free place
+  (a slot no one waits for): the deterministic feedback never waits for a busy model. The model's diagnosis adds a
   misconception id and better feedback; it never changes the verdict or mastery.
 - An answer to an ``open`` step is recorded as ``pending`` and the step moves on, like any
-  committed attempt. Then, the same way and under the same conditions (idle model, a budget),
+  committed attempt. Then, the same way and under the same conditions (a free place, a budget),
   the step's rubric grades it, and the student reads the per-criterion feedback. When the
   model is busy, unavailable, slow or fails, the answer is kept for the teacher's review list
   instead (``AssessmentService.save_open_answer``); the verdict stays ``pending`` either way,
@@ -200,7 +200,7 @@ class TutorService:
                 and step.check == "open")
 
     def _model_idle(self) -> bool:
-        return self.model.info.available and self.model.waiting() == 0
+        return self.model.info.available and self.model.free_places() > 0
 
     def _classify(self, unit: Unit, problem: Problem, step: Step, answer: str, stored: AttemptRecord,
                   fallback: str) -> tuple[str | None, str]:
