@@ -226,3 +226,19 @@ def test_history_is_trimmed_to_the_context_window_keeping_the_latest_turns():
 def test_done_problem_prompt_says_so(scripted_model):
     _reply(scripted_model, step_index=2)
     assert "finished every step" in scripted_model.calls[0].messages[0]["content"]
+
+
+def test_the_prompt_prefix_stays_the_same_between_turns_of_a_long_conversation():
+    """Turn after turn the history part of the prompt starts at the same message, and changes
+    only when the window is full (every few turns), so the backend's saved KV prefix matches."""
+    model = ScriptedBackend()
+    history: list[dict] = []
+    firsts = []
+    for turn in range(20):
+        messages = build_messages(prompts=PromptLibrary(), unit=UNIT, problem=LINEAR, step_index=1, attempts=ATTEMPTS,
+                                  misconceptions_seen=[], history=history, student_message=f"question {turn}?",
+                                  count_tokens=model.count_tokens, n_ctx=4096)
+        firsts.append(messages[1]["content"] if len(messages) > 2 else None)
+        history += [{"role": "user", "content": f"question {turn}?"}, {"role": "assistant", "content": f"reply {turn}"}]
+    changed = sum(1 for a, b in zip(firsts[1:], firsts[2:]) if a != b)
+    assert firsts[1] == "question 0?" and changed <= 5  # a sliding window would change 13 times

@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 500
 MAX_OPEN_ANSWER_CHARS = 4000  # an open step asks for sentences: a paragraph or two, not a pasted essay
 MAX_MESSAGE_CHARS = 2000
-CHAT_HISTORY_TURNS = 12  # earlier chat turns sent with a question (the dialogue trims further to fit)
 CLASSIFY_BUDGET_S = 5.0
 GRADE_BUDGET_S = 20.0  # one call per criterion and a summary: longer than a classification, still a short wait
 VARIANT_TRIES = 5
@@ -294,7 +293,7 @@ class TutorService:
         unit, problem, progress = self._working_copy(record)
         step_index = len(problem.steps) if record.done else progress.step_index
         step_id = None if record.done else record.step_id
-        earlier = self.store.messages(session_id=record.id)[-CHAT_HISTORY_TURNS:]
+        earlier = self.store.messages(session_id=record.id)  # the dialogue keeps a window that drops in chunks
         attempts = self.store.attempts(session_id=record.id)
         hints_here = [h.text for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
         self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
