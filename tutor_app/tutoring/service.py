@@ -295,9 +295,10 @@ class TutorService:
         step_id = None if record.done else record.step_id
         earlier = self.store.messages(session_id=record.id)  # the dialogue keeps a window that drops in chunks
         attempts = self.store.attempts(session_id=record.id)
-        hints_here = [h.text for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
+        hints_here = [h for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
         self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
-        history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in earlier]
+        history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content, "at": m.created_at}
+                   for m in earlier]  # with times: each attempt and hint is told in the turn it came before
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
         chunks = stream_tutor_reply(
