@@ -26,18 +26,32 @@ def _goal(met: bool | None) -> str:
 
 
 def turn_latency(folder: Path) -> list[str]:
-    lines = ["| model | TTFT turn 2 (s) | TTFT turn 20 (s) | turn 20 / turn 2 | last 3 / turns 2-4 | "
-             "evaluated / new tokens (turns 2-20) | turn 20 without reuse (s) | goal (<= 1.5x) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | configuration | TTFT turn 2 (s) | TTFT turn 20 (s) | turn 20 / turn 2 | worst of turns 8-20 / turn 2 | "
+             "prompt tokens evaluated, turns 2-20 | goal (turn 20 <= 1.2x turn 2) |", "|---|---|---|---|---|---|---|---|"]
     for name in ("turn_latency-smollm2", "turn_latency-smollm2-moe"):
+        d = _load(folder, name)
+        if d is None or "configs" not in d:
+            continue
+        for config, data in d["configs"].items():
+            s = data["summary"]
+            goal = _goal(d["goal_met"]) if config == "app" else "-"
+            lines.append(f"| {d['model']} | {config} | {s['ttft_turn2_s']:.3f} | {s['ttft_last_turn_s']:.3f} | "
+                         f"{s['ttft_ratio_last_vs_turn2']:.2f} | {s['ttft_ratio_max_over_turns_8_20']:.2f} | "
+                         f"{s['evaluated_tokens_turns2_on']} | {goal} |")
+    return lines
+
+
+def batching(folder: Path) -> list[str]:
+    lines = ["| model | students | one after another (tok/s) | together (tok/s) | speedup | "
+             "tokens per CPU second, alone / together | speedup per CPU second |", "|---|---|---|---|---|---|---|"]
+    for name in ("batching-smollm2", "batching-smollm2-moe"):
         d = _load(folder, name)
         if d is None:
             continue
-        s = d["summary"]
-        lines.append(f"| {d['model']} | {s['ttft_turn2_s']:.3f} | {s['ttft_last_turn_s']:.3f} | "
-                     f"{s['ttft_ratio_last_vs_turn2']:.2f} | {s['ttft_ratio_last3_vs_turns2_4']:.2f} | "
-                     f"{s['evaluated_tokens_turns2_on']} / {s['new_tokens_turns2_on']} ({s['evaluated_over_new']:.2f}) | "
-                     f"{s['last_turn_ttft_without_reuse_s']:.2f} | {_goal(s['goal_met'])} |")
+        for r in d["per_count"]:
+            lines.append(f"| {d['model']} | {r['students']} | {r['one_after_another_tok_s']:.1f} | "
+                         f"{r['together_tok_s']:.1f} | {r['speedup']:.2f} | {r['one_after_another_tokens_per_cpu_s']:.1f} / "
+                         f"{r['together_tokens_per_cpu_s']:.1f} | {r['speedup_per_cpu_s']:.2f} |")
     return lines
 
 
@@ -90,13 +104,18 @@ def roofline(folder: Path) -> list[str]:
 
 def batch_grading(folder: Path) -> list[str]:
     d = _load(folder, "batch_grading")
-    if d is None:
+    if d is None or "runs" not in d:
         return []
-    s = d["seconds_per_submission"]
-    return ["| model | submissions | graded | model calls | elapsed (s) | submissions / minute | "
-            "s per submission (mean / min / max) |", "|---|---|---|---|---|---|---|",
-            f"| {d['model']} | {d['submissions']} | {d['graded']} | {d['model_calls']} | {d['elapsed_s']:.0f} | "
-            f"{d['submissions_per_minute']:.2f} | {s['mean']:.1f} / {s['min']:.1f} / {s['max']:.1f} |"]
+    lines = ["| model | submissions | slots | graded | model calls | elapsed (s) | submissions / minute | "
+             "s between finished submissions (mean / min / max) |", "|---|---|---|---|---|---|---|---|"]
+    for run in d["runs"]:
+        s = run["seconds_between_finished_submissions"]
+        lines.append(f"| {d['model']} | {d['submissions']} | {run['parallel']} | {run['graded']} | {run['model_calls']} | "
+                     f"{run['elapsed_s']:.0f} | {run['submissions_per_minute']:.2f} | "
+                     f"{s['mean']:.1f} / {s['min']:.1f} / {s['max']:.1f} |")
+    lines += ["", f"Speed-up of the first configuration over the last: {d['speedup_first_vs_last']}x; "
+                  f"{d['same_totals']} of {d['submissions']} totals the same in every run."]
+    return lines
 
 
 def bkt_fit(folder: Path) -> list[str]:
@@ -117,8 +136,8 @@ def bkt_fit(folder: Path) -> list[str]:
     return lines
 
 
-SECTIONS = [("turn_latency", turn_latency), ("interleaved", interleaved), ("overhead", overhead),
-            ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit)]
+SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
+            ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit)]
 
 
 def main(argv: list[str]) -> None:

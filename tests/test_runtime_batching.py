@@ -327,3 +327,23 @@ def test_a_failed_decode_fails_those_calls_and_the_engine_carries_on(make_backen
     assert all(not slot.tokens for slot in engine.slots)  # rolled back: nothing half-written is reused
     broken["on"] = False
     assert "".join(backend.stream_chat(ask("What is 2 + 2?"), max_tokens=8, temperature=0, session_key="ana")).strip()
+
+
+def test_a_call_that_cannot_start_fails_alone(make_backend, monkeypatch):
+    from tutor_app.runtime import engine as engine_module
+
+    backend = make_backend(2)
+    original = engine_module.SamplerChain
+
+    def picky(model, sampling, *, temperature, seed, grammar=None):
+        if grammar is not None:
+            raise RuntimeError("the grammar does not parse")
+        return original(model, sampling, temperature=temperature, seed=seed, grammar=grammar)
+
+    monkeypatch.setattr(engine_module, "SamplerChain", picky)
+    talker = Timed(backend, ask("Write a long story about numbers."), max_tokens=40, temperature=0).start()
+    with pytest.raises(ModelError, match="could not start this call"):
+        backend.generate_json(ask("Classify: 3(x+2) = 3x + 2."), Diagnosis, max_tokens=32)
+    talker.join()
+    assert talker.error is None and talker.stats[0].completion_tokens > 10
+    assert backend.info.detail["busy_slots"] == 0

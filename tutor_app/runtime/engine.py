@@ -135,7 +135,14 @@ class BatchEngine:
             generation = self._line.pop(lambda g: g.priority != "batch" or batch_busy < batch_places(places))
             if generation is None:
                 return
-            self._start(self._choose_slot(generation, free), generation)
+            slot = self._choose_slot(generation, free)
+            try:
+                self._start(slot, generation)
+            except Exception as exc:  # this call cannot start (a bad grammar, a state that will not load)
+                log.warning("a call could not take slot %d", slot.seq_id, exc_info=True)
+                slot.release()
+                self.memory.clear(slot)
+                generation.finish(ModelError(f"llama.cpp could not start this call: {exc}"))
 
     def _choose_slot(self, generation: Generation, free: list[Slot]) -> Slot:
         """The free slot that already holds the most of this prompt: the session's own slot first,
