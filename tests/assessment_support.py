@@ -116,12 +116,16 @@ class ParallelModel(ScriptedBackend):
 
     def __init__(self, parallel: int, delay_s: float = 0.05, **kw) -> None:
         super().__init__(**kw)
-        self.parallel = parallel
+        self._parallel = parallel
         self.json_delay_s = delay_s
         self.running = 0
         self.most = 0
         self.priorities: list[str] = []
         self._count = threading.Lock()
+
+    @property
+    def parallel(self) -> int:
+        return self._parallel
 
     @property
     def info(self) -> ModelInfo:
