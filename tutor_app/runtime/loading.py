@@ -270,10 +270,12 @@ def plan_for(settings: Settings, path: Path, metadata: dict[str, Any]) -> LoadPl
     arch = metadata.get("general.architecture", "llama")
     trained_ctx = int(metadata.get(f"{arch}.context_length", 4096) or 4096)
     plan = LoadPlan(n_ctx=min(4096, trained_ctx), reason="")
+    planner_failed = False
     try:
         plan = _planner_plan(settings, path)
     except Exception as exc:
         plan.reason = f"offload planner failed ({type(exc).__name__}: {exc}); running on the CPU"
+        planner_failed = True
     if isinstance(settings.n_gpu_layers, int):
         plan.n_gpu_layers = settings.n_gpu_layers
     if settings.n_ctx:
@@ -287,6 +289,8 @@ def plan_for(settings: Settings, path: Path, metadata: dict[str, Any]) -> LoadPl
     if settings.parallel:
         plan.n_parallel = settings.parallel
     plan.n_ctx = max(256, min(plan.n_ctx, trained_ctx))
+    if planner_failed:
+        plan.reason += f" with {plan.n_parallel} parallel slot(s)"
     if not plan.reason:  # the planner did not run
         where = "all layers on the CPU" if plan.n_gpu_layers == 0 else f"{plan.n_gpu_layers} layers on the GPU"
         plan.reason = (f"{where}, context {plan.n_ctx}, KV cache {plan.kv_type}, {plan.n_parallel} parallel slot(s) "
