@@ -347,3 +347,24 @@ def test_a_call_that_cannot_start_fails_alone(make_backend, monkeypatch):
     talker.join()
     assert talker.error is None and talker.stats[0].completion_tokens > 10
     assert backend.info.detail["busy_slots"] == 0
+
+
+def test_calls_sent_together_with_a_shared_prefix_evaluate_it_once(make_backend):
+    """The criteria of one submission go to the model together; the submission (the shared
+    prefix) is read by one slot and copied to the others, not read four times."""
+    essay = " ".join(f"Sentence {i}: metal feels cold because it carries heat away from the hand." for i in range(25))
+    prompts = [[{"role": "system", "content": f"You grade this essay: {essay}"},
+                {"role": "user", "content": f"Grade criterion {name} only, in one word."}]
+               for name in ("accuracy", "evidence", "clarity", "structure")]
+    evaluated = {}
+    for label, sharing in (("shared", True), ("each alone", False)):
+        backend = make_backend(4, n_ctx=2048)
+        if not sharing:
+            backend._engine._prefix_coming = lambda generation: False
+            backend._engine.memory.copy_from = lambda donor, slot: None
+        calls = run_together(backend, prompts, max_tokens=4, temperature=0)
+        assert all(c.error is None and c.text.strip() for c in calls)
+        evaluated[label] = [c.stats[0].evaluated_tokens for c in calls]
+        prompt_tokens = calls[0].stats[0].prompt_tokens
+    assert sum(evaluated["each alone"]) > 3.5 * prompt_tokens  # every call read the essay itself
+    assert sum(evaluated["shared"]) < 1.5 * prompt_tokens  # one call read it, three started from its copy

@@ -8,7 +8,9 @@ own channel; nothing but the engine thread touches the context. Each step (as ll
 2. waiting calls take free slots in ``FairLine`` order (students before batch work, sessions
    taking turns), so a call joins the running batch at the next step instead of waiting for
    the others to finish. A slot keeps its last session's KV state; a slot given to another
-   session first saves it (``slots.SequenceMemory``);
+   session first saves it (``slots.SequenceMemory``). A call whose prompt shares a long prefix
+   with a prompt another slot is still reading (the criteria of one submission, sent together)
+   waits for that slot to read the shared part, then starts from a copy of it;
 3. one batch is built: the token each generating slot sampled last step, then prompt tokens of
    slots still reading their prompt, under a per-step budget shared round-robin (students'
    prompts first), so a long prompt never stalls everyone else's replies for long;
@@ -36,7 +38,7 @@ from .protocol import ModelError
 from .reply_text import ReplyText
 from .sampling import Sampling, SamplerChain
 from .scheduling import FairLine, batch_places
-from .slots import SequenceMemory, Slot
+from .slots import MIN_REUSE_CHUNK, SequenceMemory, Slot
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,8 @@ class BatchEngine:
             if not free:
                 return
             batch_busy = sum(1 for s in self.slots if s.busy and s.generation.priority == "batch")
-            generation = self._line.pop(lambda g: g.priority != "batch" or batch_busy < batch_places(places))
+            generation = self._line.pop(lambda g: (g.priority != "batch" or batch_busy < batch_places(places))
+                                        and not self._prefix_coming(g))
             if generation is None:
                 return
             slot = self._choose_slot(generation, free)
@@ -153,11 +156,28 @@ class BatchEngine:
         pool = own or free
         return max(pool, key=lambda s: (common_prefix_length(s.tokens, prompt), s.owner is None, -s.last_used))
 
+    def _prefix_coming(self, generation: Generation) -> bool:
+        """Another slot is reading a prompt that shares more of this one than any slot holds:
+        starting now would evaluate the shared part twice at once."""
+        prompt = generation.tokens
+        held = max(common_prefix_length(s.tokens, prompt) for s in self.slots)
+        for slot in self.slots:
+            if slot.busy and slot.prompt_pos < len(slot.generation.tokens):
+                shared = common_prefix_length(slot.generation.tokens, prompt)
+                if shared >= held + MIN_REUSE_CHUNK and slot.prompt_pos < shared:
+                    return True
+        return False
+
     def _start(self, slot: Slot, generation: Generation) -> None:
         if slot.owner is not None and slot.owner != generation.session_key and not slot.saved:
             self.memory.save(slot)
         if generation.session_key is not None and generation.session_key != slot.owner:
             self.memory.restore_if_better(slot, generation.session_key, generation.tokens)
+        donor = max((s for s in self.slots if s is not slot),
+                    key=lambda s: common_prefix_length(s.tokens, generation.tokens), default=None)
+        if donor is not None and (common_prefix_length(donor.tokens, generation.tokens)
+                                  >= common_prefix_length(slot.tokens, generation.tokens) + MIN_REUSE_CHUNK):
+            self.memory.copy_from(donor, slot)
         slot.owner, slot.saved = generation.session_key, False
         keep = self.memory.reuse(slot, generation.tokens)
         generation.stats.evaluated_tokens = len(generation.tokens) - keep

@@ -9,6 +9,13 @@ holds, so a new call can reuse what is already there:
   conversation cheap when its oldest turns are dropped from the prompt: the remaining turns'
   KV entries move up instead of being evaluated again.
 
+A new call may also start from another slot's cells: when a busy or idle slot holds a longer
+prefix of the prompt (the same submission graded on another criterion, the same system prompt),
+its sequence is copied into the new slot (``llama_memory_seq_cp``; across the streams of a
+non-unified cache that is a copy of the buffer, milliseconds against seconds of prefill) and
+the tail that differs is removed. Only identical tokens are kept, so nothing of another
+conversation survives the copy.
+
 A slot remembers whose conversation it holds (``owner``). When another session needs the slot,
 the owner's state is first saved to the ``SessionStateCache`` (``llama_state_seq_get_data``),
 and the newcomer's saved state, if it has one that helps, is restored into the slot
@@ -132,6 +139,12 @@ class SequenceMemory:
             self.clear(slot)
             return False
         return True
+
+    def copy_from(self, donor: Slot, slot: Slot) -> None:
+        """Make ``slot`` hold what ``donor`` holds (its owner's state was saved already); the
+        buffer copy happens at the next decode, before that decode's tokens are placed."""
+        llama_cpp.llama_memory_seq_cp(self.model.memory, donor.seq_id, slot.seq_id, -1, -1)
+        slot.tokens = list(donor.tokens)
 
     # reuse within a sequence -----------------------------------------------------------
     def reuse(self, slot: Slot, prompt: list[int]) -> int:
