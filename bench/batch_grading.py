@@ -5,7 +5,9 @@ sentence, a changed word) so that no two texts are the same and nothing is answe
 store. The same class set is graded once per ``--parallel`` value (default: 8 slots, then 1,
 i.e. one call at a time as before batching), each on a fresh model into a fresh temporary
 database, in the same run: submissions per minute side by side is the figure bench/RESULTS.md
-records. Every grade of the two runs is compared too (batched decoding may change a
+records, with submissions per CPU minute of this process beside it (on a machine other work
+keeps busy, the share of the cores a run gets changes from minute to minute; the CPU time it
+used does not). Every grade of the two runs is compared too (batched decoding may change a
 borderline score: llama.cpp's sums differ with the batch's shape).
 
     python bench/batch_grading.py                 # SmolLM2-135M, 20 submissions, 8 slots vs 1
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "speedup_first_vs_last": (round(runs[0]["submissions_per_minute"] / runs[-1]["submissions_per_minute"], 2)
                                   if len(runs) > 1 and runs[-1]["submissions_per_minute"] else None),
+        "speedup_per_cpu_first_vs_last": (round(runs[0]["submissions_per_cpu_minute"]
+                                                / runs[-1]["submissions_per_cpu_minute"], 2)
+                                          if len(runs) > 1 and runs[-1]["submissions_per_cpu_minute"] else None),
         "same_totals": same,
         "settings": {"n_ctx": args.n_ctx, "threads": args.threads, "max_tokens": args.max_tokens,
                      "justification_chars": args.justification_chars, "next_step_chars": args.next_step_chars},
@@ -123,11 +128,11 @@ def grade_class(path: Path, args, rubric, inputs: list[SubmissionInput], config:
     finished: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         db = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = BatchGrader(AssessmentStore(db), Grader(model, PromptLibrary(), config)).run(
             rubric, inputs, source="bench", progress=True,
             on_progress=lambda done, total, student: finished.append((student, time.perf_counter() - started)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rows = {item.student: item for item in report.items}
         db.close()
     model.close()
@@ -140,6 +145,9 @@ def grade_class(path: Path, args, rubric, inputs: list[SubmissionInput], config:
         "model_calls": graded * (len(rubric.criteria) + 1),
         "elapsed_s": round(elapsed, 2),
         "submissions_per_minute": round(60 * graded / elapsed, 2) if elapsed else None,
+        "cpu_s": round(cpu, 2),
+        "submissions_per_cpu_minute": round(60 * graded / cpu, 2) if cpu else None,
+        "load_average_after": list(os.getloadavg()),
         "seconds_between_finished_submissions": {"mean": round(elapsed / max(1, len(inputs)), 2),
                                                  "median": round(statistics.median(gaps), 2),
                                                  "min": round(min(gaps), 2), "max": round(max(gaps), 2)},

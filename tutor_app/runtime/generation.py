@@ -45,8 +45,9 @@ class Generation:
         return self.id
 
     # the caller's side -----------------------------------------------------------------
-    def next_piece(self, timeout: float) -> tuple[str, object] | None:
-        """("text", str), ("end", None) or ("error", ModelError); None after ``timeout`` seconds."""
+    def next_piece(self, timeout: float | None) -> tuple[str, object] | None:
+        """("text", str), ("end", None) or ("error", ModelError); None after ``timeout`` seconds
+        (None: wait until one comes; the engine always ends a generation it was given)."""
         try:
             return self._pieces.get(timeout=timeout)
         except queue.Empty:

@@ -192,8 +192,8 @@ class LlamaCppBackend:
             return
         self._engine.submit(generation)
         try:
-            while True:
-                item = generation.next_piece(_POLL_S)
+            while True:  # without a cancel event there is nothing to look at while waiting: block
+                item = generation.next_piece(_POLL_S if cancel is not None else None)
                 if item is None:
                     if cancel is not None and cancel.is_set():
                         break
