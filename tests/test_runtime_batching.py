@@ -368,3 +368,46 @@ def test_calls_sent_together_with_a_shared_prefix_evaluate_it_once(make_backend)
         prompt_tokens = calls[0].stats[0].prompt_tokens
     assert sum(evaluated["each alone"]) > 3.5 * prompt_tokens  # every call read the essay itself
     assert sum(evaluated["shared"]) < 1.5 * prompt_tokens  # one call read it, three started from its copy
+
+
+def test_a_copied_prefix_gives_the_logits_of_reading_it_again(smollm2_path):
+    """The copy a call starts from is exact: the next token's logits after a copied prefix are
+    those after the same prefix read from scratch in the same batch shapes."""
+    import llama_cpp
+    import numpy as np
+
+    from tutor_app.runtime.loaded_model import LoadedModel
+    from tutor_app.runtime.slots import SequenceMemory, Slot
+
+    model = LoadedModel(smollm2_path, n_ctx=1024, n_parallel=3, n_gpu_layers=0, n_threads=1, n_batch=512,
+                        flash_attn=False, kv_type="f16", lora_path=None, around_load=None, verbose=False)
+    batch = llama_cpp.llama_batch_init(512, 0, 1)
+
+    def read(tokens: list[int], start: int, seq: int) -> np.ndarray:
+        batch.n_tokens = len(tokens)
+        for i, token in enumerate(tokens):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + i, 1
+            batch.seq_id[i][0], batch.logits[i] = seq, i == len(tokens) - 1
+        assert llama_cpp.llama_decode(model.ctx, batch) == 0
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, len(tokens) - 1),
+                                     shape=(model.model.n_vocab(),)).copy()
+
+    try:
+        essay = model.tokenize("You grade this essay: metal feels cold because it carries heat away. " * 4, special=True)
+        first, second = model.tokenize(" Criterion: accuracy.", special=True), model.tokenize(" Criterion: evidence.", special=True)
+        memory = SequenceMemory(model, None)
+        donor, copy, scratch = Slot(0), Slot(1), Slot(2)
+        read(essay + first, 0, donor.seq_id)
+        donor.tokens = essay + first
+        memory.copy_from(donor, copy)
+        prompt = essay + second
+        keep = memory.reuse(copy, prompt)  # keeps the shared part, drops the other criterion
+        assert len(essay) <= keep < len(prompt) and copy.tokens == prompt[:keep]
+        from_copy = read(prompt[keep:], keep, copy.seq_id)
+        read(prompt[:keep], 0, scratch.seq_id)
+        from_scratch = read(prompt[keep:], keep, scratch.seq_id)
+        assert np.array_equal(from_copy, from_scratch)
+        assert llama_cpp.llama_memory_seq_pos_max(model.memory, donor.seq_id) == len(essay + first) - 1  # untouched
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        model.close()
