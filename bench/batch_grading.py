@@ -1,12 +1,17 @@
-"""Batch grading speed: 50 submissions against the sample rubric with the default model.
+"""Batch grading speed: a class set against the sample rubric with the default model, batched and not.
 
 The class set is made from the ten sample submissions, cycled with small edits (an added
 sentence, a changed word) so that no two texts are the same and nothing is answered from the
-store. Each run grades into a fresh temporary database, with the terminal progress bar, and
-prints one JSON object: submissions per minute is the figure bench/RESULTS.md records.
+store. The same class set is graded once per ``--parallel`` value (default: 8 slots, then 1,
+i.e. one call at a time as before batching), each on a fresh model into a fresh temporary
+database, in the same run: submissions per minute side by side is the figure bench/RESULTS.md
+records, with submissions per CPU minute of this process beside it (on a machine other work
+keeps busy, the share of the cores a run gets changes from minute to minute; the CPU time it
+used does not). Every grade of the two runs is compared too (batched decoding may change a
+borderline score: llama.cpp's sums differ with the batch's shape).
 
-    python bench/batch_grading.py                 # SmolLM2-135M, 50 submissions
-    python bench/batch_grading.py --count 10 --model models/other.gguf
+    python bench/batch_grading.py                 # SmolLM2-135M, 20 submissions, 8 slots vs 1
+    python bench/batch_grading.py --count 10 --parallel 4 1 --model models/other.gguf
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ def class_set(count: int) -> list[SubmissionInput]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="GGUF file (default: the shipped SmolLM2-135M)")
-    parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--parallel", type=int, nargs="+", default=[8, 1], help="slots of each run, in order")
     parser.add_argument("--n-ctx", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--justification-chars", type=int, default=160)
@@ -70,9 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=96, help="per criterion call (the summary gets the same)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-
-    from tutor_app.runtime.llama_backend import LlamaCppBackend
-    from tutor_app.storage.database import Database
 
     path = args.model or default_model_path()
     if path is None:
@@ -85,55 +88,76 @@ def main(argv: list[str] | None = None) -> int:
     config = GraderConfig(justification_chars=args.justification_chars, next_step_chars=args.next_step_chars,
                           criterion_max_tokens=args.max_tokens, summary_steps=2,
                           summary_step_chars=args.next_step_chars, summary_max_tokens=args.max_tokens)
-    load_started = time.perf_counter()
-    model = LlamaCppBackend(path, n_ctx=args.n_ctx, n_threads=args.threads)
-    load_s = time.perf_counter() - load_started
-
-    finished: list[tuple[str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
-        db = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        astore = AssessmentStore(db)
-        started = time.perf_counter()
-        report = BatchGrader(astore, Grader(model, PromptLibrary(), config)).run(
-            rubric, inputs, source="bench", progress=True,
-            on_progress=lambda done, total, student: finished.append((student, time.perf_counter() - started)))
-        elapsed = time.perf_counter() - started
-        rows = {item.student: item for item in report.items}
-        db.close()
-    model.close()
-
-    graded = report.count("graded")
-    per_submission = [b - a for (_, a), (_, b) in zip([("", 0.0)] + finished[:-1], finished)]
+    runs = [grade_class(path, args, rubric, inputs, config, parallel) for parallel in args.parallel]
+    totals = [{r["student"]: r["total"] for r in run["per_submission"]} for run in runs]
+    same = sum(1 for student in totals[0] if all(t.get(student) == totals[0][student] for t in totals[1:]))
     result = {
         "benchmark": "batch_grading",
         "model": path.stem,
         "rubric": rubric.id,
         "criteria": len(rubric.criteria),
         "submissions": len(inputs),
+        "runs": runs,
+        "speedup_first_vs_last": (round(runs[0]["submissions_per_minute"] / runs[-1]["submissions_per_minute"], 2)
+                                  if len(runs) > 1 and runs[-1]["submissions_per_minute"] else None),
+        "speedup_per_cpu_first_vs_last": (round(runs[0]["submissions_per_cpu_minute"]
+                                                / runs[-1]["submissions_per_cpu_minute"], 2)
+                                          if len(runs) > 1 and runs[-1]["submissions_per_cpu_minute"] else None),
+        "same_totals": same,
+        "settings": {"n_ctx": args.n_ctx, "threads": args.threads, "max_tokens": args.max_tokens,
+                     "justification_chars": args.justification_chars, "next_step_chars": args.next_step_chars},
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "load_average": list(os.getloadavg())},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    summary = {k: v for k, v in result.items() if k != "runs"}
+    summary["runs"] = [{k: v for k, v in run.items() if k != "per_submission"} for run in runs]
+    print(json.dumps(summary, indent=2))
+    return 0 if all(run["graded"] for run in runs) else 1
+
+
+def grade_class(path: Path, args, rubric, inputs: list[SubmissionInput], config: GraderConfig, parallel: int) -> dict:
+    """Grade ``inputs`` on a fresh model with ``parallel`` slots into a fresh database."""
+    from tutor_app.runtime.llama_backend import LlamaCppBackend
+    from tutor_app.storage.database import Database
+
+    load_started = time.perf_counter()
+    model = LlamaCppBackend(path, n_ctx=args.n_ctx, n_threads=args.threads, n_parallel=parallel)
+    load_s = time.perf_counter() - load_started
+    finished: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        db = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        started, cpu_started = time.perf_counter(), time.process_time()
+        report = BatchGrader(AssessmentStore(db), Grader(model, PromptLibrary(), config)).run(
+            rubric, inputs, source="bench", progress=True,
+            on_progress=lambda done, total, student: finished.append((student, time.perf_counter() - started)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        rows = {item.student: item for item in report.items}
+        db.close()
+    model.close()
+    graded = report.count("graded")
+    gaps = [b - a for (_, a), (_, b) in zip([("", 0.0)] + finished[:-1], finished)]
+    return {
+        "parallel": parallel,
         "graded": graded,
         "failed": len(report.failed),
         "model_calls": graded * (len(rubric.criteria) + 1),
         "elapsed_s": round(elapsed, 2),
         "submissions_per_minute": round(60 * graded / elapsed, 2) if elapsed else None,
-        "seconds_per_submission": {"mean": round(elapsed / max(1, len(inputs)), 2),
-                                   "median": round(statistics.median(per_submission), 2),
-                                   "min": round(min(per_submission), 2), "max": round(max(per_submission), 2)},
+        "cpu_s": round(cpu, 2),
+        "submissions_per_cpu_minute": round(60 * graded / cpu, 2) if cpu else None,
+        "load_average_after": list(os.getloadavg()),
+        "seconds_between_finished_submissions": {"mean": round(elapsed / max(1, len(inputs)), 2),
+                                                 "median": round(statistics.median(gaps), 2),
+                                                 "min": round(min(gaps), 2), "max": round(max(gaps), 2)},
         "model_load_s": round(load_s, 2),
-        "settings": {"n_ctx": args.n_ctx, "threads": model.info.detail.get("threads"),
-                     "max_tokens": args.max_tokens, "justification_chars": args.justification_chars,
-                     "next_step_chars": args.next_step_chars},
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "threads": model.info.detail.get("threads"),
         "per_submission": [
-            {"student": student, "seconds": round(seconds, 2), "status": rows[student].status,
-             "total": rows[student].row.total if rows[student].row else None,
-             "error": rows[student].error or None}
-            for (student, _), seconds in zip(finished, per_submission)],
+            {"student": student, "finished_after_s": round(at, 2), "status": rows[student].status,
+             "total": rows[student].row.total if rows[student].row else None, "error": rows[student].error or None}
+            for student, at in finished],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    summary = {k: v for k, v in result.items() if k != "per_submission"}
-    print(json.dumps(summary, indent=2))
-    return 0 if graded else 1
 
 
 if __name__ == "__main__":

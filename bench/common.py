@@ -61,6 +61,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: its own choice)")
     parser.add_argument("--flash-attn", action="store_true", help="use llama.cpp's flash attention")
+    parser.add_argument("--parallel", type=int, default=1, help="slots of the batched context")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
 
 
@@ -96,7 +97,7 @@ def make_backend(path: Path, args: argparse.Namespace, *, kv_cache_mb: int | Non
         cache = SessionStateCache(ram_budget_bytes=kv_cache_mb << 20, disk_budget_bytes=8 * (kv_cache_mb << 20),
                                   spill_parent=Path(tempfile.gettempdir()))
     return LlamaCppBackend(path, n_ctx=args.n_ctx, n_threads=args.threads, flash_attn=args.flash_attn,
-                           state_cache=cache)
+                           state_cache=cache, n_parallel=getattr(args, "parallel", 1))
 
 
 def machine() -> dict:

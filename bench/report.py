@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Iterator
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -21,34 +22,51 @@ def _load(folder: Path, name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _models(folder: Path, benchmark: str) -> Iterator[dict]:
+    """The benchmark's results on the dense default model, then on the MoE, where present."""
+    for name in (f"{benchmark}-smollm2", f"{benchmark}-smollm2-moe"):
+        d = _load(folder, name)
+        if d is not None:
+            yield d
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
+    """Markdown table lines."""
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)] + \
+        ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
 def _goal(met: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "-"}[met]
 
 
 def turn_latency(folder: Path) -> list[str]:
-    lines = ["| model | TTFT turn 2 (s) | TTFT turn 20 (s) | turn 20 / turn 2 | last 3 / turns 2-4 | "
-             "evaluated / new tokens (turns 2-20) | turn 20 without reuse (s) | goal (<= 1.5x) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for name in ("turn_latency-smollm2", "turn_latency-smollm2-moe"):
-        d = _load(folder, name)
-        if d is None:
-            continue
-        s = d["summary"]
-        lines.append(f"| {d['model']} | {s['ttft_turn2_s']:.3f} | {s['ttft_last_turn_s']:.3f} | "
-                     f"{s['ttft_ratio_last_vs_turn2']:.2f} | {s['ttft_ratio_last3_vs_turns2_4']:.2f} | "
-                     f"{s['evaluated_tokens_turns2_on']} / {s['new_tokens_turns2_on']} ({s['evaluated_over_new']:.2f}) | "
-                     f"{s['last_turn_ttft_without_reuse_s']:.2f} | {_goal(s['goal_met'])} |")
-    return lines
+    rows = []
+    for d in _models(folder, "turn_latency"):
+        for config, data in d["configs"].items():
+            s = data["summary"]
+            rows.append([d["model"], config, f"{s['ttft_turn2_s']:.3f}", f"{s['ttft_last_turn_s']:.3f}",
+                         f"{s['ttft_ratio_last_vs_turn2']:.2f}", f"{s['ttft_ratio_max_over_turns_8_20']:.2f}",
+                         s["evaluated_tokens_turns2_on"], _goal(d["goal_met"]) if config == "app" else "-"])
+    return _table(["model", "configuration", "TTFT turn 2 (s)", "TTFT turn 20 (s)", "turn 20 / turn 2",
+                   "worst of turns 8-20 / turn 2", "prompt tokens evaluated, turns 2-20",
+                   "goal (turn 20 <= 1.2x turn 2)"], rows)
+
+
+def batching(folder: Path) -> list[str]:
+    rows = [[d["model"], r["students"], f"{r['one_after_another_tok_s']:.1f}", f"{r['together_tok_s']:.1f}",
+             f"{r['speedup']:.2f}", f"{r['one_after_another_tokens_per_cpu_s']:.1f} / {r['together_tokens_per_cpu_s']:.1f}",
+             f"{r['speedup_per_cpu_s']:.2f}"]
+            for d in _models(folder, "batching") for r in d["per_count"]]
+    return _table(["model", "students", "one after another (tok/s)", "together (tok/s)", "speedup",
+                   "tokens per CPU second, alone / together", "speedup per CPU second"], rows)
 
 
 def interleaved(folder: Path) -> list[str]:
     lines = ["| model | median TTFT, one student (s) | median TTFT, 8 interleaved (s) | ratio | "
              "without saved states (s) | mean evaluated / prompt tokens | same replies | goal (<= 1.5x) |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in ("interleaved-smollm2", "interleaved-smollm2-moe"):
-        d = _load(folder, name)
-        if d is None:
-            continue
+    for d in _models(folder, "interleaved"):
         s = d["summary"]
         control = s.get("interleaved_without_saved_states")
         without = f"{control['median_ttft_s']:.3f}" if control else "-"
@@ -63,10 +81,7 @@ def overhead(folder: Path) -> list[str]:
     lines = ["| model | bare `generate` (tok/s) | through the model worker (tok/s) | app backend (tok/s) | "
              "bare `create_chat_completion` (tok/s) | worker / bare | backend / bare | goal (>= 0.95) |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in ("overhead-smollm2", "overhead-smollm2-moe"):
-        d = _load(folder, name)
-        if d is None:
-            continue
+    for d in _models(folder, "overhead"):
         m = d["decode_tok_s_median"]
         worker = f"{m['worker']:.1f}" if "worker" in m else "–"
         worker_ratio = f"{d['ratio_worker_vs_bare']:.3f}" if d.get("ratio_worker_vs_bare") else "–"
@@ -115,13 +130,16 @@ def roofline(folder: Path) -> list[str]:
 
 def batch_grading(folder: Path) -> list[str]:
     d = _load(folder, "batch_grading")
-    if d is None:
+    if d is None or "runs" not in d:
         return []
-    s = d["seconds_per_submission"]
-    return ["| model | submissions | graded | model calls | elapsed (s) | submissions / minute | "
-            "s per submission (mean / min / max) |", "|---|---|---|---|---|---|---|",
-            f"| {d['model']} | {d['submissions']} | {d['graded']} | {d['model_calls']} | {d['elapsed_s']:.0f} | "
-            f"{d['submissions_per_minute']:.2f} | {s['mean']:.1f} / {s['min']:.1f} / {s['max']:.1f} |"]
+    rows = [[d["model"], d["submissions"], run["parallel"], run["graded"], run["model_calls"], f"{run['elapsed_s']:.0f}",
+             f"{run['submissions_per_minute']:.2f}", f"{run['cpu_s']:.0f}", f"{run['submissions_per_cpu_minute']:.2f}"]
+            for run in d["runs"]]
+    return _table(["model", "submissions", "slots", "graded", "model calls", "elapsed (s)", "submissions / minute",
+                   "CPU (s)", "submissions / CPU minute"], rows) + [
+        "", f"The first configuration against the last: {d['speedup_first_vs_last']}x the submissions per minute, "
+            f"{d['speedup_per_cpu_first_vs_last']}x per CPU minute; {d['same_totals']} of {d['submissions']} totals "
+            "the same in every run."]
 
 
 def bkt_fit(folder: Path) -> list[str]:
@@ -142,8 +160,8 @@ def bkt_fit(folder: Path) -> list[str]:
     return lines
 
 
-SECTIONS = [("turn_latency", turn_latency), ("interleaved", interleaved), ("overhead", overhead),
-            ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
+SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
+            ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
             ("cpu_buffers", cpu_buffers)]
 
 

@@ -8,6 +8,8 @@ if the code sends the wrong schema or the wrong text.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -106,3 +108,37 @@ def inputs(*pairs: tuple[str, str]) -> list[SubmissionInput]:
 
 
 CLASS = inputs(("Ana", "The tilt of the axis."), ("Ben", "The sun is closer in summer."), ("Cy", "Axis tilt."))
+
+
+class ParallelModel(ScriptedBackend):
+    """A scripted model that says it serves ``parallel`` calls at once, takes ``delay_s`` per JSON
+    call, and records how many calls overlapped and at which priority each came."""
+
+    def __init__(self, parallel: int, delay_s: float = 0.05, **kw) -> None:
+        super().__init__(**kw)
+        self._parallel = parallel
+        self.json_delay_s = delay_s
+        self.running = 0
+        self.most = 0
+        self.priorities: list[str] = []
+        self._count = threading.Lock()
+
+    @property
+    def parallel(self) -> int:
+        return self._parallel
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(name="scripted-parallel", backend="fake", n_ctx=4096, detail={"parallel": self.parallel})
+
+    def generate_json(self, messages, schema, **kwargs):
+        with self._count:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.priorities.append(kwargs.get("priority", "interactive"))
+        try:
+            time.sleep(self.json_delay_s)
+            return super().generate_json(messages, schema, **kwargs)
+        finally:
+            with self._count:
+                self.running -= 1

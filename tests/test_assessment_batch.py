@@ -21,7 +21,7 @@ from tutor_app.runtime.protocol import ModelError
 from tutor_app.settings import Settings
 from tutor_app.storage.database import Database
 
-from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, enqueue_grading, inputs, json_calls,
+from assessment_support import (CALLS_PER_SUBMISSION, CLASS, SAMPLES, ParallelModel, enqueue_grading, inputs, json_calls,
                                 sample_rubric, small_rubric)
 from cli_support import run_app
 
@@ -233,3 +233,32 @@ def test_grade_command_without_a_model(cli_settings, capsys):
     settings = cli_settings.model_copy(update={"backend": "none"})
     assert grade_command("explain-your-reasoning", SAMPLES / "submissions.csv", None, settings) == 1
     assert "error: no model to grade with: The model is switched off" in capsys.readouterr().err
+
+
+# concurrency ------------------------------------------------------------------------------
+def tilt_wins(_criterion: str, text: str, allowed: list[int]) -> int:
+    return max(allowed) if "tilt" in text.lower() else min(allowed)
+
+
+def test_a_class_set_is_graded_concurrently_at_batch_priority_without_mixing_texts_up(astore):
+    model = ParallelModel(parallel=4)
+    class_set = inputs(*[(f"S{i}", "The tilt of the axis." if i % 2 else f"The sun is closer, says {i}.")
+                         for i in range(8)])
+    enqueue_grading(model, 8 * CALLS_PER_SUBMISSION, tilt_wins)
+    done: list[int] = []
+    report = BatchGrader(astore, Grader(model, PromptLibrary())).run(
+        small_rubric(), class_set, source="class.csv", on_progress=lambda n, total, student: done.append(n))
+    assert [i.student for i in report.items] == [f"S{i}" for i in range(8)]  # the input's order
+    assert [i.status for i in report.items] == ["graded"] * 8
+    assert [i.row.total for i in report.items] == [0, 8] * 4  # each text got its own grade
+    assert model.most > 1 and set(model.priorities) == {"batch"}  # (the queue, not the grader, caps them)
+    assert done == list(range(1, 9))
+
+
+def test_one_submissions_criteria_are_asked_together():
+    model = ParallelModel(parallel=4, delay_s=0.1)
+    enqueue_grading(model, CALLS_PER_SUBMISSION)
+    grading = Grader(model, PromptLibrary()).grade(small_rubric(), "The tilt of the axis.")
+    assert [g.criterion_id for g in grading.criteria] == ["accuracy", "clarity"]
+    assert model.most == 2  # both criteria at once, then the summary
+    assert set(model.priorities) == {"interactive"}  # a student's open answer is not batch work

@@ -226,3 +226,50 @@ def test_history_is_trimmed_to_the_context_window_keeping_the_latest_turns():
 def test_done_problem_prompt_says_so(scripted_model):
     _reply(scripted_model, step_index=2)
     assert "finished every step" in scripted_model.calls[0].messages[0]["content"]
+
+
+def test_the_prompt_prefix_stays_the_same_between_turns_of_a_long_conversation():
+    """Turn after turn the history part of the prompt starts at the same message, and changes
+    only when the window is full (every few turns), so the backend's saved KV prefix matches."""
+    model = ScriptedBackend()
+    history: list[dict] = []
+    firsts = []
+    for turn in range(20):
+        messages = build_messages(prompts=PromptLibrary(), unit=UNIT, problem=LINEAR, step_index=1, attempts=ATTEMPTS,
+                                  misconceptions_seen=[], history=history, student_message=f"question {turn}?",
+                                  count_tokens=model.count_tokens, n_ctx=4096)
+        firsts.append(messages[1]["content"] if len(messages) > 2 else None)
+        history += [{"role": "user", "content": f"question {turn}?"}, {"role": "assistant", "content": f"reply {turn}"}]
+    changed = sum(1 for a, b in zip(firsts[1:], firsts[2:]) if a != b)
+    assert firsts[1] == "My question: question 0?" and changed <= 5  # a sliding window would change 13 times
+
+
+def test_each_attempt_and_hint_is_told_once_in_the_turn_of_the_question_after_it():
+    """A turn's prompt starts with exactly the previous turn's prompt (its last message included)
+    and the reply, so only the new question and what happened since it are new tokens."""
+    from datetime import datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0)
+    at = [t0 + timedelta(minutes=m) for m in range(10)]
+    attempts = [{"step_id": "isolate", "answer": "2x = 14", "verdict": "misconception",
+                 "misconception_id": "added-instead-of-subtracted", "created_at": at[1]},
+                {"step_id": "isolate", "answer": "2x = 9", "verdict": "incorrect", "created_at": at[4]}]
+    hints = [{"text": "Which operation undoes + 3?", "created_at": at[5]}]
+    history: list[dict] = []
+    prompts = []
+    for turn, (asked_at, question) in enumerate([(at[2], "Why is 14 wrong?"), (at[3], "What do I subtract?"),
+                                                 (at[6], "Is it 9 then?")]):
+        seen_attempts = [a for a in attempts if a["created_at"] < asked_at]
+        seen_hints = [h for h in hints if h["created_at"] < asked_at]
+        prompts.append(build_messages(prompts=PromptLibrary(), unit=UNIT, problem=LINEAR, step_index=0,
+                                      attempts=seen_attempts, misconceptions_seen=[], history=history,
+                                      student_message=question, hints_shown=seen_hints))
+        history += [{"role": "user", "content": question, "at": asked_at},
+                    {"role": "assistant", "content": f"reply {turn}"}]
+    for turn, (earlier, later) in enumerate(zip(prompts, prompts[1:])):
+        assert later[:len(earlier)] == earlier  # the previous prompt, unchanged, last message included
+        assert later[len(earlier)] == {"role": "assistant", "content": f"reply {turn}"}
+    first, second, third = (p[-1]["content"] for p in prompts)
+    assert "2x = 14" in first and "2x = 14" not in second and "2x = 14" not in third  # told once
+    assert "2x = 9" in third and "Which operation undoes + 3?" in third
+    assert "2x = 9" not in second and "Hints" not in second

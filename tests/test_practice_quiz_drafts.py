@@ -15,7 +15,7 @@ from tutor_app.prompting import PromptLibrary
 from tutor_app.runtime.protocol import ModelError
 from tutor_app.settings import Settings
 
-from assessment_support import REPO, json_calls
+from assessment_support import REPO, ParallelModel, json_calls
 
 UNIT = load_file(REPO / "curricula" / "math" / "linear-equations.yaml").item
 SKILLS = [s.id for s in UNIT.skills]
@@ -115,3 +115,16 @@ def test_the_draft_prompt_renders_with_what_the_code_passes(scripted_model):
     system = json_calls(scripted_model)[0].messages[0]["content"]
     assert "same-operation-not-inverse" in system and "undo-addition" in system
     assert "id: " in system and "statement: " in system  # the example problem, as YAML
+
+
+def test_drafts_go_out_in_waves_at_batch_priority_and_later_waves_avoid_earlier_titles():
+    model = ParallelModel(parallel=3, delay_s=0.1)
+    for n in range(1, 6):
+        model.enqueue_json(lambda _m, _s, title=f"Fair tickets {n}": draft(title=title))
+    report = draft_problems(model=model, prompts=PromptLibrary(), unit=UNIT, count=5)
+    assert len(report.accepted) == 5 and not report.rejected
+    assert model.most == 3 and set(model.priorities) == {"batch"}
+    prompts = ["\n".join(m["content"] for m in c.messages) for c in json_calls(model)]
+    assert not any("Fair tickets" in p for p in prompts[:3])  # the first wave has nothing to avoid yet
+    for prompt in prompts[3:]:  # the second names the first wave's three titles (in whichever order they came)
+        assert all(f"Fair tickets {n}" in prompt for n in (1, 2, 3)) and "Fair tickets 4" not in prompt

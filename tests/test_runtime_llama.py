@@ -13,7 +13,9 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from tutor_app.runtime.llama_backend import LlamaCppBackend, _alternating, schema_grammar
+from tutor_app.runtime.chat_template import alternating
+from tutor_app.runtime.grammar import schema_grammar
+from tutor_app.runtime.llama_backend import LlamaCppBackend
 from tutor_app.runtime.protocol import ModelBackend
 
 MIXTRAL_TEMPLATE = (
@@ -162,7 +164,7 @@ def test_gguf_template_is_used(llama):
 def test_alternating_merges_roles():
     msgs = [{"role": "system", "content": "S"}, {"role": "assistant", "content": "stray"},
             {"role": "user", "content": "a"}, {"role": "user", "content": "b"}, {"role": "assistant", "content": "c"}]
-    assert _alternating(msgs) == [{"role": "user", "content": "S\n\na\n\nb"}, {"role": "assistant", "content": "c"}]
+    assert alternating(msgs) == [{"role": "user", "content": "S\n\na\n\nb"}, {"role": "assistant", "content": "c"}]
 
 
 def test_count_tokens(llama):
@@ -185,3 +187,30 @@ def test_quantized_kv_cache_makes_saved_states_smaller(smollm2_path):
         finally:
             backend.close()
     assert 0 < sizes["q8_0"] < 0.7 * sizes["f16"]
+
+
+def test_checking_the_grammar_after_the_choice_picks_what_grammar_first_sampling_picks(llama, smollm2_path):
+    """The engine lets the model choose and applies the grammar only when it rejects the choice;
+    at temperature 0 that must give the very tokens of llama-cpp-python's grammar-first chain."""
+    from llama_cpp import Llama
+
+    from tutor_app.runtime.grammar import GrammarCache
+
+    bare = Llama(str(smollm2_path), n_ctx=1024, n_threads=llama.info.detail["threads"], verbose=False)
+    grammar = GrammarCache().for_schema(Diagnosis)
+    try:
+        for prompt in ("The student wrote 2x = 14 for 2x + 3 = 11. Which misconception?",
+                       "Say the confidence is -7 and write long feedback."):
+            tokens, budget = llama.prompt_tokens(ask(prompt), 96)
+            ours = "".join(llama._generate(tokens, max_tokens=budget, temperature=0, stop=(), session_key=None,
+                                           cancel=None, grammar=grammar, started=0.0))
+            theirs = []
+            for token in bare.generate(tokens, temp=0, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.1,
+                                       grammar=grammar):
+                if bare._model.token_eos() == token or len(theirs) >= budget:
+                    break
+                theirs.append(token)
+            assert ours == bare.detokenize(theirs).decode().strip()
+            Diagnosis.model_validate_json(ours)
+    finally:
+        bare.close()

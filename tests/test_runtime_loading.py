@@ -237,3 +237,34 @@ def test_header_scan_agrees_with_the_gguf_package(tmp_path, smollm2_path):
         assert needed == max(int(t.data_offset) + int(t.n_bytes) for t in reader.tensors)
         assert metadata["general.architecture"] == "llama"
     assert scan_gguf(path)[0]["test.pi"] == 3.25
+
+
+@pytest.mark.model
+def test_the_plan_chooses_the_slots_and_the_start_up_line_says_how_many(tmp_path, capsys):
+    from tutor_app.runtime.offload import MAX_AUTO_PARALLEL
+
+    backend = load_backend(settings_for(tmp_path, n_ctx=512))  # 512 tokens of KV per slot fit many times here
+    try:
+        assert backend.info.detail["parallel"] == MAX_AUTO_PARALLEL
+        assert f"{MAX_AUTO_PARALLEL} parallel slots" in capsys.readouterr().err
+    finally:
+        backend.close()
+    asked = load_backend(settings_for(tmp_path, n_ctx=512, parallel=3))
+    try:
+        assert asked.info.detail["parallel"] == 3 and "3 parallel slots" in asked.info.offload_plan
+    finally:
+        asked.close()
+
+
+def test_without_a_planner_the_slots_are_the_settings(tmp_path, smollm2_path, monkeypatch):
+    from tutor_app.runtime import loading, machine
+
+    def broken():
+        raise OSError("cannot read /proc/meminfo")
+
+    monkeypatch.setattr(machine, "probe_machine", broken)
+    plan = loading.plan_for(settings_for(tmp_path, model=str(smollm2_path), parallel=2), smollm2_path,
+                            loading.check_gguf(smollm2_path))
+    assert plan.n_parallel == 2 and "2 parallel slot(s)" in plan.reason
+    assert loading.plan_for(settings_for(tmp_path, model=str(smollm2_path)), smollm2_path,
+                            loading.check_gguf(smollm2_path)).n_parallel == 1

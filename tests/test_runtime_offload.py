@@ -10,7 +10,7 @@ import pytest
 from tutor_app.runtime.gguf_info import MIXTRAL_8X7B_FILE_SIZES, mixtral_8x7b_shape
 from tutor_app.runtime.machine import Gpu, Machine
 from tutor_app.runtime.offload import (
-    DEFAULT_CTX, MIN_CTX, kv_cache_bytes, main, offload_table, plan_offload, table_machines,
+    DEFAULT_CTX, MAX_AUTO_PARALLEL, MIN_CTX, kv_cache_bytes, main, offload_table, plan_offload, table_machines,
 )
 from tutor_app.settings import Settings
 
@@ -104,8 +104,8 @@ def test_quantises_kv_then_shrinks_context_then_refuses():
     shape = mixtral_8x7b_shape("Q4_K_M")
     big = cpu_box(1024)
 
-    def need(ctx, kv):
-        return plan_offload(shape, big, n_ctx=ctx, kv_type=kv).ram_bytes
+    def need(ctx, kv):  # for one slot: more slots only take what is left over
+        return plan_offload(shape, big, n_ctx=ctx, kv_type=kv, parallel=1).ram_bytes
 
     def with_budget(budget):  # a large machine whose available RAM is exactly ``budget``
         return replace(big, available_ram=budget)
@@ -179,3 +179,26 @@ def test_offload_table_is_the_documented_one(capsys):
     lines = [line for line in printed.splitlines() if line.startswith("| ") and "GB RAM" in line]
     assert len(lines) == len(table_machines()) * (1 + len(QUANTS))  # matrix rows + detail rows
     assert DOCS_TABLE.read_text() == offload_table(), "regenerate: python -m tutor_app.runtime.offload --table"
+
+
+def test_slots_take_the_memory_left_over_up_to_eight():
+    shape = mixtral_8x7b_shape("Q4_K_M")
+    one = plan_offload(shape, cpu_box(1024), parallel=1)
+    per_slot = kv_cache_bytes(shape, one.n_ctx, one.kv_type)
+    assert plan_offload(shape, cpu_box(1024)).n_parallel == MAX_AUTO_PARALLEL
+    tight = replace(cpu_box(1024), available_ram=one.ram_bytes + 2 * per_slot + per_slot // 2)
+    plan = plan_offload(shape, tight)
+    assert (plan.n_parallel, plan.n_ctx, plan.kv_type) == (3, one.n_ctx, one.kv_type)  # slots never cost context
+    assert plan.ram_bytes == one.ram_bytes + 2 * per_slot
+    assert "3 parallel slots" in plan.reason
+    alone = plan_offload(shape, replace(cpu_box(1024), available_ram=one.ram_bytes))
+    assert alone.n_parallel == 1 and "1 slot (one reply at a time)" in alone.reason
+
+
+def test_asked_for_slots_are_kept_and_the_context_shrinks_to_hold_them():
+    shape = mixtral_8x7b_shape("Q4_K_M")
+    one = plan_offload(shape, cpu_box(1024), parallel=1)
+    machine = replace(cpu_box(1024), available_ram=one.ram_bytes + kv_cache_bytes(shape, one.n_ctx, "f16"))
+    asked = plan_offload(shape, machine, Settings(parallel=6))
+    assert asked.fits and asked.n_parallel == 6 and asked.n_ctx < one.n_ctx and asked.ram_bytes <= asked.ram_budget
+    assert plan_offload(shape, cpu_box(8), parallel=6).reason.count("for 6 parallel slots") == 1

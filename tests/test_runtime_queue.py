@@ -163,3 +163,153 @@ def test_students_share_the_real_model_through_the_queue(smollm2_path):
         assert sum(1 for n in told if told[n]) >= 1  # someone had to wait for the model
     finally:
         q.close()
+
+
+# several places ---------------------------------------------------------------------------
+class Overlap:
+    """Wraps a scripted backend and records how many of its calls run at the same time."""
+
+    def __init__(self, backend: ScriptedBackend, parallel: int | None = None) -> None:
+        self.backend = backend
+        self.running = 0
+        self.most = 0
+        self.started: list[str] = []
+        self._lock = threading.Lock()
+        self.parallel = parallel
+
+    @property
+    def info(self):
+        info = self.backend.info
+        if self.parallel is not None:
+            info.detail["parallel"] = self.parallel
+        return info
+
+    @property
+    def last_stats(self):
+        return self.backend.last_stats
+
+    def stream_chat(self, messages, **kwargs):
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.started.append(messages[-1]["content"])
+        try:
+            yield from self.backend.stream_chat(messages, **kwargs)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def generate_json(self, *args, **kwargs):
+        return self.backend.generate_json(*args, **kwargs)
+
+    def count_tokens(self, text):
+        return self.backend.count_tokens(text)
+
+    def close(self):
+        pass
+
+
+def drain(q, text, **kwargs):
+    return "".join(q.stream_chat([{"role": "user", "content": text}], **kwargs))
+
+
+def test_as_many_calls_run_at_once_as_the_backend_serves():
+    inner = Overlap(ScriptedBackend(chunk_size=1, delay_s=0.01), parallel=3)
+    q = ModelQueue(inner)
+    assert q.parallel == 3
+    threads = [threading.Thread(target=drain, args=(q, f"s{i}")) for i in range(7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert inner.most == 3 and q.waiting() == 0 and len(q.recent_stats()) == 7
+
+
+def test_a_backend_that_does_not_say_serves_one_call_at_a_time():
+    inner = Overlap(ScriptedBackend(chunk_size=1, delay_s=0.005))
+    q = ModelQueue(inner)
+    threads = [threading.Thread(target=drain, args=(q, f"s{i}")) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert q.parallel == 1 and inner.most == 1
+
+
+def test_a_call_waits_only_when_every_place_is_taken_and_is_told_its_place():
+    inner = Overlap(ScriptedBackend(chunk_size=1), parallel=2)
+    q = ModelQueue(inner)
+    gate = threading.Event()
+
+    def holder(text):
+        for i, _ in enumerate(q.stream_chat([{"role": "user", "content": text}])):
+            if i == 0:
+                gate.wait(5)
+
+    holders = [threading.Thread(target=holder, args=(f"h{i}",)) for i in range(2)]
+    assert q.free_places() == 2
+    holders[0].start()
+    wait_for(lambda: q.waiting() == 1)
+    assert q.free_places() == 1
+    holders[1].start()
+    wait_for(lambda: q.waiting() == 2)
+    assert q.free_places() == 0
+    told: list[int] = []
+    late = threading.Thread(target=drain, args=(q, "late"), kwargs={"on_wait": told.append})
+    late.start()
+    wait_for(lambda: told == [1])
+    gate.set()
+    for t in (*holders, late):
+        t.join(5)
+    assert inner.started[-1] == "late" and q.waiting() == 0
+
+
+def test_students_go_before_batch_work_and_batch_work_leaves_them_a_place():
+    inner = Overlap(ScriptedBackend(chunk_size=1), parallel=4)
+    q = ModelQueue(inner)
+    gate = threading.Event()
+
+    def grading(i):
+        for n, _ in enumerate(q.stream_chat([{"role": "user", "content": f"grade-{i}"}], priority="batch")):
+            if n == 0:
+                gate.wait(5)
+
+    batch = [threading.Thread(target=grading, args=(i,)) for i in range(6)]
+    for t in batch:
+        t.start()
+    wait_for(lambda: q.waiting() == 6)
+    assert inner.running == 3  # 3 of 4 places: one stays free for a student
+    student = threading.Thread(target=drain, args=(q, "student"))
+    student.start()
+    student.join(5)
+    assert not student.is_alive() and "student" in inner.started[:4]
+    gate.set()
+    for t in batch:
+        t.join(5)
+    assert inner.most == 4
+
+
+def test_sessions_take_turns_for_the_places():
+    inner = Overlap(ScriptedBackend(chunk_size=1), parallel=1)
+    q = ModelQueue(inner)
+    gate = threading.Event()
+
+    def holder():
+        for i, _ in enumerate(q.stream_chat([{"role": "user", "content": "hold"}])):
+            if i == 0:
+                gate.wait(5)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    wait_for(lambda: q.waiting() == 1)
+    calls = [("a1", "ana"), ("a2", "ana"), ("a3", "ana"), ("b1", "ben")]
+    threads = []
+    for n, (text, session) in enumerate(calls):
+        threads.append(threading.Thread(target=drain, args=(q, text), kwargs={"session_key": session}))
+        threads[-1].start()
+        wait_for(lambda: q.waiting() == n + 2)
+    gate.set()
+    for t in (first, *threads):
+        t.join(5)
+    order = inner.started[1:]
+    assert order.index("b1") < order.index("a2")  # ben's one call does not wait behind two of ana's

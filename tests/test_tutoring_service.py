@@ -560,3 +560,45 @@ def test_every_sample_problem_can_be_walked_with_its_own_answers(store, scripted
     assert result.problem_done
     assert service.session_state(LOCAL_ACTOR, started.session_id).done
     service.close()
+
+
+@pytest.mark.parametrize("places, asked", [(1, False), (2, True)])
+def test_a_wrong_answer_is_diagnosed_beside_a_reply_when_a_place_is_free(store, library, places, asked):
+    from tutor_app.runtime.queue import ModelQueue
+
+    backend = ScriptedBackend(chunk_size=1)
+    queue = ModelQueue(backend, parallel=places)
+    service = make_service(store, library, queue)
+    sid = start(service).session_id
+    backend.enqueue_json(classification("added-instead-of-subtracted", "What undoes + 3?"))
+    reply = queue.stream_chat([{"role": "user", "content": "another student's question"}])
+    next(reply)  # that student's reply holds a place
+    result = service.submit_answer(ADA, sid, "2x = 15")
+    reply.close()
+    assert result.verdict == "incorrect"
+    json_calls = [c for c in backend.calls if c.kind == "json"]
+    assert bool(json_calls) is asked
+    if asked:
+        assert result.misconception_id == "added-instead-of-subtracted"
+    service.close()
+
+
+def test_each_question_sends_the_previous_prompt_and_reply_unchanged_however_the_student_works(
+        store, library, scripted_model):
+    """Between questions the student answers wrongly and opens a hint; the next prompt still
+    starts with the previous prompt and reply token for token (what the model's KV cache holds)."""
+    service = make_service(store, library, scripted_model, classify_budget_s=0.01)
+    sid = start(service).session_id
+    scripted_model.enqueue_json(classification(None, "Keep going."))
+    list(service.ask_tutor(ADA, sid, "Where do I start?"))
+    service.submit_answer(ADA, sid, "2x = 15")
+    service.request_hint(ADA, sid)
+    list(service.ask_tutor(ADA, sid, "Why was that wrong?"))
+    list(service.ask_tutor(ADA, sid, "And now?"))
+    chats = [c.messages for c in scripted_model.calls if c.kind == "chat"]
+    for earlier, later in zip(chats, chats[1:]):
+        assert later[:len(earlier)] == earlier
+        assert later[len(earlier)]["role"] == "assistant"
+    second, third = chats[1][-1]["content"], chats[2][-1]["content"]
+    assert "2x = 15" in second and "2x = 15" not in third  # the attempt is told once, in its turn
+    service.close()

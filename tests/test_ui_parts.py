@@ -126,6 +126,8 @@ def test_the_waiting_line_says_how_many_are_ahead():
 
 
 class Line:
+    parallel = 1  # one place: the line as it was before batching
+
     def __init__(self, n):
         self.n = n
 
@@ -296,3 +298,18 @@ def test_misconception_bars_are_labelled_by_description_and_step():
     assert frame["misconception"][0].endswith("…") and len(frame["misconception"][0]) <= 32
     assert frame["misconception"][1] == "m2"  # no description left in the unit: the id
     assert list(frame["where"]) == ["p1 · isolate", "p1 · solve"]
+
+
+def test_with_several_places_only_the_calls_beyond_them_are_ahead():
+    line = Line(2)
+    line.parallel = 4  # two replies running, two places free: this student starts at once
+    assert PlaceInLine(line).ahead == 0
+    line.n = 5  # four running, one waiting
+    place = PlaceInLine(line)
+    assert place.ahead == 2
+    line.n = 6  # this student joined
+    assert place.now() == 2
+    line.n = 5  # one reply finished: the waiting one started
+    assert place.now() == 1
+    line.n = 4
+    assert place.now() == 0

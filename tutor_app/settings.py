@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="the OpenAI-compatible server's key, when it wants one")
     n_gpu_layers: Union[Literal["auto"], int] = Field("auto", description="layers on the GPU: auto or a number")
     n_ctx: int | None = Field(None, description="context size (default: chosen by the offload planner)")
-    threads: int | None = Field(None, description="CPU threads (default: all cores)")
+    threads: int | None = Field(None, description="CPU threads (default: half the CPU's threads)")
     flash_attn: bool = Field(False, description="use llama.cpp's flash attention")
     kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = Field("auto", description="KV-cache type")
     lora: Path | None = Field(None, description="a GGUF LoRA adapter to apply to the model (the school's fine-tune)")
@@ -62,6 +62,8 @@ class Settings(BaseSettings):
                                                                   "first piece and for the whole reply")
     model_failures_to_open: int = Field(2, ge=1, description="model failures in a row after which model features "
                                                              "say 'the tutor is unavailable' at once")
+    parallel: int | None = Field(None, ge=1, description="model calls served at once (default: as many slots as "
+                                                         "memory holds, up to 8; 4 for --backend openai)")
 
     @field_validator("n_gpu_layers", mode="before")
     @classmethod

@@ -21,6 +21,10 @@ graded on every criterion and the parts are combined deterministically:
 The comment kept is the one from a part that scored the combined score (the longest such part),
 else from the part nearest to it. The summary's next steps come from one more call; if that
 call fails, the criteria's own next steps are used, so a grade never fails for its summary.
+
+The criterion calls do not depend on each other, so they go to the model together, as many at
+a time as it serves (``runtime.fanout``); a batch of submissions passes ``priority="batch"`` so
+that students' calls go first.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from ..curriculum.schema import Rubric, RubricCriterion
 from ..dialogue.phrases import language_name
 from ..prompting import PromptLibrary
-from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable
+from ..runtime.fanout import fan_out
+from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable, Priority, parallel_calls
 from .chunking import split_text
 from .shapes import GradedCriterion, GradeResult
 
@@ -184,8 +189,10 @@ class Grader:
     prompts: PromptLibrary
     config: GraderConfig = field(default_factory=GraderConfig)
 
-    def grade(self, rubric: Rubric, text: str, *, task: str | None = None) -> Grading:
-        """``task`` replaces the rubric's own task text (an open step's prompt)."""
+    def grade(self, rubric: Rubric, text: str, *, task: str | None = None,
+              priority: Priority = "interactive") -> Grading:
+        """``task`` replaces the rubric's own task text (an open step's prompt); ``priority`` is
+        "batch" for a class set, whose calls wait behind students'."""
         if not text or not text.strip():
             raise GradingError("the submission is empty: there is nothing to grade")
         info = self.model.info
@@ -195,19 +202,17 @@ class Grader:
             rubric = rubric.model_copy(update={"task": task})
         parts = split_text(text, self.part_budget(rubric), self.model.count_tokens)
         weights = [self.model.count_tokens(p) for p in parts]
-        calls = 0
-        grades: list[CriterionGrade] = []
-        for criterion in rubric.criteria:
-            replies = []
-            for index, part in enumerate(parts, start=1):
-                replies.append(self._grade_part(rubric, criterion, part, index, len(parts)))
-                calls += 1
-            grades.append(self._combine(criterion, replies, weights, text))
+        jobs = [(criterion, index, part) for criterion in rubric.criteria
+                for index, part in enumerate(parts, start=1)]
+        replies = fan_out(lambda job: self._grade_part(rubric, job[0], job[2], job[1], len(parts), priority),
+                          jobs, width=parallel_calls(self.model))
+        grades = [self._combine(criterion, replies[i * len(parts):(i + 1) * len(parts)], weights, text)
+                  for i, criterion in enumerate(rubric.criteria)]
         total, max_total = weighted_total(rubric, {g.criterion_id: g.score for g in grades})
-        next_steps, from_model = self._summary(rubric, grades, total, max_total)
+        next_steps, from_model = self._summary(rubric, grades, total, max_total, priority)
         return Grading(rubric_id=rubric.id, criteria=grades, next_steps=next_steps, total=total,
                        max_total=max_total, parts=len(parts), model_name=info.name,
-                       calls=calls + 1, summary_from_model=from_model)
+                       calls=len(jobs) + 1, summary_from_model=from_model)
 
     # budget ------------------------------------------------------------------------------
     def part_budget(self, rubric: Rubric) -> int:
@@ -244,12 +249,13 @@ class Grader:
             # The text sits between <<< and >>>; a student cannot close that block early.
             submission=submission.replace("<<<", "‹‹‹").replace(">>>", "›››"), part=part, parts=parts)
 
-    def _grade_part(self, rubric: Rubric, criterion: RubricCriterion, part: str, index: int, parts: int):
+    def _grade_part(self, rubric: Rubric, criterion: RubricCriterion, part: str, index: int, parts: int,
+                    priority: Priority = "interactive"):
         schema = criterion_schema(criterion, self.config)
         messages = self.criterion_messages(rubric, criterion, part, part=index, parts=parts)
         try:
             reply = self.model.generate_json(messages, schema, max_tokens=self.config.criterion_max_tokens,
-                                             temperature=0.0)
+                                             temperature=0.0, priority=priority)
         except ModelUnavailable as exc:
             raise NoModel(f"no model is available to grade with: {exc}") from exc
         except (ModelError, ValidationError) as exc:  # a backend that hands back unvalidated output
@@ -273,7 +279,7 @@ class Grader:
                               quote_verified=quote_verified(justification, text), part_scores=tuple(part_scores))
 
     def _summary(self, rubric: Rubric, grades: list[CriterionGrade], total: float,
-                 max_total: float) -> tuple[list[str], bool]:
+                 max_total: float, priority: Priority = "interactive") -> tuple[list[str], bool]:
         """(next steps, whether the model wrote them rather than the criteria's fallback)."""
         by_id = {c.id: c for c in rubric.criteria}
         schema = summary_schema(self.config)
@@ -287,7 +293,8 @@ class Grader:
                        "justification": g.justification, "next_step": g.next_step} for g in grades])
         try:
             reply = schema.model_validate(self.model.generate_json(
-                messages, schema, max_tokens=self.config.summary_max_tokens, temperature=0.0).model_dump())
+                messages, schema, max_tokens=self.config.summary_max_tokens, temperature=0.0,
+                priority=priority).model_dump())
             steps = _dedupe(reply.next_steps)
             if steps:
                 return steps, True

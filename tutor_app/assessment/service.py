@@ -20,9 +20,9 @@ from ..service.actor import Actor
 from ..service.errors import Forbidden, NotFound, TutorError
 from ..storage.database import Database
 from .agreement import AgreementReport, agreement_report
-from .batch import BatchGrader, BatchReport, ProgressCallback
+from .batch import BatchGrader, BatchReport, ProgressCallback, grade_concurrently
 from .export import ExportRow, write_results
-from .grader import Grader, GraderConfig, Grading, GradingError, NoModel
+from .grader import Grader, GraderConfig, Grading, GradingError
 from .inputs import InputProblem, SubmissionInput, read_submissions
 from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
                      override_score, review_row)
@@ -162,26 +162,18 @@ class AssessmentService:
         version = rubric_hash(rubric)
         waiting = [s for s in self.astore.submissions(rubric_id=rubric.id)
                    if self.astore.find_grade(submission_id=s.id, rubric_hash=version) is None]
-        rows: list[ExportRow] = []
-        stopped: str | None = None
-        for done, submission in enumerate(waiting, start=1):
-            source = submission.source_file or ""
-            if stopped:
-                rows.append(ExportRow(submission.student, source, "not graded", error=stopped))
-            else:
-                try:
-                    grading = self.grader.grade(rubric, submission.text, task=self._task_for(rubric, source))
-                except NoModel as exc:
-                    stopped = str(exc)
-                    rows.append(ExportRow(submission.student, source, "not graded", error=stopped))
-                except GradingError as exc:
-                    rows.append(ExportRow(submission.student, source, "failed", error=str(exc)))
-                else:
-                    self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=grading)
-                    rows.append(ExportRow(submission.student, source, "graded"))
+        tasks = {submission.id: self._task_for(rubric, submission.source_file or "") for submission in waiting}
+        rows: dict[int, ExportRow] = {}
+        outcomes = grade_concurrently(self.grader, rubric, waiting, text=lambda submission: submission.text,
+                                      task=lambda submission: tasks[submission.id])
+        for done, (submission, outcome) in enumerate(outcomes, start=1):
+            if outcome.grading is not None:
+                self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=outcome.grading)
+            rows[submission.id] = ExportRow(submission.student, submission.source_file or "", outcome.status,
+                                            error=outcome.error)
             if on_progress is not None:
                 on_progress(done, len(waiting), submission.student)
-        return rows
+        return [rows[submission.id] for submission in waiting]
 
     def _task_for(self, rubric: Rubric, source: str) -> str | None:
         """The task an open step's answer was written for (its source names the step), else None."""

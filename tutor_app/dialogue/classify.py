@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ..curriculum.schema import Problem, Step, Unit
 from ..prompting import PromptLibrary
-from ..runtime.protocol import ModelBackend
+from ..runtime.protocol import ModelBackend, Priority
 from .leak_guard import find_leak, protected_answers
 from .phrases import language_name, phrase
 
@@ -65,8 +65,10 @@ def _step_index(problem: Problem, step: Step) -> int:
 
 
 def classify_misconception(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, problem: Problem,
-                           step: Step, answer: str) -> Classification:
-    """Which misconception ``answer`` shows, with feedback safe to show the student."""
+                           step: Step, answer: str, priority: Priority = "batch") -> Classification:
+    """Which misconception ``answer`` shows, with feedback safe to show the student. Batch
+    priority by default: the diagnosis is optional and arrives in the background, so students'
+    chat replies go first; it runs beside them whenever the model has a free place."""
     if not unit.misconceptions:
         return Classification(None, _fallback(unit), "fallback")
     schema = diagnosis_schema(unit)
@@ -78,8 +80,8 @@ def classify_misconception(*, model: ModelBackend, prompts: PromptLibrary, unit:
                             for m in unit.misconceptions],
             statement=problem.statement, step_prompt=step.prompt, expected_answer=step.answer or "",
             student_answer=answer)
-        result = schema.model_validate(model.generate_json(messages, schema, max_tokens=384, temperature=0.0)
-                                       .model_dump())
+        result = schema.model_validate(model.generate_json(messages, schema, max_tokens=384, temperature=0.0,
+                                                           priority=priority).model_dump())
     except Exception:  # the diagnosis is optional: any failure leaves the deterministic feedback
         log.warning("misconception classification failed for step %s", step.id, exc_info=True)
         return Classification(None, _fallback(unit), "fallback")

@@ -3,8 +3,13 @@
 Message layout, chosen for KV-cache reuse: the system message holds what stays fixed while
 the student works on a step (the problem, the solved steps, the current step, the rules), so
 consecutive turns on a step share that prefix and the runtime (keyed by ``session_key``)
-evaluates only the new tokens. What changes every turn (attempts, diagnosed misconceptions,
-hints seen) goes into the last user message, next to the question.
+evaluates only the new tokens. What the student did between questions (attempts with the
+misconception the checker saw, hints opened) goes into the user turn of the question that
+followed it, like a log: earlier turns are rendered the same way every time (from the stored
+times of questions, attempts and hints), so a turn's prompt starts with exactly the tokens of
+the previous turn's prompt and reply, and only the newest question and what happened since are
+evaluated, however many attempts and hints the student has made. Facts without a time (tests,
+callers that keep none) go with the newest question.
 
 The model is not told the answers of the current or later steps: a small model that knows an
 answer tends to say it. Whatever it writes still passes the ``StreamGuard`` before the student
@@ -16,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import closing
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import Misconception, Problem, Unit
@@ -75,23 +81,71 @@ def _misconception_rows(unit: Unit, seen: Iterable[Any]) -> list[dict]:
     return rows
 
 
+def _when(item: Any) -> datetime | None:
+    value = _field(item, "created_at") or _field(item, "at")
+    return value if isinstance(value, datetime) else None
+
+
+def _hint_text(hint: Any) -> str:
+    return hint if isinstance(hint, str) else str(_field(hint, "text") or "")
+
+
+def _turn_of(when: datetime | None, asked: list[datetime | None]) -> int:
+    """Index of the question an event came before (``len(asked)``: the newest question)."""
+    if when is None:
+        return len(asked)
+    for index, at in enumerate(asked):
+        if at is not None and when <= at:
+            return index
+    return len(asked)
+
+
 def build_messages(*, prompts: PromptLibrary, unit: Unit, problem: Problem, step_index: int, attempts: Iterable[Any],
-                   misconceptions_seen: Iterable[Any], history: Iterable[Mapping[str, str]], student_message: str,
-                   hints_shown: Sequence[str] = (), count_tokens=None, n_ctx: int = DEFAULT_CONTEXT,
+                   misconceptions_seen: Iterable[Any], history: Iterable[Mapping[str, Any]], student_message: str,
+                   hints_shown: Sequence[Any] = (), count_tokens=None, n_ctx: int = DEFAULT_CONTEXT,
                    max_tokens: int = MAX_REPLY_TOKENS) -> list[Message]:
-    """System (stable per step) + the recent turns that fit + this turn's question."""
+    """System (stable per step) + the recent turns that fit + this turn's question. ``history``
+    items may carry ``at`` (when the message was written), attempts and hints ``created_at``:
+    then each attempt and hint is told in the turn of the question that followed it."""
     done = step_index >= len(problem.steps)
     step = problem.steps[min(step_index, len(problem.steps) - 1)]
-    rendered = prompts.render_messages(
-        TEMPLATE,
+    system_vars = dict(
         subject=unit.subject, level=unit.level or "school", unit_title=unit.title,
         language_name=language_name(unit.language), statement=problem.statement,
         solved_steps=[{"prompt": s.prompt, "answer": s.answer or ""} for s in problem.steps[:step_index]],
         done=done, step_number=min(step_index, len(problem.steps) - 1) + 1, step_count=len(problem.steps),
-        step_prompt=step.prompt, attempts=_attempt_rows(unit, problem, attempts),
-        misconceptions=_misconception_rows(unit, misconceptions_seen),
-        hints_shown=[h for h in hints_shown if h], student_message=student_message.strip())
-    return with_history(rendered, history, count_tokens=count_tokens, n_ctx=n_ctx or DEFAULT_CONTEXT,
+        step_prompt=step.prompt)
+    history = list(history)
+    attempts = list(attempts)
+    asked = [_when(m) for m in history if str(m.get("role", "")).lower() in ("user", "student")]
+    attempts_by_turn: dict[int, list[Any]] = {}
+    for attempt in attempts:
+        attempts_by_turn.setdefault(_turn_of(_when(attempt), asked), []).append(attempt)
+    hints_by_turn: dict[int, list[str]] = {}
+    for hint in hints_shown:
+        if _hint_text(hint):
+            hints_by_turn.setdefault(_turn_of(_when(hint), asked), []).append(_hint_text(hint))
+    named = {_field(a, "misconception_id") for a in attempts}
+
+    def render(turn: int, message: str, misconceptions: Iterable[Any] = ()) -> list[Message]:
+        return prompts.render_messages(
+            TEMPLATE, **system_vars, attempts=_attempt_rows(unit, problem, attempts_by_turn.get(turn, [])),
+            misconceptions=_misconception_rows(unit, misconceptions), hints_shown=hints_by_turn.get(turn, []),
+            earlier_turns=turn > 0, student_message=message.strip())
+
+    logged: list[dict] = []
+    turn = 0
+    for item in history:
+        role = str(item.get("role", "")).lower()
+        if role in ("user", "student"):
+            content = render(turn, str(item.get("content") or ""))[-1]["content"]
+            turn += 1
+            logged.append({"role": "user", "content": content})
+        else:
+            logged.append({"role": role, "content": item.get("content")})
+    unplaced = [m for m in misconceptions_seen if (m.id if isinstance(m, Misconception) else m) not in named]
+    rendered = render(turn, student_message, unplaced)
+    return with_history(rendered, logged, count_tokens=count_tokens, n_ctx=n_ctx or DEFAULT_CONTEXT,
                         max_tokens=max_tokens, max_messages=HISTORY_MESSAGES)
 
 
@@ -99,7 +153,7 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
                        attempts: Iterable[Any], misconceptions_seen: Iterable[Any],
                        history: Iterable[Mapping[str, str]], student_message: str,
                        revealed_step_ids: Iterable[str], session_key: str | None,
-                       cancel: threading.Event | None = None, hints_shown: Sequence[str] = (),
+                       cancel: threading.Event | None = None, hints_shown: Sequence[Any] = (),
                        max_tokens: int = MAX_REPLY_TOKENS, on_stats: StatsCallback | None = None) -> Iterator[str]:
     """Yield the tutor's reply in pieces, each already cleared by the leak guard.
 
@@ -111,7 +165,7 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
     step = problem.steps[min(step_index, len(problem.steps) - 1)]
     history = list(history)
     guard = guard_for_turn(problem, step_index, revealed_step_ids, student_message=student_message, history=history,
-                           hints_shown=hints_shown,
+                           hints_shown=[_hint_text(h) for h in hints_shown],
                            redirect=phrase("redirect", language, prompt=step.prompt if not done else ""),
                            confirm_redirect=phrase("confirm_redirect", language))
     try:

@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from ..curriculum.schema import Problem, Unit
 from ..prompting import PromptLibrary
-from ..runtime.protocol import ModelBackend, ModelError, ModelUnavailable
+from ..runtime.fanout import fan_out
+from ..runtime.protocol import ModelBackend, ModelError, ModelUnavailable, parallel_calls
 from ..settings import Settings
 from .variants import answer_problems
 
@@ -129,7 +130,9 @@ def _example(unit: Unit) -> str:
 
 def draft_problems(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, count: int,
                    rubric_ids: set[str] = frozenset(), max_tokens: int = 700) -> DraftReport:
-    """Ask for ``count`` problems, one call each, cycling through the unit's skills."""
+    """Ask for ``count`` problems, one call each, cycling through the unit's skills. The calls go
+    out in waves of as many as the model serves at once (batch priority: students first); each
+    wave's prompts name the titles accepted in earlier waves, so the model avoids repeating them."""
     if not 1 <= count <= MAX_DRAFTS:
         raise DraftError(f"ask for between 1 and {MAX_DRAFTS} drafts, not {count}")
     from ..dialogue.phrases import language_name
@@ -138,37 +141,52 @@ def draft_problems(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, c
     report = DraftReport(unit_id=unit.id)
     example = _example(unit)
     taken = {p.id for p in unit.problems}
-    for number in range(1, count + 1):
+    width = parallel_calls(model)
+
+    def ask(number: int, avoid: list[str]) -> BaseModel | Exception:
         skill = unit.skills[(number - 1) % len(unit.skills)]
         messages = prompts.render_messages(
             "practice_draft_problem", subject=unit.subject, unit_title=unit.title, level=unit.level or "",
             language_name=language_name(unit.language),
             skills=[{"id": s.id, "name": s.name, "description": s.description or ""} for s in unit.skills],
             misconceptions=[{"id": m.id, "description": " ".join(m.description.split())} for m in unit.misconceptions],
-            example=example, avoid=[p.title for p in report.accepted if p.title], focus_skill=skill.id,
-            max_steps=MAX_STEPS, number=number)
+            example=example, avoid=avoid, focus_skill=skill.id, max_steps=MAX_STEPS, number=number)
         try:
-            draft = schema.model_validate(model.generate_json(messages, schema, max_tokens=max_tokens,
-                                                              temperature=0.7).model_dump())
-        except ModelUnavailable as exc:
-            raise DraftError(f"no model to draft with: {exc}") from None
-        except (ModelError, ValidationError) as exc:
-            report.rejected.append(RejectedDraft(number, "", (f"the model's answer was not a usable problem: {exc}",)))
-            continue
-        problem_id = _unique(f"draft-{_slug(draft.title)}", taken)
-        try:
-            problem = to_problem(draft, problem_id)
-        except ValidationError as exc:
-            reasons = tuple(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-            report.rejected.append(RejectedDraft(number, draft.title, reasons))
-            continue
-        reasons = draft_problems_found(unit, problem, set(rubric_ids))
-        if reasons:
-            report.rejected.append(RejectedDraft(number, draft.title, tuple(reasons)))
-            continue
-        taken.add(problem_id)
-        report.accepted.append(problem)
+            return schema.model_validate(model.generate_json(messages, schema, max_tokens=max_tokens, temperature=0.7,
+                                                             priority="batch").model_dump())
+        except (ModelError, ValidationError) as exc:  # ModelUnavailable too: the wave ends, then the run
+            return exc
+
+    numbers = list(range(1, count + 1))
+    for wave in (numbers[i:i + width] for i in range(0, count, width)):
+        avoid = [p.title for p in report.accepted if p.title]
+        drafts = fan_out(lambda number: ask(number, avoid), wave, width=width)
+        for number, draft in zip(wave, drafts):
+            if isinstance(draft, ModelUnavailable):
+                raise DraftError(f"no model to draft with: {draft}") from None
+            if isinstance(draft, Exception):
+                report.rejected.append(RejectedDraft(number, "", (f"the model's answer was not a usable problem: {draft}",)))
+                continue
+            _check_draft(report, unit, draft, number, taken, set(rubric_ids))
     return report
+
+
+def _check_draft(report: DraftReport, unit: Unit, draft: BaseModel, number: int, taken: set[str],
+                 rubric_ids: set[str]) -> None:
+    """Accept the draft into ``report`` or reject it with its reasons."""
+    problem_id = _unique(f"draft-{_slug(draft.title)}", taken)
+    try:
+        problem = to_problem(draft, problem_id)
+    except ValidationError as exc:
+        reasons = tuple(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        report.rejected.append(RejectedDraft(number, draft.title, reasons))
+        return
+    reasons = draft_problems_found(unit, problem, rubric_ids)
+    if reasons:
+        report.rejected.append(RejectedDraft(number, draft.title, tuple(reasons)))
+        return
+    taken.add(problem_id)
+    report.accepted.append(problem)
 
 
 def _unique(base: str, taken: set[str]) -> str:

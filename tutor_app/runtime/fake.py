@@ -106,8 +106,15 @@ class ScriptedBackend:
         return max(1, len(text.split())) if text else 0
 
     # what the app reads of a shared model (``ServedModel``): a script has no line in front of it
+    @property
+    def parallel(self) -> int:
+        return 1
+
     def waiting(self) -> int:
         return 0
+
+    def free_places(self) -> int:
+        return max(0, self.parallel - self.waiting())
 
     def recent_stats(self) -> list[GenerationStats]:
         return [self._stats] if self._stats is not None else []

@@ -5,11 +5,17 @@ When another student's turn comes, the backend saves the current conversation's 
 and restores the next student's, so each turn evaluates only its new tokens instead of the
 whole history (tens of seconds per turn for a Mixtral on a CPU).
 
-States are opaque bytes (``llama_state_seq_get_data``) plus the token ids they hold. The token
-ids stay in RAM even when the bytes are spilled, so the backend can decide whether restoring
-pays off (how long the common prefix with the new prompt is) without reading the disk.
-Least recently used states spill first; beyond the disk budget they are dropped, and that
-session's next turn simply evaluates its whole prompt once again.
+States are opaque bytes (``llama_state_seq_get_data`` of one sequence) plus the token ids they
+hold. The token ids stay in RAM even when the bytes are spilled, so the backend can decide
+whether restoring pays off (how long the common prefix with the new prompt is) without reading
+the disk. Least recently used states spill first; beyond the disk budget they are dropped, and
+that session's next turn simply evaluates its whole prompt once again.
+
+A state restored into the wrong conversation would make the tutor answer another student's
+questions (llama-server's prompt cache did that under load, llama.cpp #27148). So each state
+carries the session it belongs to and a hash of its token ids; both are written into a spill
+file and checked when the state is read back, and the engine checks them again before it
+restores a state into a slot.
 """
 
 from __future__ import annotations
@@ -27,22 +33,34 @@ from typing import Sequence
 
 import numpy as np
 
-_MAGIC = b"TUTORKV1"
+_MAGIC = b"TUTORKV2"
+
+
+def token_hash(tokens: Sequence[int] | np.ndarray) -> str:
+    """A short fingerprint of a token sequence (sha256 of its int32 ids)."""
+    return hashlib.sha256(np.ascontiguousarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class SavedState:
     tokens: np.ndarray  # int32 token ids whose KV entries ``data`` holds, in order
     data: bytes
+    session: str = ""  # whose conversation this is (set by the cache on the way out)
+    tokens_hash: str = ""  # token_hash(tokens) when it was saved (set by the cache)
 
     @property
     def nbytes(self) -> int:
         return len(self.data) + self.tokens.nbytes
 
+    def belongs_to(self, session: str) -> bool:
+        """This state is ``session``'s and its token ids are the ones it was saved with."""
+        return self.session == session and self.tokens_hash == token_hash(self.tokens)
+
 
 @dataclass
 class _Entry:
     tokens: np.ndarray
+    tokens_hash: str
     data: bytes | None  # None: spilled to ``path``
     path: Path | None
     nbytes: int
@@ -112,7 +130,8 @@ class SessionStateCache:
         tokens = np.ascontiguousarray(state.tokens, dtype=np.int32)
         with self._lock:
             self.discard(key)
-            entry = _Entry(tokens=tokens, data=state.data, path=None, nbytes=len(state.data) + tokens.nbytes)
+            entry = _Entry(tokens=tokens, tokens_hash=token_hash(tokens), data=state.data, path=None,
+                           nbytes=len(state.data) + tokens.nbytes)
             self._entries[key] = entry
             self._ram += entry.nbytes
             self._enforce_budgets()
@@ -126,15 +145,15 @@ class SessionStateCache:
                 return None
             self._entries.move_to_end(key)
             if entry.data is not None:
-                return SavedState(entry.tokens, entry.data)
+                return SavedState(entry.tokens, entry.data, key, entry.tokens_hash)
             assert entry.path is not None
             try:
-                data = _read_file(entry.path, entry.tokens)
+                data = _read_file(entry.path, key, entry.tokens, entry.tokens_hash)
             except (OSError, ValueError):
-                self.discard(key)  # a damaged file costs one full evaluation, never a crash
+                self.discard(key)  # a damaged or foreign file costs one full evaluation, never a crash
                 return None
             self._disk_loads += 1
-            return SavedState(entry.tokens, data)
+            return SavedState(entry.tokens, data, key, entry.tokens_hash)
 
     def discard(self, key: str) -> None:
         with self._lock:
@@ -195,7 +214,7 @@ class SessionStateCache:
             return False
         path = folder / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".kv")
         try:
-            _write_file(path, entry.tokens, entry.data or b"")
+            _write_file(path, key, entry.tokens, entry.tokens_hash, entry.data or b"")
         except OSError:
             return False
         self._ram -= entry.nbytes
@@ -218,23 +237,30 @@ class SessionStateCache:
         return self._dir
 
 
-def _write_file(path: Path, tokens: np.ndarray, data: bytes) -> None:
+def _write_file(path: Path, session: str, tokens: np.ndarray, tokens_hash: str, data: bytes) -> None:
     tmp = path.with_suffix(".tmp")
+    owner = session.encode("utf-8")
     with open(tmp, "wb") as f:
         f.write(_MAGIC)
-        f.write(np.array([len(tokens), len(data)], dtype=np.int64).tobytes())
+        f.write(np.array([len(tokens), len(data), len(owner)], dtype=np.int64).tobytes())
+        f.write(owner)
+        f.write(tokens_hash.encode("ascii").ljust(32, b"\0"))
         f.write(tokens.tobytes())
         f.write(data)
     os.replace(tmp, path)
 
 
-def _read_file(path: Path, tokens: np.ndarray) -> bytes:
+def _read_file(path: Path, session: str, tokens: np.ndarray, tokens_hash: str) -> bytes:
     with open(path, "rb") as f:
         if f.read(len(_MAGIC)) != _MAGIC:
             raise ValueError(f"{path}: not a saved KV state")
-        n_tokens, n_data = np.frombuffer(f.read(16), dtype=np.int64)
+        n_tokens, n_data, n_owner = np.frombuffer(f.read(24), dtype=np.int64)
+        if f.read(int(n_owner)).decode("utf-8", errors="replace") != session:
+            raise ValueError(f"{path}: the state of another session")
+        if f.read(32).rstrip(b"\0").decode("ascii", errors="replace") != tokens_hash:
+            raise ValueError(f"{path}: saved tokens do not match")
         stored = np.frombuffer(f.read(int(n_tokens) * 4), dtype=np.int32)
-        if not np.array_equal(stored, tokens):
+        if not np.array_equal(stored, tokens) or token_hash(stored) != tokens_hash:
             raise ValueError(f"{path}: saved tokens do not match")
         data = f.read(int(n_data))
         if len(data) != int(n_data):

@@ -33,6 +33,7 @@ from .unavailable import UnavailableBackend
 GGUF_MAGIC = b"GGUF"
 DOWNLOAD_HINT = "python app.py --download auto"
 DISK_STATES_PER_RAM = 8  # saved KV states may take this many times kv_cache_mb on disk
+SERVER_PARALLEL = 4  # calls sent to a model server at once when --parallel is not given (it batches them)
 
 
 class ModelFileProblem(Exception):
@@ -58,6 +59,7 @@ class LoadPlan:
     reason: str = ""
     fits: bool = True
     detail: dict[str, Any] = field(default_factory=dict)
+    n_parallel: int = 1  # slots of the batched context
 
 
 def load_backend(settings: Settings, *, wait: bool = True) -> ModelBackend:
@@ -145,7 +147,7 @@ def load_in_process(settings: Settings, say: Callable[[str], None] = say_on_stde
         backend = LlamaCppBackend(model.path, n_ctx=plan.n_ctx, n_gpu_layers=plan.n_gpu_layers,
                                   n_threads=plan.threads, flash_attn=plan.flash_attn, kv_type=plan.kv_type,
                                   lora_path=settings.lora, name=model.name, offload_plan=plan.reason,
-                                  state_cache=cache, around_load=around_load,
+                                  state_cache=cache, around_load=around_load, n_parallel=plan.n_parallel,
                                   extra_buffers=settings.cpu_extra_buffers, verbose=verbose)
         backend.info.detail.update(plan.detail)
         backend.info.detail["cpu_extra_buffers"] = buffers_why
@@ -330,10 +332,12 @@ def plan_for(settings: Settings, path: Path, metadata: dict[str, Any]) -> LoadPl
     arch = metadata.get("general.architecture", "llama")
     trained_ctx = int(metadata.get(f"{arch}.context_length", 4096) or 4096)
     plan = LoadPlan(n_ctx=min(4096, trained_ctx), reason="")
+    planner_failed = False
     try:
         plan = _planner_plan(settings, path)
     except Exception as exc:
         plan.reason = f"offload planner failed ({type(exc).__name__}: {exc}); running on the CPU"
+        planner_failed = True
     if isinstance(settings.n_gpu_layers, int):
         plan.n_gpu_layers = settings.n_gpu_layers
     if settings.n_ctx:
@@ -344,10 +348,15 @@ def plan_for(settings: Settings, path: Path, metadata: dict[str, Any]) -> LoadPl
         plan.flash_attn = True
     if settings.threads:
         plan.threads = settings.threads
+    if settings.parallel:
+        plan.n_parallel = settings.parallel
     plan.n_ctx = max(256, min(plan.n_ctx, trained_ctx))
+    if planner_failed:
+        plan.reason += f" with {plan.n_parallel} parallel slot(s)"
     if not plan.reason:  # the planner did not run
         where = "all layers on the CPU" if plan.n_gpu_layers == 0 else f"{plan.n_gpu_layers} layers on the GPU"
-        plan.reason = f"{where}, context {plan.n_ctx}, KV cache {plan.kv_type} (no offload planner)"
+        plan.reason = (f"{where}, context {plan.n_ctx}, KV cache {plan.kv_type}, {plan.n_parallel} parallel slot(s) "
+                       "(no offload planner)")
     return plan
 
 
@@ -361,7 +370,7 @@ def _planner_plan(settings: Settings, path: Path) -> LoadPlan:
 
     chosen = plan_offload(read_model_shape(path), probe_machine(), settings)
     return LoadPlan(n_gpu_layers=chosen.n_gpu_layers, n_ctx=chosen.n_ctx, kv_type=chosen.kv_type,
-                    flash_attn=chosen.flash_attn, reason=chosen.reason, fits=chosen.fits,
+                    flash_attn=chosen.flash_attn, reason=chosen.reason, fits=chosen.fits, n_parallel=chosen.n_parallel,
                     around_load=(lambda: experts_on_cpu(chosen)) if chosen.experts_on_cpu else None,
                     detail={"placement": chosen.placement, "expected_tokens_per_s": chosen.expected_tokens_per_s,
                             "experts_on_cpu": chosen.experts_on_cpu})
@@ -393,7 +402,8 @@ def _openai_backend(settings: Settings, *, wait: bool) -> ModelBackend:
 
     backend = OpenAICompatibleBackend(settings.base_url, settings.model, settings.api_key,
                                       timeouts=CallTimeouts.from_settings(settings),
-                                      failures_to_open=settings.model_failures_to_open)
+                                      failures_to_open=settings.model_failures_to_open,
+                                      parallel=settings.parallel or SERVER_PARALLEL)
     # A server that is down or hangs must not hold up start-up: the app listens at once, and a
     # server that does not answer opens the breaker until it does.
     check = backend.check_in_background(say=say_on_stderr)

@@ -62,6 +62,11 @@ CROSSING_OVERHEAD_S = 50e-6
 # with a few threads, small ones compute-bound. GPUs are taken as memory-bound.
 CPU_FLOPS_PER_THREAD = 20e9
 TYPICAL_CONTEXT_TOKENS = 1024  # KV cache read per generated token, mid-conversation
+# Slots when the teacher does not say: on the project's 2-core machine 8 sequences decoded
+# together give 4x the tokens/s of one (bench/RESULTS.md, batching), and 16 only 4.6x while
+# each student's own reply gets slower still; a GPU gains more, but a class rarely asks more
+# than 8 questions in the same few seconds.
+MAX_AUTO_PARALLEL = 8
 
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}  # ggml block sizes
 AUTO_KV_TYPES = ("f16", "q8_0")
@@ -87,6 +92,7 @@ class OffloadPlan:
     placement: Literal["cpu", "layers", "experts-cpu"]
     reason: str  # one line for the start-up log and the teacher's model panel
     compared: dict[str, float] = field(default_factory=dict)  # placement -> est. tokens/s, when both fit
+    n_parallel: int = 1  # slots: conversations decoded together, each with its own n_ctx of KV cache
 
     @property
     def override_patterns(self) -> list[str]:
@@ -103,11 +109,13 @@ class _Placement:
     ram_bytes: int
     vram_bytes: int
     tokens_per_s: float
+    slots: int = 1
 
 
 def plan_offload(shape: ModelShape, machine: Machine, settings: Any = None, *,
                  n_gpu_layers: Literal["auto"] | int | None = None, n_ctx: int | None = None,
-                 kv_type: str | None = None, moe_offload: MoeOffload | None = None) -> OffloadPlan:
+                 kv_type: str | None = None, moe_offload: MoeOffload | None = None,
+                 parallel: int | None = None) -> OffloadPlan:
     """The plan for ``shape`` on ``machine``. ``settings`` (a ``Settings`` or anything with the
     same attributes) supplies defaults; keyword arguments win over it. Explicit values are
     kept as given; "auto"/None ones are chosen."""
@@ -115,6 +123,8 @@ def plan_offload(shape: ModelShape, machine: Machine, settings: Any = None, *,
     n_ctx = _pick(n_ctx, settings, "n_ctx", None)
     kv_type = _pick(kv_type, settings, "kv_type", "auto")
     moe_offload = _pick(moe_offload, settings, "moe_offload", "auto")
+    parallel = _pick(parallel, settings, "parallel", None)
+    slots = max(1, int(parallel)) if parallel else 1
     if kv_type != "auto" and kv_type not in KV_BYTES_PER_ELEMENT:
         raise ValueError(f"kv_type must be auto or one of {', '.join(KV_BYTES_PER_ELEMENT)}, got {kv_type!r}")
 
@@ -129,24 +139,27 @@ def plan_offload(shape: ModelShape, machine: Machine, settings: Any = None, *,
     kv_types = list(AUTO_KV_TYPES) if kv_type == "auto" else [kv_type]
     for ctx in contexts:
         for kv in kv_types:
-            candidates = _candidates(model, ctx, kv, n_gpu_layers, moe_offload, vram_budget > 0)
+            candidates = _candidates(model, ctx, kv, n_gpu_layers, moe_offload, vram_budget > 0, slots)
             fitting = [p for p in candidates if p.ram_bytes <= ram_budget and p.vram_bytes <= vram_budget]
             if fitting:
                 best = max(fitting, key=lambda p: p.tokens_per_s)  # ties: the earlier (simpler) one
                 compared = _compare(fitting)
+                if not parallel:
+                    best = _most_slots(model, best, ctx, kv, ram_budget, vram_budget)
                 return _plan(shape, machine, best, ctx, kv, True, ram_budget, vram_budget,
                              _reason_fits(shape, machine, best, ctx, kv, preferred, kv_type, moe_offload, n_gpu_layers,
                                           compared, ram_budget, vram_budget), compared)
 
     # Nothing fits: report the smallest configuration tried, with as much as possible on the GPU.
     ctx, kv = contexts[-1], kv_types[-1]
-    candidates = _candidates(model, ctx, kv, n_gpu_layers, moe_offload, vram_budget > 0)
+    candidates = _candidates(model, ctx, kv, n_gpu_layers, moe_offload, vram_budget > 0, slots)
     on_gpu = [p for p in candidates if p.vram_bytes <= vram_budget] or candidates
     least = min(on_gpu, key=lambda p: p.ram_bytes + p.vram_bytes)
     need = least.ram_bytes + least.vram_bytes
     have = ram_budget + vram_budget
     memory = "RAM + VRAM" if vram_budget else "RAM"
-    reason = (f"{shape.label} does not fit this machine: even with context {ctx} and a {kv} KV cache it needs "
+    with_slots = f" for {slots} parallel slots" if slots > 1 else ""
+    reason = (f"{shape.label} does not fit this machine: even with context {ctx} and a {kv} KV cache{with_slots} it needs "
               f"{need / GIB:.1f} GiB of {memory} and {have / GIB:.1f} GiB is usable; choose a smaller quant "
               f"(python app.py --list-models shows which fit) or a machine with more memory")
     return _plan(shape, machine, least, ctx, kv, False, ram_budget, vram_budget, reason, {})
@@ -185,6 +198,15 @@ def _pick(value: Any, settings: Any, name: str, default: Any) -> Any:
     return default if from_settings is None else from_settings
 
 
+def _most_slots(model: "_Model", one: _Placement, ctx: int, kv: str, ram_budget: int, vram_budget: int) -> _Placement:
+    """``one`` (planned for one slot) with as many slots as the memory left over holds."""
+    for slots in range(MAX_AUTO_PARALLEL, 1, -1):
+        more = model.place(one.kind, ctx, kv, one.n_gpu_layers, one.cpu_expert_layers, slots)
+        if more.ram_bytes <= ram_budget and more.vram_bytes <= vram_budget:
+            return more
+    return one
+
+
 def _context_ladder(preferred: int) -> list[int]:
     ladder = [preferred]
     while ladder[-1] // 2 >= MIN_CTX:
@@ -205,7 +227,9 @@ class _Model:
         self.cpu_flops = max(1, machine.cpu_count // 2) * CPU_FLOPS_PER_THREAD
 
     def place(self, kind: Literal["cpu", "layers", "experts-cpu"], ctx: int, kv: str, n_gpu_layers: int,
-              cpu_expert_layers: int) -> _Placement:
+              cpu_expert_layers: int, slots: int = 1) -> _Placement:
+        """Memory and speed of one placement; each of ``slots`` sequences has ``ctx`` cells of KV
+        cache (the speed is one sequence's: it reads its own KV cache, not the others')."""
         s, n = self.s, self.n
         flash_attn = kv != "f16"
         kv_layer = _kv_bytes_per_token_layer(s, kv, flash_attn)
@@ -223,11 +247,11 @@ class _Model:
         for i in range(n):
             expert, other = s.layer_expert_bytes[i], s.layer_other_bytes[i]
             if i < first_gpu:
-                ram += expert + other + kv_layer * ctx
+                ram += expert + other + kv_layer * ctx * slots
                 cpu_read += other + share * expert + kv_read
                 cpu_params += other_params[i] + share * expert_params[i]
                 continue
-            vram += other + kv_layer * ctx
+            vram += other + kv_layer * ctx * slots
             gpu_read += other + kv_read
             if i < cpu_expert_layers:
                 ram += expert
@@ -246,27 +270,28 @@ class _Model:
         cpu_seconds = max(cpu_read / self.cpu_bw, 2 * cpu_params / self.cpu_flops)
         seconds = (cpu_seconds + gpu_read / self.gpu_bw + gpu_layers * GPU_LAYER_OVERHEAD_S
                    + crossings * CROSSING_OVERHEAD_S)
-        return _Placement(kind, n_gpu_layers, cpu_expert_layers, int(ram), int(vram), 1 / seconds if seconds else 0.0)
+        return _Placement(kind, n_gpu_layers, cpu_expert_layers, int(ram), int(vram), 1 / seconds if seconds else 0.0,
+                          slots)
 
 
 def _candidates(model: _Model, ctx: int, kv: str, n_gpu_layers: Any, moe_offload: str,
-                has_gpu: bool) -> list[_Placement]:
+                has_gpu: bool, slots: int = 1) -> list[_Placement]:
     n = model.n
     moe = model.s.is_moe
     if isinstance(n_gpu_layers, int):  # the teacher's number: place exactly that
         if not has_gpu:  # what llama.cpp does with it where it cannot offload
-            return [model.place("cpu", ctx, kv, 0, 0)]
+            return [model.place("cpu", ctx, kv, 0, 0, slots)]
         k = n + 1 if n_gpu_layers < 0 or n_gpu_layers > n else n_gpu_layers
         experts = n if (moe and moe_offload == "experts-cpu" and k > 0) else 0
         kind = "experts-cpu" if experts else ("layers" if k > 0 else "cpu")
-        return [model.place(kind, ctx, kv, k, experts)]
-    out = [model.place("cpu", ctx, kv, 0, 0)]
+        return [model.place(kind, ctx, kv, k, experts, slots)]
+    out = [model.place("cpu", ctx, kv, 0, 0, slots)]
     if not has_gpu:
         return out
     if moe_offload != "experts-cpu" or not moe:
-        out += [model.place("layers", ctx, kv, k, 0) for k in range(1, n + 2)]
+        out += [model.place("layers", ctx, kv, k, 0, slots) for k in range(1, n + 2)]
     if moe and moe_offload != "layers":
-        out += [model.place("experts-cpu", ctx, kv, n + 1, m) for m in range(n, 0, -1)]
+        out += [model.place("experts-cpu", ctx, kv, n + 1, m, slots) for m in range(n, 0, -1)]
     return out
 
 
@@ -285,7 +310,7 @@ def _plan(shape: ModelShape, machine: Machine, p: _Placement, ctx: int, kv: str,
         experts_on_cpu=p.kind == "experts-cpu", cpu_expert_layers=p.cpu_expert_layers if p.kind == "experts-cpu" else 0,
         n_layers=shape.n_layers, fits=fits, expected_tokens_per_s=round(p.tokens_per_s, 1), ram_bytes=p.ram_bytes,
         vram_bytes=p.vram_bytes, ram_budget=ram_budget, vram_budget=vram_budget, placement=p.kind, reason=reason,
-        compared={k: round(v, 1) for k, v in compared.items()})
+        compared={k: round(v, 1) for k, v in compared.items()}, n_parallel=p.slots)
 
 
 def _reason_fits(shape: ModelShape, machine: Machine, p: _Placement, ctx: int, kv: str, preferred: int,
@@ -322,7 +347,8 @@ def _reason_fits(shape: ModelShape, machine: Machine, p: _Placement, ctx: int, k
     if isinstance(n_gpu_layers, int) and n_gpu_layers != 0 and p.kind == "cpu":
         notes.append(f"--n-gpu-layers {n_gpu_layers} ignored: no GPU llama.cpp can use")
     tail = f"; {'; '.join(notes)}" if notes else ""
-    return f"{where}; context {ctx}, KV cache {kv}; about {p.tokens_per_s:.1f} tokens/s{tail}"
+    slots = f"{p.slots} parallel slots" if p.slots > 1 else "1 slot (one reply at a time)"
+    return f"{where}; context {ctx}, KV cache {kv}, {slots}; about {p.tokens_per_s:.1f} tokens/s each{tail}"
 
 
 # The README table ------------------------------------------------------------------------
@@ -356,7 +382,8 @@ def _cell(plan: OffloadPlan) -> str:
     if plan.placement == "layers" and plan.n_gpu_layers > plan.n_layers:
         where = "all GPU"
     kv = "" if plan.kv_type == "f16" else f", KV {plan.kv_type}"
-    return f"~{plan.expected_tokens_per_s:.0f} tok/s ({where}, ctx {plan.n_ctx}{kv})"
+    slots = f", {plan.n_parallel} slots" if plan.n_parallel > 1 else ""
+    return f"~{plan.expected_tokens_per_s:.0f} tok/s ({where}, ctx {plan.n_ctx}{kv}{slots})"
 
 
 def offload_table() -> str:

@@ -23,6 +23,10 @@ finds the server answering again. The start-up check runs in the background too
 The app's own model worker (``worker_backend.py``) speaks this protocol too; with
 ``extensions=True`` the calls carry its extension fields (``session_key``, ``priority``) and
 read its per-call usage (``timings``), as llama-server's are read.
+
+Such servers batch concurrent requests (llama-server's slots, vLLM's continuous batching), so up
+to ``parallel`` calls go out at once (``--parallel``, default 4); more wait here for a turn, so a
+busy app never floods the server with more requests than it serves together.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ class OpenAICompatibleBackend:
     def __init__(self, base_url: str, model: str | None = None, api_key: str | None = None, *,
                  timeouts: CallTimeouts | None = None, timeout_s: float | None = None,
                  json_mode: JsonMode | None = None, breaker: CircuitBreaker | None = None,
-                 failures_to_open: int = 2, extensions: bool = False, where: str | None = None,
+                 failures_to_open: int = 2, extensions: bool = False, where: str | None = None, parallel: int = 4,
                  connect_hint: str = "is it running, and is --base-url right?") -> None:
         """``timeout_s`` (one limit for everything) is shorthand for ``timeouts``; ``breaker``
         may be shared by backends that stand for one server over time (the restarted worker);
@@ -109,6 +113,8 @@ class OpenAICompatibleBackend:
         self.where = where or f"the model server at {self.base_url}"
         self.connect_hint = connect_hint
         self.extensions = extensions
+        self.parallel = max(1, int(parallel))
+        self._requests = threading.BoundedSemaphore(self.parallel)
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed",
                                      timeout=timeouts.httpx(timeouts.first_token_s), max_retries=0)
         self.model = model or ""
@@ -123,7 +129,8 @@ class OpenAICompatibleBackend:
         return ModelInfo(name=self.model or "(server default)", backend="openai", n_ctx=0,
                          offload_plan=f"served by {self.base_url}", available=not self.breaker.is_open,
                          problem=self.breaker.problem,
-                         detail={"base_url": self.base_url, "json_mode": self._json_mode or "not yet known"})
+                         detail={"base_url": self.base_url, "json_mode": self._json_mode or "not yet known",
+                                 "parallel": self.parallel})
 
     @property
     def last_stats(self) -> GenerationStats | None:
@@ -235,6 +242,12 @@ class OpenAICompatibleBackend:
         self.breaker.check()
         first_s, total_s = self.timeouts.limits(priority)
         extra = {"session_key": session_key, "priority": priority} if self.extensions else None
+        with self._requests:  # no more requests at once than the server serves together
+            yield from self._stream_pieces(request, extra=extra, first_s=first_s, total_s=total_s, cancel=cancel,
+                                           stats=stats, started=started)
+
+    def _stream_pieces(self, request: dict, *, extra: dict | None, first_s: float, total_s: float,
+                       cancel: threading.Event | None, stats: GenerationStats, started: float) -> Iterator[str]:
         pieces = 0
         reported = False  # the server sent its own usage figures
         try:

@@ -78,6 +78,15 @@ def report_stats(on_stats: StatsCallback | None, stats: GenerationStats | None) 
         logging.getLogger(__name__).warning("a usage callback failed", exc_info=True)
 
 
+def parallel_calls(model: "ModelBackend") -> int:
+    """How many calls ``model`` serves at once (``info.detail["parallel"]``; 1 when it does not say).
+    Batch work submits that many calls together; the queue lets that many run."""
+    try:
+        return max(1, int(model.info.detail.get("parallel") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def combined(parts: Sequence[GenerationStats]) -> GenerationStats | None:
     """One call's usage when it took several model requests (a JSON retry)."""
     if not parts:
@@ -151,12 +160,21 @@ class ModelBackend(Protocol):
 class ServedModel(ModelBackend, Protocol):
     """The one model as the app shares it among a class (``ModelQueue`` today; whatever stands
     between the app and a model worker later): the calls, plus what the pages and the tutoring
-    service read of it. A student's page says how many are ahead (``waiting``), the tutoring
-    service asks the model for extras only when nobody waits, and the teacher's model panel
-    shows the last calls' costs (``recent_stats``)."""
+    service read of it. A student's page says how many are ahead (``waiting`` beyond the
+    ``parallel`` places), the tutoring service asks the model for extras only when a place is free
+    (``free_places``), and the teacher's model panel shows the last calls' costs (``recent_stats``)."""
+
+    @property
+    def parallel(self) -> int:
+        """How many calls the model serves at once."""
+        ...
 
     def waiting(self) -> int:
-        """Calls holding or waiting for the model, the one being served included."""
+        """Calls holding or waiting for the model, the ones being served included."""
+        ...
+
+    def free_places(self) -> int:
+        """Places a call arriving now would find free (0: it would wait)."""
         ...
 
     def recent_stats(self) -> list[GenerationStats]:

@@ -135,7 +135,8 @@ class WorkerBackend:
         remote = OpenAICompatibleBackend(run.base_url, (run.info or {}).get("name"), run.token,
                                          timeouts=self.timeouts, json_mode="json_schema", breaker=self.breaker,
                                          extensions=True, where="the model worker",
-                                         connect_hint="it is restarting; ask again in a moment")
+                                         connect_hint="it is restarting; ask again in a moment",
+                                         parallel=_slots(run.info or {}))
         with self._lock:
             old, self._remote, self._run = self._remote, remote, run
             self._info, self._info_at = _model_info(run.info or {}), time.monotonic()
@@ -204,3 +205,11 @@ def _model_info(data: dict) -> ModelInfo:
     fields.setdefault("name", "default model")
     fields.setdefault("backend", "llama.cpp")
     return ModelInfo(**fields)
+
+
+def _slots(info: dict) -> int:
+    """The worker's batched slots: as many requests go to it at once as it decodes together."""
+    try:
+        return max(1, int((info.get("detail") or {}).get("parallel") or 1))
+    except (TypeError, ValueError):
+        return 1

@@ -9,11 +9,11 @@ endpoints call these same functions, so every rule lives here once:
 - Deterministic logic decides. The engine checks the answer and moves the session; the attempt,
   the session's new state and the new mastery are committed together *before* any reply is
   produced. Only then, for a plain ``incorrect`` answer in a unit with a misconception library,
-  the model may classify the mistake, within a short budget and only when it is idle: the
-  deterministic feedback never waits for a busy model. The model's diagnosis adds a
+  the model may classify the mistake, within a short budget and only when it has a free place
+  (a slot no one waits for): the deterministic feedback never waits for a busy model. The model's diagnosis adds a
   misconception id and better feedback; it never changes the verdict or mastery.
 - An answer to an ``open`` step is recorded as ``pending`` and the step moves on, like any
-  committed attempt. Then, the same way and under the same conditions (idle model, a budget),
+  committed attempt. Then, the same way and under the same conditions (a free place, a budget),
   the step's rubric grades it, and the student reads the per-criterion feedback. When the
   model is busy, unavailable, slow or fails, the answer is kept for the teacher's review list
   instead (``AssessmentService.save_open_answer``); the verdict stays ``pending`` either way,
@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 500
 MAX_OPEN_ANSWER_CHARS = 4000  # an open step asks for sentences: a paragraph or two, not a pasted essay
 MAX_MESSAGE_CHARS = 2000
-CHAT_HISTORY_TURNS = 12  # earlier chat turns sent with a question (the dialogue trims further to fit)
 CLASSIFY_BUDGET_S = 5.0
 GRADE_BUDGET_S = 20.0  # one call per criterion and a summary: longer than a classification, still a short wait
 VARIANT_TRIES = 5
@@ -200,7 +199,7 @@ class TutorService:
                 and step.check == "open")
 
     def _model_idle(self) -> bool:
-        return self.model.info.available and self.model.waiting() == 0
+        return self.model.info.available and self.model.free_places() > 0
 
     def _classify(self, unit: Unit, problem: Problem, step: Step, answer: str, stored: AttemptRecord,
                   fallback: str) -> tuple[str | None, str]:
@@ -294,11 +293,12 @@ class TutorService:
         unit, problem, progress = self._working_copy(record)
         step_index = len(problem.steps) if record.done else progress.step_index
         step_id = None if record.done else record.step_id
-        earlier = self.store.messages(session_id=record.id)[-CHAT_HISTORY_TURNS:]
+        earlier = self.store.messages(session_id=record.id)  # the dialogue keeps a window that drops in chunks
         attempts = self.store.attempts(session_id=record.id)
-        hints_here = [h.text for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
+        hints_here = [h for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
         self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
-        history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in earlier]
+        history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content, "at": m.created_at}
+                   for m in earlier]  # with times: each attempt and hint is told in the turn it came before
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
         chunks = stream_tutor_reply(

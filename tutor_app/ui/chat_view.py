@@ -68,20 +68,21 @@ def message_text(message: dict) -> str:
 class PlaceInLine:
     """How many students are ahead of this one for the model, from the queue's length alone.
 
-    The model queue is first come, first served and ``waiting()`` counts every call in line,
-    the one being served included. Asked before this student's call joins, that count is
-    exactly who is ahead; later the line also holds whoever came after, so the estimate only
-    ever goes down: it follows the line as it shortens and ignores newcomers behind."""
+    ``waiting()`` counts every call holding or waiting for one of the model's ``parallel``
+    places. Asked before this student's call joins, the calls beyond the free places are exactly
+    who is ahead; later the line also holds whoever came after, so the estimate only ever goes
+    down: it follows the line as it shortens and ignores newcomers behind."""
 
     def __init__(self, model: ServedModel) -> None:
         self._model = model
-        self.ahead = self._count()
+        self._places = max(1, int(model.parallel))
+        self.ahead = max(0, self._count() - self._places + 1)
 
     def _count(self) -> int:
         return max(0, int(self._model.waiting()))
 
     def now(self) -> int:
-        self.ahead = min(self.ahead, max(0, self._count() - 1))
+        self.ahead = min(self.ahead, max(0, self._count() - self._places))
         return self.ahead
 
 
