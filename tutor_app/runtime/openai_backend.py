@@ -243,10 +243,10 @@ class OpenAICompatibleBackend:
         first_s, total_s = self.timeouts.limits(priority)
         extra = {"session_key": session_key, "priority": priority} if self.extensions else None
         with self._requests:  # no more requests at once than the server serves together
-            yield from self._stream_pieces(request, extra=extra, first_s=first_s, total_s=total_s, cancel=cancel,
-                                           stats=stats, started=started)
+            yield from self._stream_pieces(request, session_key=session_key, extra=extra, first_s=first_s,
+                                           total_s=total_s, cancel=cancel, stats=stats, started=started)
 
-    def _stream_pieces(self, request: dict, *, extra: dict | None, first_s: float, total_s: float,
+    def _stream_pieces(self, request: dict, *, session_key: str | None, extra: dict | None, first_s: float, total_s: float,
                        cancel: threading.Event | None, stats: GenerationStats, started: float) -> Iterator[str]:
         pieces = 0
         reported = False  # the server sent its own usage figures
