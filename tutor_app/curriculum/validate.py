@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..checking import answers_equivalent, expected_answer_problem
+from ..checking.units import known_unit
 from .errors import CurriculumError
 from .loader import LoadedFile
 from .params import ParamError, problem_texts, render_variant, unknown_placeholders, variant_values
@@ -131,13 +132,13 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
         if step.rubric is not None:
             errors.append(loaded.error(at + ("rubric",), "only open steps are graded with a rubric; "
                                                          "set check: open or remove the rubric"))
-    errors += _form_rule(loaded, step, at)
+    errors += _form_rule(loaded, step, at) + _unit_rule(loaded, step, at)
     for h, hint in enumerate(step.hints):
         if isinstance(hint, ScaffoldHint) and hint.check == "open":
             errors.append(loaded.error(at + ("hints", h, "check"), "a scaffold question needs an answer the "
                                                                    "app can check; open is not allowed here"))
         if isinstance(hint, ScaffoldHint):
-            errors += _form_rule(loaded, hint, at + ("hints", h))
+            errors += _form_rule(loaded, hint, at + ("hints", h)) + _unit_rule(loaded, hint, at + ("hints", h))
     return errors
 
 
@@ -147,6 +148,22 @@ def _form_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[Cur
         return []
     return [loaded.error(at + ("form",), f"form: only applies to equation checks (this one is "
                                           f"check: {options.check}); remove it or set check: equation")]
+
+
+def _unit_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[CurriculumError]:
+    """``unit:`` is read by the numeric checker only, and must be a unit it knows or one whose
+    spellings the teacher lists, or students writing it would all be told "unknown unit"."""
+    written = [f for f in ("unit", "unit_names") if f in options.model_fields_set]
+    if written and options.check != "numeric":
+        return [loaded.error(at + (written[0],), f"{written[0]}: only applies to numeric checks (this one is "
+                                                  f"check: {options.check}); remove it or set check: numeric")]
+    if options.unit_names and not options.unit:
+        return [loaded.error(at + ("unit_names",), "unit_names: lists other spellings of the step's unit:, "
+                                                   "which is missing; add unit: with its symbol")]
+    if options.unit and not options.unit_names and not known_unit(options.unit):
+        return [loaded.error(at + ("unit",), f"unknown unit {options.unit!r}: use a symbol such as J, m/s, cm^2 or €, "
+                                             f"or list how students write it under unit_names:")]
+    return []
 
 
 def _problem_answers(loaded: LoadedFile, problem: Problem, at: tuple) -> list[CurriculumError]:

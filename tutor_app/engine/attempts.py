@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..checking import answers_equivalent, check_answer
 from ..curriculum.schema import BugRule, Problem, ScaffoldHint, Step, Unit
 from . import feedback
+from .examples import answers_ahead, problem_names
 from .outcomes import AttemptOutcome, Observation
 from .state import ProblemProgress
 
@@ -56,7 +57,8 @@ def open_scaffold(step: Step, progress: ProblemProgress) -> int | None:
 
 def _answer_step(unit: Unit, problem: Problem, step: Step, progress: ProblemProgress,
                  answer: str) -> tuple[AttemptOutcome, ProblemProgress]:
-    result = check_answer(step, step.answer, answer)
+    result = check_answer(step, step.answer, answer, avoid=answers_ahead(problem, progress.step_index),
+                          names=problem_names(problem))
     if result.verdict == "invalid":
         return AttemptOutcome(verdict="invalid", feedback=result.message or feedback.UNREADABLE,
                               step_id=step.id), progress
@@ -88,12 +90,13 @@ def _answer_scaffold(unit: Unit, problem: Problem, step: Step, index: int, progr
                      answer: str) -> tuple[AttemptOutcome, ProblemProgress]:
     hint = step.hints[index]
     assert isinstance(hint, ScaffoldHint)
-    result = check_answer(hint, hint.answer, answer)
+    ahead, names = answers_ahead(problem, progress.step_index), problem_names(problem)
+    result = check_answer(hint, hint.answer, answer, avoid=ahead, names=names)
     closed = progress.evolve(open_scaffold=None, scaffold_misses=0)
     if result.verdict in ("correct", "pending"):
         return AttemptOutcome(verdict="correct", feedback=feedback.SCAFFOLD_RIGHT, step_id=step.id,
                               normalized=result.normalized, scaffold=True), closed
-    if step.check != "open" and check_answer(step, step.answer, answer).verdict == "correct":
+    if step.check != "open" and check_answer(step, step.answer, answer, names=names).verdict == "correct":
         return _answer_step(unit, problem, step, closed, answer)
     if result.verdict == "invalid":
         return AttemptOutcome(verdict="invalid", feedback=feedback.scaffold_unreadable(hint.scaffold, result.message),
