@@ -74,11 +74,23 @@ Hint = Union[str, ScaffoldHint]
 
 
 class BugRule(StrictModel):
-    """An answer equivalent to one of ``answers`` means the student holds misconception ``id``."""
+    """An answer equivalent to one of ``answers`` means the student holds misconception ``id``.
+    On an ``open`` step, where no answer is equivalent to another, an answer that says one of
+    ``phrases`` (whole words, case and accents aside, not after a negation) or matches one of
+    ``patterns`` (regular expressions) does (``checking.phrases``)."""
 
     id: Id
-    answers: list[str] = Field(min_length=1)
+    answers: list[str] = []
+    phrases: list[str] = []
+    patterns: list[str] = []
     feedback: str
+
+    @model_validator(mode="after")
+    def _says_when_it_fires(self) -> "BugRule":
+        if not (self.answers or self.phrases or self.patterns):
+            raise ValueError("a bug rule needs answers: (or, on an open step, phrases: or patterns:) that show "
+                             "the misconception")
+        return self
 
 
 class RubricLevel(StrictModel):

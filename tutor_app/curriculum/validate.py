@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..checking import answers_equivalent, expected_answer_problem
+from ..checking.phrases import compiled_pattern
+from ..checking.result import Unreadable
 from ..checking.units import known_unit
 from .errors import CurriculumError
 from .loader import LoadedFile
@@ -116,6 +118,7 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
             errors.append(loaded.error(at + ("misconceptions", r, "id"),
                                        f"bug rule names misconception {rule.id!r}, which is not in the unit's "
                                        f"misconceptions: list ({known})"))
+        errors += _text_rule_fields(loaded, step, rule, at + ("misconceptions", r))
     if step.check == "open":
         if step.rubric is None:
             errors.append(loaded.error(at + ("rubric",), "an open step needs a rubric: the id of a rubric file "
@@ -140,6 +143,24 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
         if isinstance(hint, ScaffoldHint):
             errors += _form_rule(loaded, hint, at + ("hints", h)) + _unit_rule(loaded, hint, at + ("hints", h))
     return errors
+
+
+def _text_rule_fields(loaded: LoadedFile, step: Step, rule, at: tuple) -> list[CurriculumError]:
+    """Open steps' bug rules say which words show the misconception; other steps' give answers
+    their checker compares. Each pattern must compile."""
+    if step.check == "open":
+        errors = [loaded.error(at + ("answers",), "an open step's bug rule uses phrases: or patterns: (its answers "
+                                                  "cannot be compared with a checker); move these into phrases:")
+                  ] if rule.answers else []
+        for i, pattern in enumerate(rule.patterns):
+            try:
+                compiled_pattern(pattern)
+            except Unreadable as exc:
+                errors.append(loaded.error(at + ("patterns", i), f"pattern {pattern!r}: {exc.reason}"))
+        return errors
+    extra = [f for f in ("phrases", "patterns") if getattr(rule, f)]
+    return [loaded.error(at + (extra[0],), f"{extra[0]}: apply to open steps only; a {step.check} step's bug rule "
+                                           f"lists answers: that its checker compares")] if extra else []
 
 
 def _form_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[CurriculumError]:

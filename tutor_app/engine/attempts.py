@@ -9,7 +9,9 @@ Rules (the issue's, made precise):
   bug rules tried, in file order; the first rule with an equivalent answer gives the verdict
   ``misconception``, its id and the teacher's feedback.
 - ``invalid`` answers (unreadable) change nothing and do not count. ``open`` steps record the
-  answer as ``pending`` and move on.
+  answer as ``pending`` and move on, unless it says what one of the step's bug rules lists
+  (``phrases:``/``patterns:``): then it is a ``misconception`` at once, like any bug rule, and
+  the student rewrites it. A pending answer moves mastery only when it is graded (``grades.py``).
 - BKT sees only the first counted attempt at each step; if a hint came before it, the hint
   request already counted as the not-correct observation (``hints.py``), so the later answer
   adds none. The knowledge-tracing literature treats hint use this way because a step solved
@@ -19,6 +21,7 @@ Rules (the issue's, made precise):
 from __future__ import annotations
 
 from ..checking import answers_equivalent, check_answer
+from ..checking.phrases import says_any
 from ..curriculum.schema import BugRule, Problem, ScaffoldHint, Step, Unit
 from . import feedback
 from .examples import answers_ahead, problem_names
@@ -63,6 +66,13 @@ def _answer_step(unit: Unit, problem: Problem, step: Step, progress: ProblemProg
         return AttemptOutcome(verdict="invalid", feedback=result.message or feedback.UNREADABLE,
                               step_id=step.id), progress
     if result.verdict == "pending":
+        rule = matching_phrase_rule(step, answer)
+        if rule is not None:  # said at once, by code: the student rewrites before anyone grades
+            observations = () if step.id in progress.observed else _observations(unit, step, False)
+            counted = _count_attempt(progress, step).evolve(observed=progress.observed | {step.id})
+            return AttemptOutcome(verdict="misconception", feedback=rule.feedback.strip(), misconception_id=rule.id,
+                                  step_id=step.id, normalized=result.normalized, counted=True,
+                                  observations=observations), counted
         moved, next_step_id = _advance(problem, progress)
         return AttemptOutcome(verdict="pending", feedback=feedback.PENDING_DONE if moved.done else feedback.PENDING,
                               step_id=step.id, normalized=result.normalized, counted=True, step_completed=True,
@@ -106,6 +116,11 @@ def _answer_scaffold(unit: Unit, problem: Problem, step: Step, index: int, progr
                                                      SCAFFOLD_MISSES_BEFORE_MOVING_ON)
     return AttemptOutcome(verdict="incorrect", feedback=text, step_id=step.id, normalized=result.normalized,
                           scaffold=True), missed
+
+
+def matching_phrase_rule(step: Step, answer: str) -> BugRule | None:
+    """An open step's first bug rule whose phrases or patterns the answer says."""
+    return next((rule for rule in step.misconceptions if says_any(answer, rule.phrases, rule.patterns)), None)
 
 
 def matching_bug_rule(step: Step, answer: str) -> BugRule | None:

@@ -35,6 +35,7 @@ from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
 from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
+from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
 from .character import ReplyUpdate, stream_character_reply
 from .corrections import Correction, correct_message
@@ -58,13 +59,15 @@ def _new_session_id() -> str:
 
 class LanguageService:
     def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend, prompts: PromptLibrary,
-                 id_source: Callable[[], str] = _new_session_id) -> None:
-        """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call."""
+                 id_source: Callable[[], str] = _new_session_id, switches: ModelSwitches | None = None) -> None:
+        """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call;
+        ``switches``: the teacher's model switches (without them the model is always allowed)."""
         self.conversations = ConversationStore(db)
         self.library = library
         self.model = model
         self.prompts = prompts
         self.id_source = id_source
+        self.switches = switches
         # Two quick sends must be corrected in order: the level of the second depends on the first.
         self._lock = StripedLocks()
         self._replying: set[str] = set()  # conversations whose reply is being written; under their lock

@@ -44,6 +44,7 @@ class AnswerForm:
 
     check: str = "text"
     choices: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()  # for the placeholder; chosen so that none is an answer ahead
 
     @property
     def picks(self) -> bool:

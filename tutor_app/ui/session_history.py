@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..bootstrap import Services
 from ..curriculum.params import render_variant
 from ..curriculum.schema import Problem, ScaffoldHint
+from ..engine.examples import box_examples
 from ..service.actor import Actor
 from ..tutoring.shapes import StartSessionResult
 from .problem_view import AnswerForm, ProblemView, StepForms, replay
@@ -40,9 +41,14 @@ def restore(services: Services, actor: Actor, result: StartSessionResult, *, stu
 
 
 def answer_forms(problem: Problem) -> dict[str, StepForms]:
-    """What each step (and each scaffold question) takes as an answer, from this variant."""
+    """What each step (and each scaffold question) takes as an answer, from this variant, with
+    examples for its box that are no answer of this step or a later one."""
     forms = {}
-    for step in problem.steps:
-        hints = tuple(AnswerForm(h.check, tuple(h.choices)) if isinstance(h, ScaffoldHint) else None for h in step.hints)
-        forms[step.id] = StepForms(step=AnswerForm(step.check, tuple(step.choices)), hints=hints)
+    for index, step in enumerate(problem.steps):
+        hints = tuple(_form(problem, index, h) if isinstance(h, ScaffoldHint) else None for h in step.hints)
+        forms[step.id] = StepForms(step=_form(problem, index, step), hints=hints)
     return forms
+
+
+def _form(problem: Problem, index: int, options) -> AnswerForm:
+    return AnswerForm(options.check, tuple(options.choices), tuple(box_examples(problem, index, options)))

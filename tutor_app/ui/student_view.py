@@ -28,12 +28,19 @@ from .updates import Updates, components
 
 CHOOSE_FOR_ME = ""  # the problem dropdown's "let the tutor choose" value
 OPEN_ANSWER_LINES = 5  # an ``open`` step asks for sentences, not a number
-ANSWER_PLACEHOLDERS = {
-    "numeric": "A number, e.g. 3/4 or 0.75",
-    "expression": "An expression, e.g. 2(x + 1)",
-    "equation": "An equation, e.g. 2x = 8",
-    "open": "Write your answer in full sentences",
-}
+ANSWER_KINDS = {"numeric": "A number", "expression": "An expression", "equation": "An equation"}
+OPEN_PLACEHOLDER = "Write your answer in full sentences"
+
+
+def answer_placeholder(form: AnswerForm) -> str:
+    """"An equation, e.g. 3x - 1 = 5": the examples come with the form, picked by the engine so
+    that none is the answer of this step or a later one (issue 12)."""
+    if form.check == "open":
+        return OPEN_PLACEHOLDER
+    kind = ANSWER_KINDS.get(form.check)
+    if kind is None:
+        return "Type your answer"
+    return f"{kind}, e.g. {' or '.join(form.examples)}" if form.examples else kind
 
 
 def answer_label(form: AnswerForm, smaller_question: bool) -> str:
@@ -116,7 +123,7 @@ def page(services: Services, view: ProblemView | None, *, keep_typed_answer: boo
         "answer_row": gr.Row(visible=working),
         "answer": gr.Textbox(interactive=working, visible=not picking, label=answer_label(form, smaller),
                              lines=OPEN_ANSWER_LINES if form.check == "open" else 1,
-                             placeholder=ANSWER_PLACEHOLDERS.get(form.check, "Type your answer"),
+                             placeholder=answer_placeholder(form),
                              **({} if keep_typed_answer else {"value": ""})),
         "choice": gr.Radio(choices=list(form.choices), visible=picking, interactive=working,
                            label="Choose one (smaller question)" if smaller else "Choose one",
