@@ -378,6 +378,8 @@ class TutorService:
             messages = self.store.messages(session_id=record.id)
             if question.id not in {m.id for m in _unanswered(messages)}:
                 return  # another request answered it meanwhile
+            if not self.model_allowed(record.curriculum_id):
+                return  # the teacher turned the model off meanwhile; the question stays for later
             record = self.store.get_session(session_id=record.id) or record  # where the student is now
             earlier = messages[:[m.id for m in messages].index(question.id)][-CHAT_HISTORY_TURNS:]
             yield from self._reply(record, question, earlier, cancel)

@@ -111,13 +111,12 @@ def respond(services: Services, actor: Actor, current: ConversationState | None,
         reason = result.level_reason
         drawn = shown(current, reason)
         drawn.update(message=gr.Textbox(interactive=False), send=gr.Button(interactive=False))  # until the reply ends
-        name_now = model.info.name
         place = PlaceInLine(model)
         reply_chunks = language.stream_reply(actor, current.session_id)
-        drawn["chatbot"] = base + [{"role": "assistant", "content": waiting_text(place.ahead, name_now)}]
+        drawn["chatbot"] = base + [{"role": "assistant", "content": waiting_text(place.ahead)}]
         yield dict(drawn)
         reply = ""
-        for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now(), name_now)):
+        for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now())):
             if kind == "status" and reply:
                 continue
             reply = item if kind == "text" else reply

@@ -20,7 +20,7 @@ VERDICT_LABELS: dict[str, str] = {
     "incorrect": "Not quite",
     "misconception": "Let's look at that again",
     "invalid": "I couldn't read that",
-    "pending": "Saved for the teacher",
+    "pending": "Saved for the teacher or the tutor: waiting to be read",
 }
 
 LATEX_DELIMITERS = [
