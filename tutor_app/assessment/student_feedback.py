@@ -40,7 +40,8 @@ def open_step_feedback(rubric: Rubric, result: GradeResult, *, last_step: bool =
         criterion = criteria.get(graded.id)
         name = criterion.name if criterion else graded.id
         top = max(level_scores(criterion)) if criterion else graded.score
-        lines.append(f"- **{html.escape(name)}** {graded.score}/{top}: {_plain(graded.comment)}")
+        comment = f": {_plain(graded.comment)}" if graded.comment.strip() else ""  # none: the grader's words were rejected
+        lines.append(f"- **{html.escape(name)}** {graded.score}/{top}{comment}")
     if result.next_steps:
         lines += ["", "**Next steps**", ""]
         lines += [f"- {_plain(step)}" for step in result.next_steps]
