@@ -21,6 +21,7 @@ from ..checking.units import known_unit
 from .errors import CurriculumError
 from .loader import LoadedFile
 from .params import ParamError, problem_texts, render_variant, unknown_placeholders, variant_values
+from .audience import unsuitable_words
 from .derived import format_value
 from .schema import CheckOptions, ConversationUnit, Problem, Rubric, ScaffoldHint, Step, Unit
 
@@ -35,14 +36,51 @@ def validate_loaded(loaded: LoadedFile, rubric_ids: set[str]) -> list[Curriculum
     if isinstance(item, ConversationUnit):
         return _duplicates(loaded, item.skills, ("skills",), "skill") + \
             _duplicates(loaded, item.misconceptions, ("misconceptions",), "misconception") + \
-            _duplicates(loaded, item.goals, ("goals",), "goal")
+            _duplicates(loaded, item.goals, ("goals",), "goal") + _language_rules(loaded, item) + \
+            _audience(loaded, item)
     if isinstance(item, Rubric):
         return validate_rubric(loaded, item, ())
     return []
 
 
+def _language_rules(loaded: LoadedFile, unit: ConversationUnit) -> list[CurriculumError]:
+    """Every rule's pattern compiles (it runs on each message the students send)."""
+    errors = []
+    for m, misconception in enumerate(unit.misconceptions):
+        for r, rule in enumerate(misconception.rules):
+            try:
+                compiled_pattern(rule.pattern)
+            except Unreadable as exc:
+                errors.append(loaded.error(("misconceptions", m, "rules", r, "pattern"),
+                                           f"pattern {rule.pattern!r}: {exc.reason}"))
+    return errors
+
+
+def _audience(loaded: LoadedFile, unit: ConversationUnit) -> list[CurriculumError]:
+    """A school unit teaches no words about alcohol, sex or drugs (``audience.py``)."""
+    if unit.audience != "school":
+        return []
+    texts: list[tuple[tuple, str]] = [(("scenario",), unit.scenario), (("character",), unit.character),
+                                      (("opening",), unit.opening)]
+    texts += [(("vocabulary", i, field), getattr(v, field) or "") for i, v in enumerate(unit.vocabulary)
+              for field in ("word", "translation")]
+    texts += [(("goals", i, "phrases", j), p) for i, g in enumerate(unit.goals) for j, p in enumerate(g.phrases)]
+    texts += [(("misconceptions", i, "examples", j), e) for i, m in enumerate(unit.misconceptions)
+              for j, e in enumerate(m.examples)]
+    errors = []
+    for at, text in texts:
+        found = unsuitable_words(text)
+        if found:
+            errors.append(loaded.error(at, f"{', '.join(repr(w) for w in found)} is not for a school class; "
+                                           f"replace it, or set audience: adults if the unit is for adults"))
+    return errors
+
+
 def validate_unit(loaded: LoadedFile, unit: Unit, rubric_ids: set[str]) -> list[CurriculumError]:
     errors = _duplicates(loaded, unit.skills, ("skills",), "skill")
+    errors += [loaded.error(("misconceptions", i, "rules"), "rules: correct messages in conversation units; "
+                                                            "a problem unit's steps list bug rules instead")
+               for i, m in enumerate(unit.misconceptions) if m.rules]
     errors += _duplicates(loaded, unit.misconceptions, ("misconceptions",), "misconception")
     errors += _duplicates(loaded, unit.problems, ("problems",), "problem")
     skill_ids = {s.id for s in unit.skills}
