@@ -52,6 +52,16 @@ def fingerprint(attempts) -> tuple:
     return tuple((a.id, a.misconception_id, a.graded_by, a.feedback) for a in attempts)
 
 
+def seen_after(services: Services, actor: Actor, view: ProblemView, result) -> tuple:
+    """The fingerprint of what the page shows right after an answer: the stored attempts, the
+    latest as the answer's own result said it (a diagnosis that came in meanwhile is news)."""
+    attempts = services.tutor.history(actor, view.session_id).attempts
+    if not attempts:
+        return ()
+    latest = attempts[-1]
+    return fingerprint(attempts[:-1]) + ((latest.id, result.misconception_id, None, result.feedback),)
+
+
 def late_news(services: Services, actor: Actor, view: ProblemView) -> bool:
     """Whether the stored attempts of the page's session changed since the page was rebuilt."""
     return fingerprint(services.tutor.history(actor, view.session_id).attempts) != view.seen

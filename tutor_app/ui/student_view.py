@@ -8,7 +8,7 @@ name (``updates.py``). ``create_student_view`` only builds the components and wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -193,7 +193,9 @@ def check_answer(services: Services, actor: Actor, view: ProblemView | None, tex
     text = (picked or "") if picking else (text or "").strip()
     if not text:
         raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
-    view = apply_answer(view, text, services.tutor.submit_answer(actor, view.session_id, text))
+    result = services.tutor.submit_answer(actor, view.session_id, text)
+    view = apply_answer(view, text, result)
+    view = replace(view, seen=session_history.seen_after(services, actor, view, result))
     return {"view": view, **page(services, view)}
 
 
