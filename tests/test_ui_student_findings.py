@@ -102,7 +102,8 @@ def test_an_open_answer_is_shown_waiting_and_then_graded_when_the_poll_finds_the
     rows = services.assessment.grade_waiting(TEACHER, "pendulum-rubric")
     assert [r.status for r in rows] == ["graded"]
     news = student_view.late_news(services, ANA, done["view"])
-    assert "Rubric feedback: 2 of 2 points" in news["progress_md"] and "waiting for" not in news["progress_md"]
+    assert "Graded: 2 of 2 points" in news["progress_md"] and "waiting for" not in news["progress_md"]
+    assert "Rubric feedback: 2 of 2 points" in news["feedback_md"] and "Read and graded" in news["feedback_md"]
     assert news["view"].mastery["explaining"] > done["view"].mastery.get("explaining", 0.2)
     assert explicit(news["poll"])["active"] is False  # nothing left to wait for
 

@@ -137,7 +137,8 @@ def apply_answer(view: ProblemView, answer: str, result: SubmitAnswerResult, *, 
     does not guess from the verdict (an ``open`` step moves on with ``pending``, and is shown as
     waiting until it is ``graded``)."""
     kind = view.answer_form.check
-    line = AttemptLine(answer=answer, verdict=result.verdict, feedback=result.feedback,
+    verdict = "graded" if graded and result.verdict == "pending" else result.verdict
+    line = AttemptLine(answer=answer, verdict=verdict, feedback=result.feedback,
                        misconception_id=result.misconception_id, scaffold=result.scaffold, kind=kind)
     mastery = dict(result.mastery) or view.mastery
     if result.scaffold:

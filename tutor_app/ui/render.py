@@ -9,6 +9,7 @@ inside them still render; the classes are styled in ``style.css``.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -73,10 +74,19 @@ def progress_markdown(view: ProblemView | None) -> str:
         status = f" <span class=\"step-status\">({WAITING})</span>" if step.status == "waiting" else ""
         lines += [f"<div class=\"done-step status-{step.status}\">\n\n{STEP_MARKS.get(step.status, '')} "
                   f"**Step {number}.** {step.prompt} {shown_answer(step.answer, step.kind)}{status}\n\n</div>", ""]
-        if step.status == "graded" and step.grade:
-            lines += [f"<div class=\"step-grade\">\n\n{step.grade}\n\n</div>", ""]
+        if step.status == "graded":
+            lines += [f"<div class=\"step-grade\">\n\n{grade_summary(step.grade)}\n\n</div>", ""]
     lines.append("</div>")
     return "\n".join(lines)
+
+
+_POINTS = re.compile(r"\*\*Rubric feedback: ([^*]+)\*\*")
+
+
+def grade_summary(feedback: str) -> str:
+    """A graded open answer in the list of done steps: its points (the comments are in the feedback)."""
+    found = _POINTS.search(feedback or "")
+    return f"Graded: {found.group(1)}" if found else "Graded"
 
 
 def progress_label(done: int, total: int) -> str:
