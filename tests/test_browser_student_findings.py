@@ -10,7 +10,7 @@ import re
 import threading
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.protocol import ModelInfo
@@ -18,7 +18,8 @@ from tutor_app.service.actor import LOCAL_ACTOR
 
 from assessment_support import grading_reply
 from student_units import write_findings
-from ui_harness import DESKTOP, launch_chromium, open_page, running_app, text_field
+from ui_harness import (  # noqa: F401 (chromium_browser: a fixture)
+    DESKTOP, chromium_browser, open_page, running_app, text_field)
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +41,8 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+def browser(chromium_browser):
+    return chromium_browser
 
 
 def start(page, name: str, unit: str, problem: str) -> None:

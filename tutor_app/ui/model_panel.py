@@ -117,7 +117,6 @@ def panel_snapshot(services: Services) -> tuple:
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
-    model = services.model
     with gr.Row(elem_classes="toolbar"):
         gr.Markdown("The model that writes the tutor's chat replies and diagnoses unexpected wrong answers. "
                     "Checking answers and hints never wait for it.")
