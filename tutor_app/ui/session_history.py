@@ -86,4 +86,5 @@ def answer_forms(problem: Problem) -> dict[str, StepForms]:
 
 
 def _form(problem: Problem, index: int, options) -> AnswerForm:
-    return AnswerForm(options.check, tuple(options.choices), tuple(box_examples(problem, index, options)))
+    count = 2 if options.check == "numeric" else 1  # "3/4 or 0.75"; one equation fits the box
+    return AnswerForm(options.check, tuple(options.choices), tuple(box_examples(problem, index, options, count)))
