@@ -10,8 +10,8 @@ answers may appear: the student has already given them.
 from __future__ import annotations
 
 from ..checking import safe_examples, variable_names
-from ..curriculum.schema import Problem, ScaffoldHint
 from ..checking.options import CheckOptions
+from ..curriculum.schema import Problem, ScaffoldHint
 
 
 def answers_ahead(problem: Problem, step_index: int) -> list[str]:
