@@ -53,6 +53,7 @@ def start(page, name: str, unit: str, problem: str) -> None:
     page.locator("#problem-choice input").click()
     page.get_by_role("option", name=problem, exact=True).click()
     page.locator("#start-button").click()
+    expect(page.locator("#problem-statement")).to_contain_text(problem)  # this problem, not the one before
     expect(page.locator("#answer-row")).to_be_visible()
 
 

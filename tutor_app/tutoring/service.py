@@ -378,7 +378,9 @@ class TutorService:
             messages = self.store.messages(session_id=record.id)
             if question.id not in {m.id for m in _unanswered(messages)}:
                 return  # another request answered it meanwhile
-            if not self.model_allowed(record.curriculum_id):
+            if self.model.info.available and not self.model_allowed(record.curriculum_id):
+                unit = self.library.units.get(record.curriculum_id)
+                yield phrase("model_switched_off", unit.language if unit else "en")
                 return  # the teacher turned the model off meanwhile; the question stays for later
             record = self.store.get_session(session_id=record.id) or record  # where the student is now
             earlier = messages[:[m.id for m in messages].index(question.id)][-CHAT_HISTORY_TURNS:]
