@@ -14,12 +14,12 @@ goals:
   - {id: order-politely, description: Order politely, phrases: ["me pone", "quería", "para mí"]}
   - {id: ask-for-the-bill, description: Ask for the bill, phrases: ["la cuenta", "cuánto es"]}
 vocabulary:
-  - {word: "una caña", translation: "a small beer"}
+  - {word: "una limonada", translation: "a lemonade"}
   - {word: "las croquetas", translation: "croquettes"}
 misconceptions:
   - id: gender-agreement
     description: "Gender agreement: the article does not match the noun"
-    examples: ["*un cerveza* → una cerveza"]
+    examples: ["*un limonada* → una limonada"]
   - id: ser-estar
     description: "ser / estar: ser for a state"
 """

@@ -4,6 +4,8 @@ through ``/submit_answer`` coming back graded, in the same shape as every other 
 
 from __future__ import annotations
 
+import time
+
 import shutil
 
 import pytest
@@ -100,6 +102,17 @@ def test_an_unexpected_failure_gives_the_generic_message(app, client, monkeypatc
     assert message == GENERIC_MESSAGE
 
 
+def graded_state(client, sid: str, timeout_s: float = 30) -> dict:
+    """``/session_state`` once the latest attempt is graded."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = client.predict(sid, api_name="/session_state")
+        if state["attempts"] and state["attempts"][-1]["graded_by"]:
+            return state
+        assert time.monotonic() < deadline, "the open answer was never graded"
+        time.sleep(0.2)
+
+
 def test_an_open_step_answer_comes_back_graded_in_the_usual_shape(app, client):
     started = client.predict("Noor", "energy-explanations", "swinging-pendulum", api_name="/start_session")
     sid = started["session_id"]
@@ -113,11 +126,13 @@ def test_an_open_step_answer_comes_back_graded_in_the_usual_shape(app, client):
     result = client.predict(sid, answer, api_name="/submit_answer")
     assert set(result) == SUBMIT_KEYS
     assert result["verdict"] == "pending" and result["problem_done"] and result["misconception_id"] is None
-    assert "Rubric feedback: 4 of 8 points" in result["feedback"]  # stores 1 + transfers 1x2 + conservation 1
-    for line in ("**Energy stores** 1/2", "**Transfers** 1/2", "**Conservation** 1/2", "**Next steps**"):
-        assert line in result["feedback"]
+    assert "waiting for your teacher or the tutor" in result["feedback"]  # at once; the grade comes after
 
-    state = client.predict(sid, api_name="/session_state")
+    state = graded_state(client, sid)  # the grade, when it arrives, is in the session's state
+    feedback = state["attempts"][-1]["feedback"]
+    assert "Rubric feedback: 4 of 8 points" in feedback  # stores 1 + transfers 1x2 + conservation 1
+    for line in ("**Energy stores** 1/2", "**Transfers** 1/2", "**Conservation** 1/2", "**Next steps**"):
+        assert line in feedback
     assert [a["verdict"] for a in state["attempts"]] == ["correct", "pending"]
     (row,) = app.services.assessment.list_grades(TEACHER, "pendulum-energy-explanation")
     assert (row.student, row.graded, row.total) == ("Noor", True, 4)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tutor_app.bootstrap import create_services
 from tutor_app.runtime.fake import ScriptedBackend
@@ -21,7 +21,8 @@ from tutor_app.settings import Settings
 from tutor_app.ui.app import create_app
 from tutor_app.ui.launch import serve
 
-from ui_harness import DESKTOP, free_port, launch_chromium, open_page, text_field, write_curricula
+from ui_harness import (  # noqa: F401 (chromium_browser: a fixture)
+    DESKTOP, chromium_browser, free_port, open_page, text_field, write_curricula)
 
 pytestmark = pytest.mark.browser
 
@@ -58,11 +59,8 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+def browser(chromium_browser):
+    return chromium_browser
 
 
 def say(page, text: str, reply_part: str) -> None:
@@ -89,17 +87,17 @@ def test_a_student_practises_a_conversation_with_corrections(app, browser, artif
     expect(page.locator("#convo-goals")).to_contain_text("0 of 5 done")
 
     # 1: two gender errors, marked in the sentence and explained; a goal is ticked
-    model.enqueue_json({"corrected": "Hola, para mí una cerveza y la tortilla, por favor.", "errors": [
-        error("un cerveza", "una cerveza", "gender-agreement", "Cerveza is feminine, so it takes una."),
+    model.enqueue_json({"corrected": "Hola, para mí una horchata y la tortilla, por favor.", "errors": [
+        error("un horchata", "una horchata", "gender-agreement", "Horchata is feminine, so it takes una."),
         error("el tortilla", "la tortilla", "gender-agreement", "Tortilla is feminine: la tortilla.")]})
-    model.enqueue_text("¡Muy bien! Una cerveza y una tortilla. ¿Algo más?")
-    say(page, "Hola, para mí un cerveza y el tortilla, por favor.", "¿Algo más?")
+    model.enqueue_text("¡Muy bien! Una horchata y una tortilla. ¿Algo más?")
+    say(page, "Hola, para mí un horchata y el tortilla, por favor.", "¿Algo más?")
     latest = page.locator("#convo-corrections .correction-card.latest")
     expect(latest.locator("mark.err")).to_have_count(2)
-    expect(latest.locator("mark.err").first).to_contain_text("un cerveza")
+    expect(latest.locator("mark.err").first).to_contain_text("un horchata")
     expect(latest.locator(".correction-fixed ins")).to_have_count(2)
-    expect(latest).to_contain_text("Hola, para mí una cerveza y la tortilla, por favor.")
-    expect(latest).to_contain_text("Cerveza is feminine, so it takes una.")
+    expect(latest).to_contain_text("Hola, para mí una horchata y la tortilla, por favor.")
+    expect(latest).to_contain_text("Horchata is feminine, so it takes una.")
     expect(latest.locator(".cat-chip").first).to_have_text("Gender agreement")
     expect(page.locator("#convo-goals .goal-done")).to_have_count(1)
     expect(page.locator("#convo-level")).to_contain_text("3 more messages")
@@ -153,10 +151,10 @@ def test_the_teacher_sees_conversation_errors_on_the_class_overview(app, browser
     url, services, model = app
     client = Client(url, verbose=False)
     started = client.predict("Ben", UNIT_ID, True, api_name="/start_conversation")
-    model.enqueue_json({"corrected": "Una caña, por favor.", "errors": [
-        error("Un caña", "Una caña", "gender-agreement", "Caña is feminine.")]})
-    model.enqueue_text("¡Marchando una caña!")
-    client.predict(started["session_id"], "Un caña, por favor.", api_name="/conversation_say")
+    model.enqueue_json({"corrected": "Una horchata, por favor.", "errors": [
+        error("Un horchata", "Una horchata", "gender-agreement", "Horchata is feminine.")]})
+    model.enqueue_text("¡Marchando una horchata!")
+    client.predict(started["session_id"], "Un horchata, por favor.", api_name="/conversation_say")
 
     page = open_page(browser, url, DESKTOP)
     page.get_by_role("tab", name="Teacher").click()

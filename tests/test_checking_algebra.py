@@ -130,7 +130,9 @@ def test_unreadable_equations_get_a_friendly_message(given, reason):
     result = check_answer(EQUATION, "2x = 8", given)
     assert result.verdict == "invalid"
     assert result.message.startswith("I couldn't read that as an equation") and reason in result.message
-    assert result.message.endswith("Try something like 2x = 8.")
+    # an example that shows the form, and is not this step's answer (2x = 8 here): issue 12
+    assert result.message.endswith("Try something like 3x - 1 = 5.")
+    assert not answers_equivalent(EQUATION, "2x = 8", result.message.rsplit("like ", 1)[1].rstrip("."))
 
 
 def test_bug_rules_compare_with_the_same_rules():

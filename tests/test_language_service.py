@@ -13,6 +13,7 @@ from tutor_app.curriculum.library import CurriculumLibrary
 from tutor_app.language.difficulty import check_reply
 from tutor_app.language.frequency import written_in
 from tutor_app.language.levels import PROFILES
+from tutor_app.language.notices import notice
 from tutor_app.language.service import MAX_MESSAGE_CHARS, LanguageService
 from tutor_app.language.store import ConversationStore
 from tutor_app.prompting import PromptLibrary
@@ -198,16 +199,21 @@ def test_a_reply_that_is_too_hard_is_asked_again_and_the_simpler_one_is_kept(ser
     assert (stored.content, stored.simplified, stored.too_hard) == (SIMPLE_REPLY, True, False)
 
 
-def test_when_both_tries_are_too_hard_the_easier_is_kept_and_flagged(service):
+UNFIT = notice("reply_unfit", "en")
+
+
+def test_when_both_tries_are_too_hard_neither_is_shown(service):
+    # issue 12: a reply failing the level check twice is not shown; a short notice instead
     started = service.start_conversation(ANA, "Ana", "tapas")
     slightly_hard = "La idiosincrasia gastronómica es así. ¿Quieres croquetas?"
     service.model.enqueue_json(clean("Hola"))
     service.model.enqueue_text(HARD_REPLY)
     service.model.enqueue_text(slightly_hard)
     service.send_message(ANA, started.session_id, "Hola")
-    assert list(service.stream_reply(ANA, started.session_id))[-1] == slightly_hard
+    shown = list(service.stream_reply(ANA, started.session_id))
+    assert shown[-1] == UNFIT and slightly_hard not in shown  # the retry is checked before anyone reads it
     stored = service.conversations.turns(session_id=started.session_id)[-1]
-    assert (stored.simplified, stored.too_hard) == (True, True)
+    assert (stored.role, stored.content) == ("student", "Hola")  # nothing stored as the character's line
     assert len([c for c in service.model.calls if c.kind == "chat"]) == 2  # one retry, never more
 
 
@@ -229,25 +235,26 @@ def test_a_reply_in_the_wrong_language_is_asked_for_again_in_the_target_language
     assert [t.text for t in service.state(ANA, started.session_id).turns][-1] == SIMPLE_REPLY
 
 
-def test_a_retry_still_in_the_wrong_language_is_kept_and_never_retried_again(service):
+def test_a_retry_still_in_the_wrong_language_is_not_shown_and_never_retried_again(service):
     started = service.start_conversation(ANA, "Ana", "tapas")
     service.model.enqueue_json(clean("Hola"))
     service.model.enqueue_text(ENGLISH_REPLY)
     service.model.enqueue_text("Sure, here you go. Would you like some croquetas too?")
     result = service.say(ANA, started.session_id, "Hola")
-    assert result.reply.startswith("Sure, here you go") and result.language_retry
+    assert result.reply == UNFIT and result.language_retry and result.reply_turn_id is None
     assert len([c for c in service.model.calls if c.kind == "chat"]) == 2
 
 
-def test_a_simpler_retry_in_the_wrong_language_loses_to_the_first_try(service):
+def test_a_simpler_retry_in_the_wrong_language_is_not_shown_either(service):
     started = service.start_conversation(ANA, "Ana", "tapas")
     service.model.enqueue_json(clean("Hola"))
     service.model.enqueue_text(HARD_REPLY)
     service.model.enqueue_text(ENGLISH_REPLY)
     result = service.say(ANA, started.session_id, "Hola")
-    assert (result.reply, result.simplified, result.too_hard) == (HARD_REPLY, False, True)
+    assert (result.reply, result.simplified) == (UNFIT, True)
+    assert ENGLISH_REPLY not in result.reply and HARD_REPLY not in result.reply
     stored = service.conversations.turns(session_id=started.session_id)[-1]
-    assert (stored.content, stored.too_hard) == (HARD_REPLY, True)
+    assert (stored.role, stored.content) == ("student", "Hola")
 
 
 def test_a_word_borrowed_from_english_is_not_a_wrong_language(service):

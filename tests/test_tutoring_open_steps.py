@@ -1,6 +1,7 @@
-"""Answers to ``open`` steps: committed as ``pending`` first, then graded with the step's rubric
-when the model is free (the student reads per-criterion feedback), or kept for the teacher to
-grade later when it is not. Real curriculum files, real SQLite, the scripted model."""
+"""Answers to ``open`` steps: committed as ``pending`` and answered at once, then graded with the
+step's rubric in the background when the model is free (the student reads per-criterion
+feedback when it arrives, and only then does mastery move), or kept for the teacher to grade
+later when it is not. Real curriculum files, real SQLite, the scripted model."""
 
 from __future__ import annotations
 
@@ -128,18 +129,23 @@ def test_an_open_answer_is_graded_and_the_student_reads_the_rubric_feedback(stor
     enqueue_grading(scripted_model, 3, half_marks)
     result = tutor.submit_answer(ADA, sid, ANSWER)
 
+    # at once: saved and waiting, the step moved on, mastery untouched by an answer nobody has judged
     assert result.verdict == "pending" and result.problem_done  # the teacher confirms; the step moved on
-    assert "Rubric feedback: 4 of 6 points" in result.feedback
-    assert '**Accuracy** 1/2: The student writes "The axis of the".' in result.feedback.replace("&quot;", '"')
-    assert "**Clarity** 2/2" in result.feedback
-    assert "**Next steps**" in result.feedback and "- Add one more piece of evidence." in result.feedback
-    assert "That was the last step." in result.feedback
+    assert result.feedback == PENDING_DONE and "That was the last step." in result.feedback
+    before = tutor.mastery(ADA, "Ada", "seasons")
+    assert tutor.background.wait(30)
+    graded = store.attempts(session_id=sid)[-1]
+    assert "Rubric feedback: 4 of 6 points" in graded.feedback
+    assert '**Accuracy** 1/2: The student writes "The axis of the".' in graded.feedback.replace("&quot;", '"')
+    assert "**Clarity** 2/2" in graded.feedback
+    assert "**Next steps**" in graded.feedback and "- Add one more piece of evidence." in graded.feedback
     # The grader saw the step's prompt as the task (the rubric file has none) and Ada's text.
     assert STEP_PROMPT in json_calls(scripted_model)[0].messages[0]["content"]
 
     attempts = store.attempts(session_id=sid)
     assert [a.verdict for a in attempts] == ["correct", "pending"]
-    assert attempts[-1].feedback == result.feedback  # a resumed page and the transcript show the grade too
+    assert (graded.graded_by, graded.grade_share) == ("model", 4 / 6)  # a resumed page and the transcript show it
+    assert tutor.mastery(ADA, "Ada", "seasons")["explain"] > before["explain"]  # the grade is the observation
     (row,) = assessment.list_grades(TEACHER, "short-answer")
     assert (row.student, row.source, row.graded, row.total) == ("Ada", "seasons/why/explain", True, 4)
     tutor.close()
@@ -149,8 +155,10 @@ def test_a_students_markup_quoted_back_by_the_model_is_escaped(store, library, s
     tutor, _ = services(store, library, scripted_model)
     sid = at_open_step(tutor)
     enqueue_grading(scripted_model, 3)
-    result = tutor.submit_answer(ADA, sid, "<img src=x onerror=alert(1)> the axis is tilted toward the sun")
-    assert "<img" not in result.feedback and "&lt;img" in result.feedback
+    tutor.submit_answer(ADA, sid, "<img src=x onerror=alert(1)> the axis is tilted toward the sun")
+    assert tutor.background.wait(30)
+    feedback = store.attempts(session_id=sid)[-1].feedback
+    assert "<img" not in feedback and "&lt;img" in feedback
     tutor.close()
 
 
@@ -170,7 +178,9 @@ def test_a_busy_or_missing_model_leaves_the_answer_pending_for_the_teacher(store
 def test_the_teacher_grades_the_waiting_answers_later_with_the_steps_task(store, library):
     model = BusyModel()
     tutor, assessment = services(store, library, model)
-    tutor.submit_answer(ADA, at_open_step(tutor), ANSWER)
+    sid = at_open_step(tutor)
+    tutor.submit_answer(ADA, sid, ANSWER)
+    before = tutor.mastery(ADA, "Ada", "seasons")
     model.busy = False
     enqueue_grading(model, 3, half_marks)
     seen = []
@@ -180,6 +190,10 @@ def test_the_teacher_grades_the_waiting_answers_later_with_the_steps_task(store,
     (row,) = assessment.list_grades(TEACHER, "short-answer")
     assert (row.graded, row.total) == (True, 4)
     assert assessment.grade_waiting(TEACHER, "short-answer") == []  # nothing left
+    # the grade reaches the student's attempt, and it is the step's observation
+    attempt = store.attempts(session_id=sid)[-1]
+    assert attempt.graded_by == "model" and "Rubric feedback: 4 of 6 points" in attempt.feedback
+    assert tutor.mastery(ADA, "Ada", "seasons")["explain"] > before["explain"]
     tutor.close()
 
 
@@ -196,14 +210,16 @@ def test_a_failing_grader_keeps_the_checkers_reply(store, library, scripted_mode
     sid = at_open_step(tutor)
     result = tutor.submit_answer(ADA, sid, ANSWER)  # no reply scripted: the model call fails
     assert (result.verdict, result.feedback) == ("pending", PENDING_DONE)
+    assert tutor.background.wait(30)
     assert store.attempts(session_id=sid)[-1].verdict == "pending"
+    assert store.attempts(session_id=sid)[-1].waiting  # still waiting for the teacher
     assert [r.graded for r in assessment.list_grades(TEACHER, "short-answer")] == [False]
     assert "grading an open answer failed" in caplog.text
     tutor.close()
 
 
 def test_a_slow_grade_is_not_waited_for_and_arrives_for_the_teacher(store, library, scripted_model):
-    tutor, assessment = services(store, library, scripted_model, grade_budget_s=0.2)
+    tutor, assessment = services(store, library, scripted_model)
     sid = at_open_step(tutor)
     release = threading.Event()
     reply = grading_reply()
@@ -268,6 +284,7 @@ def test_the_grader_sees_the_open_step_with_the_students_own_numbers(tmp_path, s
     started = tutor.start_session(ADA, "Ada", "rectangles", "garden")
     enqueue_grading(scripted_model, 3)
     tutor.submit_answer(ADA, started.session_id, "Area counts the unit squares: rows times columns.")
+    assert tutor.background.wait(30)
 
     task = json_calls(scripted_model)[0].messages[0]["content"]
     shown = started.statement.removeprefix("A garden is ").removesuffix(" m long.")  # "7 m wide and 13"

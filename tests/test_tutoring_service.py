@@ -195,9 +195,12 @@ def test_model_classifies_a_wrong_answer_no_bug_rule_knows(service, store, scrip
     scripted_model.enqueue_json(classification("added-instead-of-subtracted",
                                                "You may have added instead of undoing the + 3."))
     result = service.submit_answer(ADA, sid, "2x = 15")
-    assert result.verdict == "incorrect"  # the checker decides; the model only explains
-    assert result.misconception_id == "added-instead-of-subtracted"
-    assert "undoing the + 3" in result.feedback
+    assert result.verdict == "incorrect"  # the checker decides, at once; the model only explains, afterwards
+    assert result.misconception_id is None and result.feedback == "Not quite. Check your working and try again."
+    assert service.background.wait(30)
+    (late,) = service.session_state(ADA, sid).attempts  # what the page and the API read once it arrived
+    assert late.misconception_id == "added-instead-of-subtracted"
+    assert "undoing the + 3" in late.feedback
     assert [c.kind for c in scripted_model.calls] == ["json"]
     (stored,) = store.attempts(session_id=sid)
     assert (stored.misconception_id, stored.diagnosis) == ("added-instead-of-subtracted", "model")
@@ -207,6 +210,7 @@ def test_model_saying_none_keeps_the_checkers_feedback(service, store, scripted_
     sid = start(service).session_id
     scripted_model.enqueue_json(classification(None, "No misconception here."))
     result = service.submit_answer(ADA, sid, "2x = 15")
+    assert service.background.wait(30)
     (stored,) = store.attempts(session_id=sid)
     assert [c.kind for c in scripted_model.calls] == ["json"]  # asked, and it found nothing
     assert result.misconception_id is None and stored.diagnosis is None
@@ -237,6 +241,7 @@ def test_attempt_is_committed_even_when_the_model_raises(store, library, error):
     sid = start(service).session_id
     result = service.submit_answer(ADA, sid, "2x = 15")
     assert result.verdict == "incorrect" and result.misconception_id is None and result.feedback
+    assert service.background.wait(30)
     (stored,) = store.attempts(session_id=sid)
     assert (stored.answer, stored.verdict) == ("2x = 15", "incorrect")
     service.close()

@@ -120,9 +120,26 @@ def test_teacher_pages_refuse_a_student_even_when_called_directly():
 
 # chat --------------------------------------------------------------------------------
 def test_the_waiting_line_says_how_many_are_ahead():
-    assert "2 students ahead of you" in waiting_text(2, "Mixtral")
-    assert "1 student ahead of you" in waiting_text(1, "Mixtral")
-    assert "Mixtral" in waiting_text(0, "Mixtral") and "ahead" not in waiting_text(0, "Mixtral")
+    assert "2 students ahead of you" in waiting_text(2)
+    assert "1 student ahead of you" in waiting_text(1)
+    assert "Thinking" in waiting_text(0) and "ahead" not in waiting_text(0)
+    # the bubble never names the model's file (issue 12): the line under the chat names the model
+
+
+def test_the_model_line_names_the_model_readably_and_says_when_it_is_a_demo():
+    from tutor_app.runtime.protocol import ModelInfo
+    from tutor_app.ui.chat_view import demo_notice, model_line
+
+    class Served:
+        def __init__(self, info):
+            self.info = info
+
+    small = Served(ModelInfo(name="models/SmolLM2-135M-Instruct.Q4_1.gguf", backend="llama.cpp"))
+    big = Served(ModelInfo(name="mixtral-8x7b-instruct-v0.1.Q4_K_M.gguf", backend="llama.cpp"))
+    assert "SmolLM2-135M-Instruct.Q4_1</b>" in model_line(small) and "small demo model" in model_line(small)
+    assert "small demo model" in demo_notice(small) and demo_notice(big) == ""
+    assert "demo" not in model_line(big) and ".gguf" not in model_line(big)
+    assert "your teacher turned it off" in model_line(big, allowed=False)
 
 
 class Line:

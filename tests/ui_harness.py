@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 import gradio as gr
+import pytest
 from playwright.sync_api import expect
 
 from tutor_app.bootstrap import Services, create_services
@@ -180,6 +181,17 @@ def launch_chromium(playwright):
     """Debian's Chromium, never a downloaded one."""
     expect.set_options(timeout=TIMEOUT_MS)
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """One Chromium for a test module (import it into the module that uses it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
 
 
 def open_page(owner, url: str, viewport: dict | None = None, *, signed_in: bool = True):

@@ -19,6 +19,7 @@ from .prompting import PromptLibrary
 from .runtime.protocol import ModelBackend, ServedModel
 from .runtime.queue import ModelQueue
 from .service.auth import Auth
+from .service.model_switch import ModelSwitches
 from .service.roster import roster_path
 from .settings import Settings
 from .storage.database import Database
@@ -32,6 +33,7 @@ class Services:
     library: CurriculumLibrary
     prompts: PromptLibrary
     model: ServedModel  # the one model, shared: every call in the app goes through it (a ModelQueue)
+    switches: ModelSwitches  # the teacher's switches: the model off for a unit or the class
     tutor: TutorService
     dashboard: DashboardService
     auth: Auth
@@ -61,10 +63,12 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
         model = load_backend(settings, wait=wait_for_model)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
     assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
+    switches = ModelSwitches(db)
     return Services(
-        settings=settings, db=db, library=library, prompts=prompts, model=queued,
-        tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment),
+        settings=settings, db=db, library=library, prompts=prompts, model=queued, switches=switches,
+        tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment,
+                           switches=switches),
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
-        language=LanguageService(db=db, library=library, model=queued, prompts=prompts))
+        language=LanguageService(db=db, library=library, model=queued, prompts=prompts, switches=switches))

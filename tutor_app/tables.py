@@ -18,13 +18,14 @@ from sqlalchemy import MetaData
 
 from .assessment import models as assessment
 from .language import models as language
+from .service import model_switch
 from .service import models as people
 from .storage import migrate
 from .storage.base import Base
 from .storage.database import Database
 from .tutoring import models as tutoring
 
-AREAS = (people, tutoring, assessment, language)
+AREAS = (people, model_switch, tutoring, assessment, language)
 
 
 def area_tables() -> set[str]:

@@ -25,6 +25,11 @@ call fails, the criteria's own next steps are used, so a grade never fails for i
 The criterion calls do not depend on each other, so they go to the model together, as many at
 a time as it serves (``runtime.fanout``); a batch of submissions passes ``priority="batch"`` so
 that students' calls go first.
+
+A comment or next step that repeats the prompt's own instructions (``echo.py``) is rejected:
+the criterion is asked once more with a note saying so, and if the retry echoes too, its score
+is kept with no comment (an empty comment is honest; a copied instruction reads as the
+teacher's words). Summary steps that echo are dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from ..prompting import PromptLibrary
 from ..runtime.fanout import fan_out
 from ..runtime.protocol import Message, ModelBackend, ModelError, ModelUnavailable, Priority, parallel_calls
 from .chunking import split_text
+from .echo import echoes, instruction_grams
 from .shapes import GradedCriterion, GradeResult
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,9 @@ DEFAULT_N_CTX = 2048  # what a backend that does not report its context is assum
 MIN_COMMENT_CHARS = 8  # shorter than this, a "comment" is a stray token from the model (",")
 MIN_UNMARKED_WORDS = 6  # an unmarked quote: this many words in a row, verbatim
 MIN_PART_TOKENS = 48  # below this a "part" is a few words: the rubric's prompt is too big instead
+ECHO_RETRY_TEMPERATURE = 0.3  # at 0 the same prompt would give the same echo again
+ECHO_NOTE = ("Your last answer copied these instructions instead of judging the work. Write the justification "
+             "and the next step in your own words, about what this student wrote.")
 
 
 class GradingError(RuntimeError):
@@ -70,6 +79,15 @@ class GraderConfig:
     summary_step_chars: int = 160
     summary_max_tokens: int = 256
     combine: Combine = "mean"
+
+
+@dataclass(frozen=True)
+class PartGrade:
+    """The model's grade of one part of a submission on one criterion (empty words: rejected as an echo)."""
+
+    score: int
+    justification: str
+    next_step: str
 
 
 @dataclass(frozen=True)
@@ -251,18 +269,50 @@ class Grader:
 
     def _grade_part(self, rubric: Rubric, criterion: RubricCriterion, part: str, index: int, parts: int,
                     priority: Priority = "interactive"):
+        """The model's grade of one part on one criterion, as a plain ``PartGrade``; asked again
+        once when its words echo the prompt, and stored without them if they still do."""
         schema = criterion_schema(criterion, self.config)
         messages = self.criterion_messages(rubric, criterion, part, part=index, parts=parts)
+        instructions = instruction_grams(messages, cited=self._cited(rubric, criterion, part))
+        reply = self._ask_criterion(schema, messages, criterion, index, parts, temperature=0.0, priority=priority)
+        if not self._echoes(reply, instructions, part):
+            return reply
+        log.info("grade of criterion %s repeats the prompt's instructions; asking again", criterion.id)
+        retry = messages[:-1] + [{"role": messages[-1]["role"], "content": f"{messages[-1]['content']}\n\n{ECHO_NOTE}"}]
+        reply = self._ask_criterion(schema, retry, criterion, index, parts, temperature=ECHO_RETRY_TEMPERATURE,
+                                    priority=priority)
+        if not self._echoes(reply, instructions, part):
+            return reply
+        log.warning("grade of criterion %s still repeats the instructions; its score is kept without a comment",
+                    criterion.id)
+        return PartGrade(score=reply.score, justification="", next_step="")
+
+    def _ask_criterion(self, schema, messages, criterion: RubricCriterion, index: int, parts: int, *,
+                       temperature: float, priority: Priority) -> "PartGrade":
         try:
             reply = self.model.generate_json(messages, schema, max_tokens=self.config.criterion_max_tokens,
-                                             temperature=0.0, priority=priority)
+                                             temperature=temperature, priority=priority)
         except ModelUnavailable as exc:
             raise NoModel(f"no model is available to grade with: {exc}") from exc
         except (ModelError, ValidationError) as exc:  # a backend that hands back unvalidated output
             raise GradingError(f"the model could not grade criterion '{criterion.name}'"
                                f"{f' (part {index} of {parts})' if parts > 1 else ''}: {exc}") from exc
         # Re-validate against our own schema: a backend may hand back another class of the same shape.
-        return schema.model_validate(reply.model_dump())
+        checked = schema.model_validate(reply.model_dump())
+        return PartGrade(score=checked.score, justification=checked.justification, next_step=checked.next_step)
+
+    @staticmethod
+    def _cited(rubric: Rubric, criterion: RubricCriterion, part: str) -> list[str]:
+        """What a comment may repeat from the prompt: the rubric's words and the student's text."""
+        cited = [rubric.title, rubric.task or "", rubric.subject or "", criterion.name, criterion.description, part,
+                 part.replace("<<<", "‹‹‹").replace(">>>", "›››")]
+        for level in criterion.levels:
+            cited += [level.description, *level.exemplars]
+        return cited
+
+    @staticmethod
+    def _echoes(reply: "PartGrade", instructions: set, part: str) -> bool:
+        return any(echoes(text, instructions, part) for text in (reply.justification, reply.next_step))
 
     def _combine(self, criterion: RubricCriterion, replies: list, weights: list[int], text: str) -> CriterionGrade:
         part_scores = [r.score for r in replies]
@@ -295,13 +345,16 @@ class Grader:
             reply = schema.model_validate(self.model.generate_json(
                 messages, schema, max_tokens=self.config.summary_max_tokens, temperature=0.0,
                 priority=priority).model_dump())
-            steps = _dedupe(reply.next_steps)
+            instructions = instruction_grams(messages, cited=[rubric.title, rubric.task or "", rubric.subject or ""]
+                                             + [c.name for c in rubric.criteria]
+                                             + [g.justification for g in grades] + [g.next_step for g in grades])
+            steps = _dedupe([s for s in reply.next_steps if not echoes(s, instructions)])
             if steps:
                 return steps, True
         except (ModelError, ValidationError):
             log.warning("grade summary failed for rubric %s; using the criteria's next steps", rubric.id,
                         exc_info=True)
-        return _dedupe([g.next_step for g in grades])[: self.config.summary_steps], False
+        return _dedupe([g.next_step for g in grades if g.next_step])[: self.config.summary_steps], False
 
 
 def _dedupe(steps: list[str]) -> list[str]:

@@ -8,9 +8,11 @@ API); reviewing, overriding and the agreement report are for teachers.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from ..curriculum.library import CurriculumLibrary
 from ..curriculum.schema import Rubric, Step
@@ -27,11 +29,29 @@ from .inputs import InputProblem, SubmissionInput, read_submissions
 from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
                      override_score, review_row)
 from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
-from .shapes import GradeResult
+from .shapes import GradedCriterion, GradeResult
 from .store import AssessmentStore, rubric_hash
+
+log = logging.getLogger(__name__)
 
 MAX_SUBMISSION_CHARS = 200_000  # about 80 pages: beyond that it is a pasted file, not a student's text
 API_STUDENT = "(api)"
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """A submission that has just been graded by the teacher, or by the model from the Review
+    page: what a listener (the tutoring service, for open steps) needs to bring it to the student."""
+
+    student: str
+    source: str  # "unit/problem/step" for an open step's answer
+    text: str
+    rubric: Rubric
+    result: GradeResult  # the grade in force
+    by: str  # "model" or "teacher"
+
+
+GradeListener = Callable[[GradedAnswer], None]
 
 
 class AssessmentService:
@@ -42,6 +62,21 @@ class AssessmentService:
         self.model = model
         self.astore = AssessmentStore(db)
         self.grader = Grader(model, prompts or PromptLibrary(), config)
+        self._listeners: list[GradeListener] = []
+
+    def on_graded(self, listener: GradeListener) -> None:
+        """Call ``listener`` whenever a stored submission gets a grade from the Review page (the
+        model grading answers that waited, or the teacher's own score). Grading here cannot
+        import the features above it; the tutoring service listens to move open steps on."""
+        self._listeners.append(listener)
+
+    def _announce(self, event: GradedAnswer) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # the grade is stored; a listener's failure must not undo the teacher's work
+                log.warning("a listener failed on the grade of %s's answer (%s)", event.student, event.source,
+                            exc_info=True)
 
     # rubrics ------------------------------------------------------------------------------
     def rubrics(self) -> list[tuple[str, str]]:
@@ -169,6 +204,8 @@ class AssessmentService:
         for done, (submission, outcome) in enumerate(outcomes, start=1):
             if outcome.grading is not None:
                 self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=outcome.grading)
+                self._announce(GradedAnswer(submission.student, submission.source_file or "", submission.text, rubric,
+                                            outcome.grading.to_result(), "model"))
             rows[submission.id] = ExportRow(submission.student, submission.source_file or "", outcome.status,
                                             error=outcome.error)
             if on_progress is not None:
@@ -223,9 +260,12 @@ class AssessmentService:
                              comment=comment, teacher=who)
             else:
                 raise ReviewError("give a score or a comment to change")
-            return review_row(self.astore, rubric, submission_id)
+            row = review_row(self.astore, rubric, submission_id)
         except ReviewError as exc:
             raise TutorError(str(exc)) from None
+        if row.total is not None and score is not None:
+            self._announce(GradedAnswer(row.student, row.source, row.text, rubric, _in_force(rubric, row), "teacher"))
+        return row
 
     def import_teacher_grades(self, actor: Actor, rubric_id: str, path: Path,
                               teacher: str | None = None) -> ImportReport:
@@ -283,6 +323,14 @@ def _check_text(text: object) -> None:
         raise TutorError("the text to grade is empty")
     if len(text) > MAX_SUBMISSION_CHARS:
         raise TutorError(f"the text has {len(text):,} characters; at most {MAX_SUBMISSION_CHARS:,} can be graded")
+
+
+def _in_force(rubric: Rubric, row: ReviewRow) -> GradeResult:
+    """A review row's grade in force (the teacher's scores and comments where set) as a result."""
+    return GradeResult(rubric_id=rubric.id, total=row.total or 0.0, max_total=row.max_total,
+                       criteria=[GradedCriterion(id=c.criterion_id, score=c.score or 0, comment=c.comment)
+                                 for c in row.criteria],
+                       next_steps=list(row.next_steps))
 
 
 def _grading_from_record(rubric: Rubric, record) -> Grading:

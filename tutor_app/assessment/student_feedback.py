@@ -15,7 +15,8 @@ from ..curriculum.schema import Rubric
 from .grader import level_scores
 from .shapes import GradeResult
 
-GRADED = "Your answer is saved, and the tutor has read it against the rubric. Your teacher may still adjust the grade."
+GRADED = "The tutor has read your answer against the rubric. Your teacher may still adjust the grade."
+TEACHER_GRADED = "Your teacher has graded your answer."
 LAST_STEP = "That was the last step."
 
 
@@ -28,16 +29,19 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def open_step_feedback(rubric: Rubric, result: GradeResult, *, last_step: bool = False) -> str:
-    """Per-criterion score and comment, then the next steps, as Markdown."""
+def open_step_feedback(rubric: Rubric, result: GradeResult, *, last_step: bool = False, by: str = "model") -> str:
+    """Per-criterion score and comment, then the next steps, as Markdown; ``by`` says whose grade
+    it is ("model" or "teacher")."""
     criteria = {c.id: c for c in rubric.criteria}
-    lines = [GRADED + (f" {LAST_STEP}" if last_step else ""), "",
+    headline = TEACHER_GRADED if by == "teacher" else GRADED
+    lines = [headline + (f" {LAST_STEP}" if last_step else ""), "",
              f"**Rubric feedback: {_number(result.total)} of {_number(result.max_total)} points**", ""]
     for graded in result.criteria:
         criterion = criteria.get(graded.id)
         name = criterion.name if criterion else graded.id
         top = max(level_scores(criterion)) if criterion else graded.score
-        lines.append(f"- **{html.escape(name)}** {graded.score}/{top}: {_plain(graded.comment)}")
+        comment = f": {_plain(graded.comment)}" if graded.comment.strip() else ""  # none: the grader's words were rejected
+        lines.append(f"- **{html.escape(name)}** {graded.score}/{top}{comment}")
     if result.next_steps:
         lines += ["", "**Next steps**", ""]
         lines += [f"- {_plain(step)}" for step in result.next_steps]

@@ -8,7 +8,7 @@ answer must be one of the choices while a student may type its letter.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from .options import CheckOptions
 from .result import unreadable_message
@@ -34,5 +34,12 @@ class Checker:
         """Extra words for an incorrect answer; never the answer itself."""
         return None
 
-    def invalid_message(self, options: CheckOptions, reason: str) -> str:
-        return unreadable_message(self.kind, reason)
+    def lowered_capitals(self, options: CheckOptions, given: Any, keys: Sequence[Any],
+                         names: frozenset[str] = frozenset()) -> Any:
+        """``given`` as the student meant it when a phone capitalised a letter (``Y = 7`` for
+        ``y = 7``); the maths checkers override this, other kinds read case their own way."""
+        return given
+
+    def invalid_message(self, options: CheckOptions, reason: str, examples: Sequence[str] = ()) -> str:
+        """``examples``: answers of this kind to suggest, chosen so that none is an answer."""
+        return unreadable_message(self.kind, reason, examples)

@@ -11,38 +11,46 @@ from __future__ import annotations
 
 import logging
 
+from typing import Sequence
+
 from .base import Checker
-from .limits import DEFAULT_TIME_LIMIT_S, TimeLimitExceeded, run_with_time_limit
-from .math_checkers import EquationChecker, ExpressionChecker, NumericChecker
+from .equivalence import CHECKERS, TIME_LIMIT_S, answers_equivalent
+from .examples import safe_examples
+from .limits import TimeLimitExceeded, run_with_time_limit
+from .math_checkers import symbols_of
 from .options import CheckOptions
-from .result import CheckResult, Unreadable
+from .result import CheckResult, Unreadable, WrongUnit
 from .textnorm import clean
-from .word_checkers import ChoiceChecker, OpenChecker, RegexChecker, TextChecker
 
 log = logging.getLogger(__name__)
 
-CHECKERS: dict[str, Checker] = {c.kind: c for c in (
-    TextChecker(), NumericChecker(), ExpressionChecker(), EquationChecker(), ChoiceChecker(), RegexChecker(),
-    OpenChecker())}
-
-TIME_LIMIT_S = DEFAULT_TIME_LIMIT_S
+__all__ = ["CHECKERS", "answers_equivalent", "check_answer", "expected_answer_problem", "variable_names"]
 TOO_SLOW = "That answer took too long to check. Try writing it more simply."
 BROKEN = "Something went wrong while checking that answer. Try writing it another way."
 BAD_KEY = ("I can't check this step because its answer key can't be read. Please tell your teacher; "
            "you can ask for a hint or go on with the tutor meanwhile.")
 
 
-def check_answer(options: CheckOptions, expected: str | None, given: str) -> CheckResult:
-    """Compare ``given`` with ``expected`` and ``options.alternatives``."""
+def check_answer(options: CheckOptions, expected: str | None, given: str, *, avoid: Sequence[str | None] = (),
+                 names: frozenset[str] = frozenset()) -> CheckResult:
+    """Compare ``given`` with ``expected`` and ``options.alternatives``.
+
+    ``avoid``: other answers an example in a message must not be equivalent to (the later steps'
+    answers; this step's own are always avoided). ``names``: the variables of the whole problem,
+    so that a capitalised ``Y`` is read as ``y`` only where ``Y`` is no variable of its own."""
     checker = CHECKERS.get(options.check)
     if checker is None:
         return CheckResult("invalid", None, BAD_KEY)
     if not isinstance(given, str):
-        return CheckResult("invalid", None, checker.invalid_message(options, "it is not text"))
+        return _invalid(checker, options, "it is not text", [expected, *options.alternatives, *avoid])
     try:
         if checker.limited:
-            return run_with_time_limit(_check, checker, options, expected, given, seconds=TIME_LIMIT_S)
-        return _check(checker, options, expected, given)
+            return run_with_time_limit(_check, checker, options, expected, given, names, seconds=TIME_LIMIT_S)
+        return _check(checker, options, expected, given, names)
+    except WrongUnit as exc:
+        return CheckResult("invalid", None, exc.message)
+    except Unreadable as exc:
+        return _invalid(checker, options, exc.reason, [expected, *options.alternatives, *avoid])
     except TimeLimitExceeded:
         log.info("checking %r (%s) ran out of time", given[:80], options.check)
         return CheckResult("invalid", None, TOO_SLOW)
@@ -51,14 +59,18 @@ def check_answer(options: CheckOptions, expected: str | None, given: str) -> Che
         return CheckResult("invalid", None, BROKEN)
 
 
-def _check(checker: Checker, options: CheckOptions, expected: str | None, given: str) -> CheckResult:
-    try:
-        reading = checker.read_given(options, given)
-    except Unreadable as exc:
-        return CheckResult("invalid", None, checker.invalid_message(options, exc.reason))
-    normalized = checker.show(reading)
+def _invalid(checker: Checker, options: CheckOptions, reason: str, avoid: list) -> CheckResult:
+    """An unreadable answer's message, with examples that are none of the answers to avoid."""
+    examples = safe_examples(options, avoid, count=5 if options.check == "numeric" else 1)
+    return CheckResult("invalid", None, checker.invalid_message(options, reason, examples))
+
+
+def _check(checker: Checker, options: CheckOptions, expected: str | None, given: str,
+           names: frozenset[str]) -> CheckResult:
+    """The comparison; an unreadable answer raises ``Unreadable`` (worded by the caller)."""
+    reading = checker.read_given(options, given)
     if options.check == "open":
-        return CheckResult("pending", normalized, None)
+        return CheckResult("pending", checker.show(reading), None)
     keys = []
     for text in [expected, *options.alternatives]:
         try:
@@ -66,33 +78,24 @@ def _check(checker: Checker, options: CheckOptions, expected: str | None, given:
         except Unreadable as exc:
             log.warning("the %s checker cannot read the answer key %r: %s", options.check, text, exc.reason)
     if not keys:
-        return CheckResult("invalid", normalized, BAD_KEY)
-    try:
-        if any(checker.same(options, key, reading) for key in keys):
-            return CheckResult("correct", normalized, None)
-    except Unreadable as exc:
-        return CheckResult("invalid", None, checker.invalid_message(options, exc.reason))
+        return CheckResult("invalid", checker.show(reading), BAD_KEY)
+    reading = checker.lowered_capitals(options, reading, keys, names)
+    normalized = checker.show(reading)
+    if any(checker.same(options, key, reading) for key in keys):
+        return CheckResult("correct", normalized, None)
     return CheckResult("incorrect", normalized, checker.wrong_message(options, keys[0], reading))
 
 
-def answers_equivalent(options: CheckOptions, a: str, b: str) -> bool:
-    """Whether ``b`` is the same answer as the teacher-side answer ``a`` (a bug-rule answer, or
-    the step's answer for the leak guard) under this step's checker. False when either cannot be
-    read or the comparison runs out of time. For ``regex``, ``a`` is the pattern."""
-    checker = CHECKERS.get(options.check)
-    if checker is None or options.check == "open" or not isinstance(a, str) or not isinstance(b, str):
-        return False
-
-    def compare() -> bool:
-        return bool(checker.same(options, checker.read_expected(options, a), checker.read_given(options, b)))
-
+def variable_names(options: CheckOptions, text: str | None) -> frozenset[str]:
+    """The variables in a teacher's maths answer (``{"x", "y"}`` for ``y = 2x + 1``); empty
+    for other kinds of answer and for one that cannot be read."""
+    if options.check not in ("expression", "equation") or not text:
+        return frozenset()
     try:
-        return run_with_time_limit(compare, seconds=TIME_LIMIT_S) if checker.limited else compare()
-    except (Unreadable, TimeLimitExceeded):
-        return False
-    except Exception:
-        log.exception("comparing %r and %r with the %s checker failed", a[:80], b[:80], options.check)
-        return False
+        reading = CHECKERS[options.check].read_expected(options, text)
+    except Exception:  # unreadable (the validator reports it): it names no variable
+        return frozenset()
+    return frozenset(s.name for s in symbols_of(reading))
 
 
 def expected_answer_problem(options: CheckOptions, expected: str | None) -> str | None:

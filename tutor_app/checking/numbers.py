@@ -61,6 +61,11 @@ def format_number(value: Fraction) -> str:
     return ("-" if value < 0 else "") + text[:-places] + "." + text[-places:]
 
 
+def without_name(text: str) -> str:
+    """``x = 4`` -> ``4``: the value after a name, since "find x" invites writing it so."""
+    return _NAME_PREFIX.sub("", text, count=1)
+
+
 def parse_number(raw: str) -> Number:
     text = str(raw)
     for char, fraction in VULGAR_FRACTIONS.items():

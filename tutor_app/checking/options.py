@@ -30,6 +30,10 @@ class CheckOptions(BaseModel):
     # equation checks only: "step" wants this step's equation (rewritten, swapped, or moved to one
     # side); "any" accepts every equation with the same solutions (solution_sets.py)
     form: Literal["step", "any"] = "step"
+    # numeric checks only: the answer's unit as a symbol ("J", "m/s", "€"); an answer may then
+    # carry it in any usual spelling ("18 joules"), or none. ``unit_names`` adds spellings.
+    unit: str | None = Field(None, min_length=1, max_length=40)
+    unit_names: list[str] = []
 
     @field_validator("check")
     @classmethod

@@ -8,7 +8,7 @@ validator shows it to the teacher after ``the equation checker cannot read '...'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Sequence
 
 Verdict = Literal["correct", "incorrect", "invalid", "pending"]
 
@@ -29,15 +29,25 @@ class Unreadable(ValueError):
         self.reason = reason
 
 
+class WrongUnit(Unreadable):
+    """A number with a unit the step does not ask for: its own message, not "I couldn't read that"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(reason)
+        self.message = message
+
+
 # What each checker asks the student to type when it cannot read an answer.
-EXAMPLES = {
-    "numeric": ("a number", "12, 0.5, 3/4, 1 1/2 or 50%"),
-    "expression": ("an expression", "2x + 6"),
-    "equation": ("an equation", "2x = 8"),
-}
+WHAT = {"numeric": "a number", "expression": "an expression", "equation": "an equation"}
 
 
-def unreadable_message(kind: str, reason: str | None = None) -> str:
-    what, example = EXAMPLES.get(kind, ("your answer", "a short answer"))
+def unreadable_message(kind: str, reason: str | None = None, examples: Sequence[str] = ()) -> str:
+    """``examples`` are chosen by the caller so that none is an answer (``examples.safe_examples``)."""
+    what = WHAT.get(kind, "your answer")
     because = f" ({reason})" if reason else ""
-    return f"I couldn't read that as {what}{because}. Try something like {example}."
+    text = f"I couldn't read that as {what}{because}."
+    if examples:
+        items = list(examples)
+        listing = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+        text += f" Try something like {listing}."
+    return text

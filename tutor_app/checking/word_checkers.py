@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Sequence
 
 import regex
 
@@ -55,7 +56,7 @@ class TextChecker(Checker):
     def same(self, options: CheckOptions, expected, given) -> bool:
         return expected[0] == given[0]
 
-    def invalid_message(self, options: CheckOptions, reason: str) -> str:
+    def invalid_message(self, options: CheckOptions, reason: str, examples: Sequence[str] = ()) -> str:
         return f"I couldn't read that answer ({reason}). Type your answer in words."
 
 
@@ -92,7 +93,7 @@ class ChoiceChecker(Checker):
     def same(self, options: CheckOptions, expected: tuple[int, str], given: tuple[int, str]) -> bool:
         return expected[0] == given[0]
 
-    def invalid_message(self, options: CheckOptions, reason: str) -> str:
+    def invalid_message(self, options: CheckOptions, reason: str, examples: Sequence[str] = ()) -> str:
         labels = _labels(options)
         listing = ", ".join(f"{label}) {choice}" if label else choice
                             for label, choice in zip(labels, options.choices))
@@ -166,7 +167,7 @@ class RegexChecker(Checker):
                 return False
         return False
 
-    def invalid_message(self, options: CheckOptions, reason: str) -> str:
+    def invalid_message(self, options: CheckOptions, reason: str, examples: Sequence[str] = ()) -> str:
         return f"I couldn't read that answer ({reason})."
 
 
@@ -191,5 +192,5 @@ class OpenChecker(Checker):
     def same(self, options: CheckOptions, expected, given) -> bool:
         return False  # only the rubric (and the model reading it) can judge free text
 
-    def invalid_message(self, options: CheckOptions, reason: str) -> str:
+    def invalid_message(self, options: CheckOptions, reason: str, examples: Sequence[str] = ()) -> str:
         return f"I couldn't save that answer ({reason})."

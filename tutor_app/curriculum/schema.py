@@ -55,12 +55,26 @@ class Skill(StrictModel):
     bkt: BKTParams = BKTParams()
 
 
+class LanguageRule(StrictModel):
+    """A learner error in a conversation unit that code corrects, whatever the model says:
+    ``pattern`` (a regular expression, matched without regard to case or accents) finds it in
+    the student's message and ``correction`` replaces what it matched (``\\1`` repeats a group,
+    as typed). ``explanation`` is shown to the student; without one, the misconception's
+    description is."""
+
+    pattern: str = Field(min_length=1, max_length=300)
+    correction: str = Field(max_length=120)
+    explanation: str | None = None
+
+
 class Misconception(StrictModel):
-    """An entry in a unit's misconception library (the ids bug rules and the model refer to)."""
+    """An entry in a unit's misconception library (the ids bug rules and the model refer to).
+    In a conversation unit, ``rules`` correct its usual forms deterministically."""
 
     id: Id
     description: str
     examples: list[str] = []
+    rules: list[LanguageRule] = []
 
 
 class ScaffoldHint(CheckOptions):
@@ -74,11 +88,23 @@ Hint = Union[str, ScaffoldHint]
 
 
 class BugRule(StrictModel):
-    """An answer equivalent to one of ``answers`` means the student holds misconception ``id``."""
+    """An answer equivalent to one of ``answers`` means the student holds misconception ``id``.
+    On an ``open`` step, where no answer is equivalent to another, an answer that says one of
+    ``phrases`` (whole words, case and accents aside, not after a negation) or matches one of
+    ``patterns`` (regular expressions) does (``checking.phrases``)."""
 
     id: Id
-    answers: list[str] = Field(min_length=1)
+    answers: list[str] = []
+    phrases: list[str] = []
+    patterns: list[str] = []
     feedback: str
+
+    @model_validator(mode="after")
+    def _says_when_it_fires(self) -> "BugRule":
+        if not (self.answers or self.phrases or self.patterns):
+            raise ValueError("a bug rule needs answers: (or, on an open step, phrases: or patterns:) that show "
+                             "the misconception")
+        return self
 
 
 class RubricLevel(StrictModel):
@@ -178,6 +204,8 @@ class ConversationUnit(StrictModel):
     language: str = "en"  # the learner's language: corrections and explanations use it
     target_language: str  # ISO 639-1 code of the language practised, e.g. "es"
     level: CefrLevel
+    # who the unit is for: a school unit is checked for words not meant for minors (``audience.py``)
+    audience: Literal["school", "adults"] = "school"
     scenario: str
     character: str  # who the tutor plays, e.g. "a waiter at a tapas bar in Madrid"
     opening: str  # the character's first line, in the target language

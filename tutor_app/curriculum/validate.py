@@ -15,9 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..checking import answers_equivalent, expected_answer_problem
+from ..checking.phrases import compiled_pattern
+from ..checking.result import Unreadable
+from ..checking.units import known_unit
 from .errors import CurriculumError
 from .loader import LoadedFile
 from .params import ParamError, problem_texts, render_variant, unknown_placeholders, variant_values
+from .audience import unsuitable_words
 from .derived import format_value
 from .schema import CheckOptions, ConversationUnit, Problem, Rubric, ScaffoldHint, Step, Unit
 
@@ -32,14 +36,51 @@ def validate_loaded(loaded: LoadedFile, rubric_ids: set[str]) -> list[Curriculum
     if isinstance(item, ConversationUnit):
         return _duplicates(loaded, item.skills, ("skills",), "skill") + \
             _duplicates(loaded, item.misconceptions, ("misconceptions",), "misconception") + \
-            _duplicates(loaded, item.goals, ("goals",), "goal")
+            _duplicates(loaded, item.goals, ("goals",), "goal") + _language_rules(loaded, item) + \
+            _audience(loaded, item)
     if isinstance(item, Rubric):
         return validate_rubric(loaded, item, ())
     return []
 
 
+def _language_rules(loaded: LoadedFile, unit: ConversationUnit) -> list[CurriculumError]:
+    """Every rule's pattern compiles (it runs on each message the students send)."""
+    errors = []
+    for m, misconception in enumerate(unit.misconceptions):
+        for r, rule in enumerate(misconception.rules):
+            try:
+                compiled_pattern(rule.pattern)
+            except Unreadable as exc:
+                errors.append(loaded.error(("misconceptions", m, "rules", r, "pattern"),
+                                           f"pattern {rule.pattern!r}: {exc.reason}"))
+    return errors
+
+
+def _audience(loaded: LoadedFile, unit: ConversationUnit) -> list[CurriculumError]:
+    """A school unit teaches no words about alcohol, sex or drugs (``audience.py``)."""
+    if unit.audience != "school":
+        return []
+    texts: list[tuple[tuple, str]] = [(("scenario",), unit.scenario), (("character",), unit.character),
+                                      (("opening",), unit.opening)]
+    texts += [(("vocabulary", i, field), getattr(v, field) or "") for i, v in enumerate(unit.vocabulary)
+              for field in ("word", "translation")]
+    texts += [(("goals", i, "phrases", j), p) for i, g in enumerate(unit.goals) for j, p in enumerate(g.phrases)]
+    texts += [(("misconceptions", i, "examples", j), e) for i, m in enumerate(unit.misconceptions)
+              for j, e in enumerate(m.examples)]
+    errors = []
+    for at, text in texts:
+        found = unsuitable_words(text)
+        if found:
+            errors.append(loaded.error(at, f"{', '.join(repr(w) for w in found)} is not for a school class; "
+                                           f"replace it, or set audience: adults if the unit is for adults"))
+    return errors
+
+
 def validate_unit(loaded: LoadedFile, unit: Unit, rubric_ids: set[str]) -> list[CurriculumError]:
     errors = _duplicates(loaded, unit.skills, ("skills",), "skill")
+    errors += [loaded.error(("misconceptions", i, "rules"), "rules: correct messages in conversation units; "
+                                                            "a problem unit's steps list bug rules instead")
+               for i, m in enumerate(unit.misconceptions) if m.rules]
     errors += _duplicates(loaded, unit.misconceptions, ("misconceptions",), "misconception")
     errors += _duplicates(loaded, unit.problems, ("problems",), "problem")
     skill_ids = {s.id for s in unit.skills}
@@ -115,6 +156,7 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
             errors.append(loaded.error(at + ("misconceptions", r, "id"),
                                        f"bug rule names misconception {rule.id!r}, which is not in the unit's "
                                        f"misconceptions: list ({known})"))
+        errors += _text_rule_fields(loaded, step, rule, at + ("misconceptions", r))
     if step.check == "open":
         if step.rubric is None:
             errors.append(loaded.error(at + ("rubric",), "an open step needs a rubric: the id of a rubric file "
@@ -131,14 +173,32 @@ def _step_rules(loaded: LoadedFile, step: Step, at: tuple, skill_ids: set[str], 
         if step.rubric is not None:
             errors.append(loaded.error(at + ("rubric",), "only open steps are graded with a rubric; "
                                                          "set check: open or remove the rubric"))
-    errors += _form_rule(loaded, step, at)
+    errors += _form_rule(loaded, step, at) + _unit_rule(loaded, step, at)
     for h, hint in enumerate(step.hints):
         if isinstance(hint, ScaffoldHint) and hint.check == "open":
             errors.append(loaded.error(at + ("hints", h, "check"), "a scaffold question needs an answer the "
                                                                    "app can check; open is not allowed here"))
         if isinstance(hint, ScaffoldHint):
-            errors += _form_rule(loaded, hint, at + ("hints", h))
+            errors += _form_rule(loaded, hint, at + ("hints", h)) + _unit_rule(loaded, hint, at + ("hints", h))
     return errors
+
+
+def _text_rule_fields(loaded: LoadedFile, step: Step, rule, at: tuple) -> list[CurriculumError]:
+    """Open steps' bug rules say which words show the misconception; other steps' give answers
+    their checker compares. Each pattern must compile."""
+    if step.check == "open":
+        errors = [loaded.error(at + ("answers",), "an open step's bug rule uses phrases: or patterns: (its answers "
+                                                  "cannot be compared with a checker); move these into phrases:")
+                  ] if rule.answers else []
+        for i, pattern in enumerate(rule.patterns):
+            try:
+                compiled_pattern(pattern)
+            except Unreadable as exc:
+                errors.append(loaded.error(at + ("patterns", i), f"pattern {pattern!r}: {exc.reason}"))
+        return errors
+    extra = [f for f in ("phrases", "patterns") if getattr(rule, f)]
+    return [loaded.error(at + (extra[0],), f"{extra[0]}: apply to open steps only; a {step.check} step's bug rule "
+                                           f"lists answers: that its checker compares")] if extra else []
 
 
 def _form_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[CurriculumError]:
@@ -147,6 +207,22 @@ def _form_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[Cur
         return []
     return [loaded.error(at + ("form",), f"form: only applies to equation checks (this one is "
                                           f"check: {options.check}); remove it or set check: equation")]
+
+
+def _unit_rule(loaded: LoadedFile, options: CheckOptions, at: tuple) -> list[CurriculumError]:
+    """``unit:`` is read by the numeric checker only, and must be a unit it knows or one whose
+    spellings the teacher lists, or students writing it would all be told "unknown unit"."""
+    written = [f for f in ("unit", "unit_names") if f in options.model_fields_set]
+    if written and options.check != "numeric":
+        return [loaded.error(at + (written[0],), f"{written[0]}: only applies to numeric checks (this one is "
+                                                  f"check: {options.check}); remove it or set check: numeric")]
+    if options.unit_names and not options.unit:
+        return [loaded.error(at + ("unit_names",), "unit_names: lists other spellings of the step's unit:, "
+                                                   "which is missing; add unit: with its symbol")]
+    if options.unit and not options.unit_names and not known_unit(options.unit):
+        return [loaded.error(at + ("unit",), f"unknown unit {options.unit!r}: use a symbol such as J, m/s, cm^2 or €, "
+                                             f"or list how students write it under unit_names:")]
+    return []
 
 
 def _problem_answers(loaded: LoadedFile, problem: Problem, at: tuple) -> list[CurriculumError]:

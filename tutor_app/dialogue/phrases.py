@@ -64,6 +64,21 @@ _PHRASES: dict[str, dict[str, str]] = {
               "funcionando.",
         "nl": "Het tutormodel draait nu niet; hints en het nakijken van antwoorden werken nog wel.",
     },
+    "model_switched_off": {
+        "en": "Your teacher has turned the tutor chat off for this unit; hints and answer checking still work.",
+        "es": "Tu profesor ha desactivado el chat del tutor en esta unidad; las pistas y la corrección de "
+              "respuestas siguen funcionando.",
+        "fr": "Ton professeur a désactivé le chat du tuteur pour ce chapitre ; les indices et la vérification des "
+              "réponses marchent toujours.",
+        "de": "Deine Lehrkraft hat den Tutor-Chat für diese Einheit ausgeschaltet; Hinweise und die "
+              "Antwortprüfung funktionieren weiterhin.",
+        "it": "Il tuo insegnante ha disattivato la chat del tutor per questa unità; suggerimenti e controllo delle "
+              "risposte funzionano ancora.",
+        "pt": "O seu professor desligou o chat do tutor nesta unidade; as dicas e a correção das respostas "
+              "continuam funcionando.",
+        "nl": "Je leraar heeft de tutorchat voor deze les uitgezet; hints en het nakijken van antwoorden werken "
+              "nog wel.",
+    },
     "model_failed": {
         "en": "The tutor couldn't finish that reply. Try asking again in a moment; hints and answer checking "
               "still work.",

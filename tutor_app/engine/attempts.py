@@ -9,7 +9,9 @@ Rules (the issue's, made precise):
   bug rules tried, in file order; the first rule with an equivalent answer gives the verdict
   ``misconception``, its id and the teacher's feedback.
 - ``invalid`` answers (unreadable) change nothing and do not count. ``open`` steps record the
-  answer as ``pending`` and move on.
+  answer as ``pending`` and move on, unless it says what one of the step's bug rules lists
+  (``phrases:``/``patterns:``): then it is a ``misconception`` at once, like any bug rule, and
+  the student rewrites it. A pending answer moves mastery only when it is graded (``grades.py``).
 - BKT sees only the first counted attempt at each step; if a hint came before it, the hint
   request already counted as the not-correct observation (``hints.py``), so the later answer
   adds none. The knowledge-tracing literature treats hint use this way because a step solved
@@ -19,8 +21,10 @@ Rules (the issue's, made precise):
 from __future__ import annotations
 
 from ..checking import answers_equivalent, check_answer
+from ..checking.phrases import says_any
 from ..curriculum.schema import BugRule, Problem, ScaffoldHint, Step, Unit
 from . import feedback
+from .examples import answers_ahead, problem_names
 from .outcomes import AttemptOutcome, Observation
 from .state import ProblemProgress
 
@@ -56,11 +60,19 @@ def open_scaffold(step: Step, progress: ProblemProgress) -> int | None:
 
 def _answer_step(unit: Unit, problem: Problem, step: Step, progress: ProblemProgress,
                  answer: str) -> tuple[AttemptOutcome, ProblemProgress]:
-    result = check_answer(step, step.answer, answer)
+    result = check_answer(step, step.answer, answer, avoid=answers_ahead(problem, progress.step_index),
+                          names=problem_names(problem))
     if result.verdict == "invalid":
         return AttemptOutcome(verdict="invalid", feedback=result.message or feedback.UNREADABLE,
                               step_id=step.id), progress
     if result.verdict == "pending":
+        rule = matching_phrase_rule(step, answer)
+        if rule is not None:  # said at once, by code: the student rewrites before anyone grades
+            observations = () if step.id in progress.observed else _observations(unit, step, False)
+            counted = _count_attempt(progress, step).evolve(observed=progress.observed | {step.id})
+            return AttemptOutcome(verdict="misconception", feedback=rule.feedback.strip(), misconception_id=rule.id,
+                                  step_id=step.id, normalized=result.normalized, counted=True,
+                                  observations=observations), counted
         moved, next_step_id = _advance(problem, progress)
         return AttemptOutcome(verdict="pending", feedback=feedback.PENDING_DONE if moved.done else feedback.PENDING,
                               step_id=step.id, normalized=result.normalized, counted=True, step_completed=True,
@@ -88,12 +100,13 @@ def _answer_scaffold(unit: Unit, problem: Problem, step: Step, index: int, progr
                      answer: str) -> tuple[AttemptOutcome, ProblemProgress]:
     hint = step.hints[index]
     assert isinstance(hint, ScaffoldHint)
-    result = check_answer(hint, hint.answer, answer)
+    ahead, names = answers_ahead(problem, progress.step_index), problem_names(problem)
+    result = check_answer(hint, hint.answer, answer, avoid=ahead, names=names)
     closed = progress.evolve(open_scaffold=None, scaffold_misses=0)
     if result.verdict in ("correct", "pending"):
         return AttemptOutcome(verdict="correct", feedback=feedback.SCAFFOLD_RIGHT, step_id=step.id,
                               normalized=result.normalized, scaffold=True), closed
-    if step.check != "open" and check_answer(step, step.answer, answer).verdict == "correct":
+    if step.check != "open" and check_answer(step, step.answer, answer, names=names).verdict == "correct":
         return _answer_step(unit, problem, step, closed, answer)
     if result.verdict == "invalid":
         return AttemptOutcome(verdict="invalid", feedback=feedback.scaffold_unreadable(hint.scaffold, result.message),
@@ -103,6 +116,11 @@ def _answer_scaffold(unit: Unit, problem: Problem, step: Step, index: int, progr
                                                      SCAFFOLD_MISSES_BEFORE_MOVING_ON)
     return AttemptOutcome(verdict="incorrect", feedback=text, step_id=step.id, normalized=result.normalized,
                           scaffold=True), missed
+
+
+def matching_phrase_rule(step: Step, answer: str) -> BugRule | None:
+    """An open step's first bug rule whose phrases or patterns the answer says."""
+    return next((rule for rule in step.misconceptions if says_any(answer, rule.phrases, rule.patterns)), None)
 
 
 def matching_bug_rule(step: Step, answer: str) -> BugRule | None:

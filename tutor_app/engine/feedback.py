@@ -14,8 +14,10 @@ CORRECT = "Correct!"
 PROBLEM_DONE = "Correct! You have solved the whole problem."
 SCAFFOLD_RIGHT = "Right! Now use that to have another go at the step."
 UNREADABLE = "I couldn't read that answer. Try writing it another way."
-PENDING = "Thanks, your answer is saved. Your teacher or the tutor will read it."
-PENDING_DONE = "Thanks, your answer is saved. Your teacher or the tutor will read it. That was the last step."
+PENDING = ("Thanks, your answer is saved. It is waiting for your teacher or the tutor to read it; "
+           "you can go on meanwhile.")
+PENDING_DONE = ("Thanks, your answer is saved. It is waiting for your teacher or the tutor to read it. "
+                "That was the last step.")
 LADDER_END_WITHOUT_ANSWER = ("That was the last hint for this step. Look back over the hints and try the step again, "
                              "or ask the tutor to explain.")
 

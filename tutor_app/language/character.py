@@ -8,15 +8,15 @@ Two checks run once the reply is complete, and either gets one retry, never more
 
 - Language (``frequency.clearly_in_other``): a small model drifts back into English or into the
   learner's own language. A reply clearly written in one of those is asked for again, told
-  which language it used; the retry is kept even if it drifts again (a reply in the wrong
-  language is still better than none), and is not checked for difficulty a second time.
+  which language it used.
 - Difficulty (``difficulty.check_reply``): a reply that is too hard is asked for again, told
-  which words were uncommon and how long a sentence may be. If the retry is still too hard,
-  the easier of the two is kept and marked ``too_hard``: the conversation never stalls on the
-  check, and the teacher can see how often the model could not meet the level. A simpler retry
-  that comes back in the wrong language loses to the first try.
+  which words were uncommon and how long a sentence may be.
 
-The retry replaces the first try on the page.
+The first try streams; the retry is written out of sight (the page shows "…" meanwhile) and
+replaces it. A reply that fails a check twice is not shown at all: the student gets a short
+notice in their own language instead (``notices: reply_unfit``), nothing is stored as the
+character's line, and the message stays there to be answered by the next one. A small demo
+model that cannot keep to the level or the language so says nothing wrong to a learner.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ HISTORY_MESSAGES = 16
 DEFAULT_CONTEXT = 2048
 STOP = ("\nStudent:", "\nUser:", "\nLearner:", "\n### user")
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
+RETRY_PLACEHOLDER = "…"
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,13 @@ def stream_character_reply(*, model: ModelBackend, prompts: PromptLibrary, unit:
                                   max_tokens=max_tokens)
         retry = {"simplified": simplify is not None, "language_retry": wrong is not None}
         text, complete = "", True
+        if attempt:
+            yield ReplyUpdate(RETRY_PLACEHOLDER, **retry)  # the retry is checked before anyone reads it
         try:
             for update in _stream(model, messages, max_tokens, session_key, cancel):
                 text = update
-                yield ReplyUpdate(tidy(text), **retry)
+                if not attempt:
+                    yield ReplyUpdate(tidy(text), **retry)
         except ModelUnavailable:
             yield _fallback(tries, "unavailable", unit)
             return
@@ -157,11 +161,15 @@ def stream_character_reply(*, model: ModelBackend, prompts: PromptLibrary, unit:
         this = _Try(text, check_reply(text, language=unit.target_language, profile=level_profile, allowed=allowed),
                     clearly_in_other(text, unit.target_language, others))
         tries.append(this)
-        if this.ok or not complete or (attempt == 1 and wrong is not None):
-            if this.wrong_language:
-                log.warning("the retry is still in %s, not %s (unit %s)", this.wrong_language,
-                            unit.target_language, unit.id)
+        if this.ok or (not complete and not attempt):  # a first try cut short is kept as it was shown
             yield _final(this, complete=complete, **retry)
+            return
+        if attempt == 1:
+            log.warning("the retry failed the checks too (unit %s: %s); a notice instead", unit.id,
+                        this.wrong_language or "; ".join(this.report.problems))
+            yield ReplyUpdate(notice("reply_unfit", unit.language), done=True, complete=False, notice=True,
+                              too_hard=not this.report.ok, report=this.report, wrong_language=this.wrong_language,
+                              **retry)
             return
         if this.wrong_language:
             log.info("reply in %s, not %s; asking again", this.wrong_language, unit.target_language)
@@ -169,11 +177,6 @@ def stream_character_reply(*, model: ModelBackend, prompts: PromptLibrary, unit:
         else:
             log.info("reply too hard for %s (%s); asking for a simpler one", level, "; ".join(this.report.problems))
             simplify = this.report
-    first, second = tries  # the first was too hard and the simpler retry is not right either
-    if second.wrong_language is None and second.report.burden <= first.report.burden:
-        yield _final(second, simplified=True)
-    else:
-        yield _final(first)
 
 
 def other_languages(unit: ConversationUnit) -> tuple[str, ...]:
@@ -201,7 +204,8 @@ def _stream(model: ModelBackend, messages: list[Message], max_tokens: int, sessi
 
 
 def _fallback(tries: list[_Try], key: str, unit: ConversationUnit) -> ReplyUpdate:
-    """A failed retry keeps the first try (too hard is better than silent); otherwise a notice."""
+    """A notice instead of a reply: why none came, or (a retry that failed after a first try that
+    missed the checks) that the reply did not fit."""
     if tries:
-        return _final(tries[0])
+        return ReplyUpdate(notice("reply_unfit", unit.language), done=True, complete=False, notice=True)
     return ReplyUpdate(notice(key, unit.language), done=True, complete=False, notice=True)

@@ -49,7 +49,8 @@ GENERAL_CATEGORIES: dict[str, str] = {
     "word-order": "Word order (general)",
 }
 
-CorrectionStatus = Literal["checked", "failed", "unavailable", "other-language"]
+# "rules": checked by the unit's own rules only (the model was off, missing or failed)
+CorrectionStatus = Literal["checked", "failed", "unavailable", "other-language", "rules"]
 
 
 def categories(unit: ConversationUnit) -> tuple[str, ...]:

@@ -28,6 +28,29 @@ _NOTICES: dict[str, dict[str, str]] = {
         "de": "Dein Gesprächspartner konnte nicht antworten. Deine Nachricht ist gespeichert; schick gleich eine "
               "neue.",
     },
+    "switched_off": {
+        "en": "Your teacher has turned the conversation partner off for now. Your message is saved and checked "
+              "for this unit's usual mistakes.",
+        "es": "Tu profesor ha desactivado por ahora el compañero de conversación. Tu mensaje está guardado y se "
+              "ha revisado con los errores habituales de esta unidad.",
+        "fr": "Ton professeur a désactivé le partenaire de conversation pour le moment. Ton message est "
+              "enregistré et vérifié pour les erreurs habituelles de ce chapitre.",
+        "de": "Deine Lehrkraft hat den Gesprächspartner vorerst ausgeschaltet. Deine Nachricht ist gespeichert "
+              "und auf die üblichen Fehler dieser Einheit geprüft.",
+    },
+    "reply_unfit": {
+        "en": "The conversation partner's reply didn't fit your level or wasn't in the right language, so it "
+              "isn't shown. Your message is saved: write your next line, or say it again in other words.",
+        "es": "La respuesta de tu compañero de conversación no era de tu nivel o no estaba en el idioma correcto, "
+              "así que no se muestra. Tu mensaje está guardado: escribe tu siguiente frase o dilo con otras "
+              "palabras.",
+        "fr": "La réponse de ton partenaire de conversation ne correspondait pas à ton niveau ou n'était pas dans "
+              "la bonne langue, elle n'est donc pas affichée. Ton message est enregistré : écris ta phrase "
+              "suivante ou redis-le autrement.",
+        "de": "Die Antwort deines Gesprächspartners passte nicht zu deinem Niveau oder war in der falschen "
+              "Sprache, deshalb wird sie nicht gezeigt. Deine Nachricht ist gespeichert: schreib deinen "
+              "nächsten Satz oder sag es mit anderen Worten.",
+    },
     "translation_failed": {
         "en": "The translation couldn't be made right now. Try again in a moment.",
         "es": "Ahora no se pudo hacer la traducción. Inténtalo de nuevo dentro de un momento.",

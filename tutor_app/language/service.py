@@ -4,8 +4,9 @@ One call per student action, the same for the page and the API, so every rule li
 
 - Ownership is checked in every call, as in ``TutorService``: a student acts only on their own
   conversations (``Forbidden``); the teacher and the loopback-only local user may act for anyone.
-- A message is stored the moment it arrives. Then the model's correction is validated
-  (``corrections.py``), goals are ticked and the level is decided by plain rules
+- A message is stored the moment it arrives. Then the unit's own rules correct its learners'
+  usual errors (``rules.py``), the model's correction is validated (``corrections.py``) and
+  merged with them (a rule that fired always stays), goals are ticked and the level is decided by plain rules
   (``goals.py``, ``levels.py``); all of that is committed *before* the character is asked to
   reply. A message in the student's own language ("what does pongo mean?") is not corrected,
   ticks no goal and does not count towards the level.
@@ -19,6 +20,8 @@ One call per student action, the same for the page and the API, so every rule li
   so students who share a lock stripe never wait for each other's reply.
 - Starting a unit the student practised before continues that conversation; a new one starts
   at the level the student reached there last time.
+- When the teacher has turned the model off for the unit or the class (``ModelSwitches``),
+  messages are corrected by the unit's rules only, and the character and translations say so.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
 from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
+from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
 from .character import ReplyUpdate, stream_character_reply
 from .corrections import Correction, correct_message
@@ -43,6 +47,7 @@ from .frequency import written_in
 from .goals import newly_met
 from .levels import LevelDecision, TurnOutcome, decide_after
 from .notices import notice
+from .rules import rule_errors, with_rules
 from .shapes import ConversationState, MessageResult, ReplyResult, TranslationResult, TurnView, VocabularyView
 from .store import ConversationRecord, ConversationStore, TurnRecord
 from .textmatch import word_count
@@ -58,13 +63,15 @@ def _new_session_id() -> str:
 
 class LanguageService:
     def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend, prompts: PromptLibrary,
-                 id_source: Callable[[], str] = _new_session_id) -> None:
-        """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call."""
+                 id_source: Callable[[], str] = _new_session_id, switches: ModelSwitches | None = None) -> None:
+        """``library`` is the live ``CurriculumLibrary``: a reload shows up on the next call;
+        ``switches``: the teacher's model switches (without them the model is always allowed)."""
         self.conversations = ConversationStore(db)
         self.library = library
         self.model = model
         self.prompts = prompts
         self.id_source = id_source
+        self.switches = switches
         # Two quick sends must be corrected in order: the level of the second depends on the first.
         self._lock = StripedLocks()
         self._replying: set[str] = set()  # conversations whose reply is being written; under their lock
@@ -100,8 +107,16 @@ class LanguageService:
             # The message is on disk; from here on a failure costs only its correction.
             previous = next((t.content for t in reversed(turns) if t.role == "character"), "")
             if written_in(message, unit.target_language, unit.language):
-                correction = correct_message(model=self.model, prompts=self.prompts, unit=unit, level=record.level,
-                                             text=message, previous_line=previous, session_key=record.id)
+                ruled = rule_errors(unit, message)  # the unit's rules first: no model can overrule them
+                if self.model_allowed(unit.id):
+                    correction = correct_message(model=self.model, prompts=self.prompts, unit=unit,
+                                                 level=record.level, text=message, previous_line=previous,
+                                                 session_key=record.id)
+                else:
+                    has_rules = any(m.rules for m in unit.misconceptions)
+                    correction = Correction(status="rules" if has_rules else "unavailable", original=message,
+                                            corrected=message)
+                correction = with_rules(correction, ruled)
             else:
                 correction = Correction(status="other-language", original=message, corrected=message)
             already = self.conversations.goals_met(session_id=record.id)
@@ -114,6 +129,10 @@ class LanguageService:
         return MessageResult(turn_id=saved.id, correction=correction_view(saved, unit), goals_met_now=met_now,
                              goals=goal_views(unit, done), level_before=record.level, level=decision.level,
                              level_changed=decision.changed, level_reason=decision.reason)
+
+    def model_allowed(self, curriculum_id: str) -> bool:
+        """The teacher has not turned the model off for this unit or the class (``ModelSwitches``)."""
+        return self.switches is None or self.switches.model_allowed(curriculum_id)
 
     @staticmethod
     def _decide(level: str, earlier: list[TurnRecord], correction: Correction, message: str) -> LevelDecision:
@@ -164,6 +183,8 @@ class LanguageService:
     def _character_updates(self, record: ConversationRecord, turns: list[TurnRecord],
                            cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
         unit = self._unit_of(record)
+        if not self.model_allowed(unit.id):
+            return iter([ReplyUpdate(notice("switched_off", unit.language), done=True, complete=False, notice=True)])
         latest = turns[-1]
         met = self.conversations.goals_met(session_id=record.id)
         history = [{"role": "user" if t.role == "student" else "assistant", "content": t.content} for t in turns[:-1]]
@@ -208,6 +229,8 @@ class LanguageService:
         if turn.translation:
             return TranslationResult(turn_id=turn.id, text=turn.content, translation=turn.translation,
                                      explanation=turn.explanation or "")
+        if not self.model_allowed(unit.id):
+            raise TutorError(notice("switched_off", unit.language))
         result = translate_line(model=self.model, prompts=self.prompts, unit=unit, level=turn.level, line=turn.content)
         if not result.ok:
             raise TutorError(notice("translation_failed", unit.language))

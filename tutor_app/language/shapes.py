@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 TurnRole = Literal["student", "character"]
-CorrectionStatus = Literal["pending", "checked", "failed", "unavailable", "other-language"]
+CorrectionStatus = Literal["pending", "checked", "failed", "unavailable", "other-language", "rules"]
 
 
 class GoalView(BaseModel):

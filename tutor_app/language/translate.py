@@ -3,6 +3,13 @@
 A structured answer (``translation`` and ``explanation``, each with a length limit) so the page
 can show the two apart and a small model cannot ramble on. The service stores the result with
 the turn, so asking again costs nothing.
+
+Both must be in the learner's language (the unit's ``language``). A small model told to
+translate from Spanish tends to answer in Spanish: an answer clearly written in the target
+language, or a "translation" that only repeats the line, is asked for once more with the
+language named; if the retry misses too, nothing is stored and the student is told the
+translation could not be made, rather than shown the line again in the language they could
+not read.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from ..curriculum.schema import ConversationUnit
 from ..dialogue.phrases import language_name
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend, ModelError, ModelUnavailable
+from .frequency import base_code, clearly_in_other
+from .textmatch import folded
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +53,31 @@ def translate_line(*, model: ModelBackend, prompts: PromptLibrary, unit: Convers
                    line: str) -> Translation:
     if not model.info.available:
         return Translation("", "", ok=False)
-    messages = prompts.render_messages(
-        TEMPLATE, target_language_name=language_name(unit.target_language),
-        learner_language_name=language_name(unit.language), level=level, scenario=unit.scenario.strip(),
-        message=line.strip())
-    try:
-        answer = model.generate_json(messages, TranslationAnswer, max_tokens=MAX_TOKENS, temperature=0.0)
-        answer = TranslationAnswer.model_validate(answer.model_dump())
-    except ModelUnavailable:
-        return Translation("", "", ok=False)
-    except (ModelError, ValueError):
-        log.warning("translating a line of unit %s failed", unit.id, exc_info=True)
-        return Translation("", "", ok=False)
-    translation = " ".join(answer.translation.split())
-    explanation = " ".join(answer.explanation.split())
-    return Translation(translation, explanation, ok=bool(translation))
+    for attempt in range(2):
+        messages = prompts.render_messages(
+            TEMPLATE, target_language_name=language_name(unit.target_language),
+            learner_language_name=language_name(unit.language), level=level, scenario=unit.scenario.strip(),
+            message=line.strip(), wrong_language=language_name(unit.target_language) if attempt else None)
+        try:
+            answer = model.generate_json(messages, TranslationAnswer, max_tokens=MAX_TOKENS, temperature=0.0)
+            answer = TranslationAnswer.model_validate(answer.model_dump())
+        except ModelUnavailable:
+            return Translation("", "", ok=False)
+        except (ModelError, ValueError):
+            log.warning("translating a line of unit %s failed", unit.id, exc_info=True)
+            return Translation("", "", ok=False)
+        translation = " ".join(answer.translation.split())
+        explanation = " ".join(answer.explanation.split())
+        if translation and in_learners_language(unit, line, translation, explanation):
+            return Translation(translation, explanation, ok=True)
+        log.info("translation for unit %s not in %s (try %d)", unit.id, unit.language, attempt + 1)
+    return Translation("", "", ok=False)
+
+
+def in_learners_language(unit: ConversationUnit, line: str, translation: str, explanation: str) -> bool:
+    """The translation and its explanation are not clearly in the target language, and the
+    translation is not the line itself."""
+    if folded(translation) == folded(line) and base_code(unit.language) != base_code(unit.target_language):
+        return False
+    return all(clearly_in_other(text, unit.language, [unit.target_language]) is None
+               for text in (translation, explanation) if text)

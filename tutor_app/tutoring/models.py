@@ -49,7 +49,9 @@ class TutorSession(Base):
 class Attempt(Base):
     """One answer as submitted. ``scaffold`` marks an answer to a scaffold hint's sub-question.
     ``diagnosis`` says where ``misconception_id`` came from: a teacher's bug rule or the model's
-    classification (which never changes the verdict; the checker decides)."""
+    classification (which never changes the verdict; the checker decides). A ``pending`` answer
+    to an open step gets ``graded_by`` ("model" or "teacher") and ``grade_share`` (its share of
+    the rubric's points) when it is graded; until then it waits, and moves no mastery."""
 
     __tablename__ = "attempts"
     __table_args__ = (
@@ -68,6 +70,8 @@ class Attempt(Base):
     diagnosis: Mapped[str | None] = mapped_column(sa.String(16))  # "bug_rule" | "model"
     feedback: Mapped[str | None] = mapped_column(sa.Text)
     scaffold: Mapped[bool] = mapped_column(default=False)
+    graded_by: Mapped[str | None] = mapped_column(sa.String(16))
+    grade_share: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -120,7 +124,9 @@ class MasterySnapshot(Base):
 
 
 class TutorMessage(Base):
-    """A chat turn. The model's cost is kept per reply for the teacher's model panel."""
+    """A chat turn. The model's cost is kept per reply for the teacher's model panel. A reply
+    names the question it answers (``reply_to``): a student may send a second question while
+    the first reply is written, and each reply belongs after its own question."""
 
     __tablename__ = "tutor_messages"
     __table_args__ = (sa.Index("ix_tutor_messages_session_time", "session_id", "created_at"),)
@@ -138,4 +144,5 @@ class TutorMessage(Base):
     ttft_s: Mapped[float | None] = mapped_column(sa.Float)
     total_s: Mapped[float | None] = mapped_column(sa.Float)
     complete: Mapped[bool] = mapped_column(default=True)  # False: the stream stopped early
+    reply_to: Mapped[int | None]  # the question's id (no foreign key: a message is never deleted alone)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

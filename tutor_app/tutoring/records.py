@@ -38,6 +38,13 @@ class AttemptRecord:
     feedback: str | None
     scaffold: bool
     created_at: datetime
+    graded_by: str | None = None  # an open answer's grade: "model" or "teacher"; None while it waits
+    grade_share: float | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """An open answer no one has graded yet."""
+        return self.verdict == "pending" and self.graded_by is None
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class MessageRecord:
     total_s: float | None
     complete: bool
     created_at: datetime
+    reply_to: int | None = None  # a reply: the question it answers
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,26 @@ endpoints call these same functions, so every rule lives here once:
 
 - Ownership is checked in every call: a student acts only on their own sessions (``Forbidden``);
   the teacher and the loopback-only local user may act for anyone.
-- Deterministic logic decides. The engine checks the answer and moves the session; the attempt,
-  the session's new state and the new mastery are committed together *before* any reply is
-  produced. Only then, for a plain ``incorrect`` answer in a unit with a misconception library,
-  the model may classify the mistake, within a short budget and only when it has a free place
-  (a slot no one waits for): the deterministic feedback never waits for a busy model. The model's diagnosis adds a
-  misconception id and better feedback; it never changes the verdict or mastery.
-- An answer to an ``open`` step is recorded as ``pending`` and the step moves on, like any
-  committed attempt. Then, the same way and under the same conditions (a free place, a budget),
-  the step's rubric grades it, and the student reads the per-criterion feedback. When the
-  model is busy, unavailable, slow or fails, the answer is kept for the teacher's review list
-  instead (``AssessmentService.save_open_answer``); the verdict stays ``pending`` either way,
-  since a model's grade is the teacher's to confirm.
+- Deterministic logic decides, and answers at once. The engine checks the answer and moves the
+  session; the attempt, the session's new state and the new mastery are committed together and
+  the verdict with the checker's or bug rule's feedback goes straight back. The model's extras
+  run afterwards in the background (``background.py``), never in the way of the student's next
+  action: for a plain ``incorrect`` answer in a unit with a misconception library, the model
+  may classify the mistake (started only while it is idle and within ``classify_budget_s``);
+  its diagnosis adds a misconception id and better feedback to the stored attempt, and never
+  changes the verdict or mastery.
+- An answer to an ``open`` step is ``pending``: saved for the teacher's review list at once
+  (``AssessmentService.save_open_answer``), shown as waiting for the teacher or the tutor, and
+  the step moves on. When the model is idle it grades the answer against the step's rubric in
+  the background; the grade (the model's, or later the teacher's from the Review page) is
+  stored with the attempt, the student's page shows it when it arrives, and it is the step's
+  mastery observation (``engine.grades``). An open answer that says what one of the step's
+  bug rules lists (``phrases:``) is a ``misconception`` at once, with the teacher's feedback.
+- The teacher may switch the model off for a unit or the class (``ModelSwitches``): then no
+  extra is asked for, and the chat says so; checking, hints and bug rules are unchanged.
+- Chat questions are stored the moment they arrive and answered one after the other, each
+  reply after its own question: a second question sent while the first reply streams waits
+  its turn instead of vanishing.
 - Resuming: starting a problem the student already has unfinished continues that session (same
   numbers, same step) instead of opening a second copy; "let the tutor choose" (an empty
   problem id) continues the student's most recent unfinished problem of that unit, and only
@@ -28,23 +36,24 @@ endpoints call these same functions, so every rule lives here once:
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Callable, Iterator, TypeVar
+import time
+from typing import Callable, Iterator
 
 from ..assessment.rubrics import rubric_for_step
-from ..assessment.service import AssessmentService
+from ..assessment.service import AssessmentService, GradedAnswer
+from ..assessment.shapes import GradeResult
 from ..assessment.student_feedback import open_step_feedback
 from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
+from ..dialogue.phrases import phrase
 from ..dialogue.tutor_chat import stream_tutor_reply
 from ..engine import progress as engine
+from ..engine.grades import graded_observations
 from ..engine.mastery import apply_observations, current_mastery
 from ..engine.selection import choose_problem
 from ..prompting import PromptLibrary
@@ -53,8 +62,10 @@ from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
 from ..service.errors import NotFound, TutorError
 from ..service.locks import StripedLocks
+from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
-from .records import AttemptRecord, SessionHistory, SessionRecord
+from .background import BackgroundJobs
+from .records import AttemptRecord, MessageRecord, SessionHistory, SessionRecord
 from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
 from .store import TutoringStore
 
@@ -63,12 +74,8 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 500
 MAX_OPEN_ANSWER_CHARS = 4000  # an open step asks for sentences: a paragraph or two, not a pasted essay
 MAX_MESSAGE_CHARS = 2000
-CLASSIFY_BUDGET_S = 5.0
-GRADE_BUDGET_S = 20.0  # one call per criterion and a summary: longer than a classification, still a short wait
+CLASSIFY_BUDGET_S = 5.0  # a diagnosis that cannot start within this after the answer is not asked for
 VARIANT_TRIES = 5
-
-
-T = TypeVar("T")
 
 
 def _new_seed() -> int:
@@ -82,10 +89,11 @@ def _new_session_id() -> str:
 class TutorService:
     def __init__(self, *, db: Database, library: CurriculumLibrary, model: ServedModel, prompts: PromptLibrary,
                  seed_source: Callable[[], int] = _new_seed, classify_budget_s: float = CLASSIFY_BUDGET_S,
-                 assessment: AssessmentService | None = None, grade_budget_s: float = GRADE_BUDGET_S) -> None:
+                 assessment: AssessmentService | None = None, switches: ModelSwitches | None = None) -> None:
         """``library`` is the live ``CurriculumLibrary`` (reloads show up on the next call);
         ``seed_source`` gives each new session its variant (tests pass a fixed one);
-        ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending."""
+        ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending;
+        ``switches``: the teacher's model switches (without them the model is always allowed)."""
         self.store = TutoringStore(db)
         self.library = library
         self.model = model
@@ -93,14 +101,25 @@ class TutorService:
         self.seed_source = seed_source
         self.classify_budget_s = classify_budget_s
         self.assessment = assessment
-        self.grade_budget_s = grade_budget_s
-        # Model calls that outlive their budget finish here and are stored for the teacher.
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-extra")
+        self.switches = switches
+        self.background = BackgroundJobs()
         # A double click sends two answers at once: each must see the progress the other left.
         self._lock = StripedLocks()
+        # One reply at a time per session, in the order the questions came (held while a reply
+        # streams, so one lock per session, never a shared stripe).
+        self._chat_turns: dict[str, threading.Lock] = {}
+        self._chat_turns_lock = threading.Lock()
+        if assessment is not None:
+            assessment.on_graded(self._grade_arrived)
 
     def close(self) -> None:
-        self._background.shutdown(wait=True)
+        self.background.close()
+
+    def model_allowed(self, curriculum_id: str | None) -> bool:
+        """Whether the model may do anything for this unit: loaded, and not switched off by the teacher."""
+        if not self.model.info.available:
+            return False
+        return self.switches is None or self.switches.model_allowed(curriculum_id)
 
     # starting ------------------------------------------------------------------------
     def start_session(self, actor: Actor, student: str, curriculum_id: str, problem_id: str = "") -> StartSessionResult:
@@ -178,15 +197,15 @@ class TutorService:
                 scaffold=outcome.scaffold, progress=new_progress.to_dict(),
                 next_step_id=None if new_progress.done else self._current_step(problem, new_progress).id,
                 done=new_progress.done, mastery=changed)
-        # The attempt is on disk; from here on a failure costs only the model's extra words.
-        misconception_id, feedback = outcome.misconception_id, outcome.feedback
+        # The attempt is on disk and the verdict is decided: the model's extras come afterwards.
         if self._wants_classification(unit, outcome):
-            misconception_id, feedback = self._classify(unit, problem, step, answer, stored, outcome.feedback)
+            self._classify_later(record, unit, problem, step, answer, stored)
         elif self._wants_grading(step, outcome):
-            feedback = self._grade_open(actor, record.student, unit, problem, step, answer, stored, outcome)
+            self._grade_later(actor, record, unit, problem, step, answer)
         next_step = next((st for st in problem.steps if st.id == outcome.next_step_id), None)
         return SubmitAnswerResult(
-            verdict=outcome.verdict, misconception_id=misconception_id, feedback=feedback, scaffold=outcome.scaffold,
+            verdict=outcome.verdict, misconception_id=outcome.misconception_id, feedback=outcome.feedback,
+            scaffold=outcome.scaffold,
             problem_done=outcome.problem_done, next_step_id=next_step.id if next_step else None,
             next_step_prompt=next_step.prompt if next_step else None, mastery=mastery_after)
 
@@ -198,69 +217,97 @@ class TutorService:
         return (self.assessment is not None and outcome.verdict == "pending" and not outcome.scaffold
                 and step.check == "open")
 
-    def _model_idle(self) -> bool:
-        return self.model.info.available and self.model.free_places() > 0
+    def _model_idle(self, curriculum_id: str) -> bool:
+        """Extras are asked for only when the teacher allows them and a place is free (a slot
+        no one waits for): the model's extras never delay a student's question."""
+        return (self.model_allowed(curriculum_id) and self.model.info.available
+                and self.model.free_places() > 0)
 
-    def _classify(self, unit: Unit, problem: Problem, step: Step, answer: str, stored: AttemptRecord,
-                  fallback: str) -> tuple[str | None, str]:
-        """Ask the model which of the unit's misconceptions the answer shows; give up (keeping the
-        checker's feedback) when the model is busy, unavailable, slow or fails. The dialogue area
+    def background_jobs(self, session_id: str) -> int:
+        """The model extras of this session still queued or running (the chat counts them as the
+        student's own, not as students ahead)."""
+        return self.background.running(str(session_id).strip())
+
+    def _classify_later(self, record: SessionRecord, unit: Unit, problem: Problem, step: Step, answer: str,
+                        stored: AttemptRecord) -> None:
+        """Ask the model, after the reply, which of the unit's misconceptions the answer shows;
+        stored with the attempt when it comes. Skipped when the model is busy, switched off or
+        unavailable, or when it could not start within ``classify_budget_s``. The dialogue area
         constrains the choice to the unit's library and guards the wording against leaks."""
-        def run() -> tuple[str | None, str | None]:
+        if not self._model_idle(unit.id):
+            return
+        deadline = time.monotonic() + self.classify_budget_s
+
+        def run() -> None:
+            if time.monotonic() > deadline or not self._model_idle(unit.id):
+                return
             result = classify_misconception(model=self.model, prompts=self.prompts, unit=unit, problem=problem,
                                             step=step, answer=answer)
             if result.source != "model" or result.misconception_id is None:
-                return None, None
-            feedback = result.feedback.strip() or None
+                return
             self.store.set_diagnosis(attempt_id=stored.id, misconception_id=result.misconception_id,
-                                     diagnosis="model", feedback=feedback or stored.feedback)
-            return result.misconception_id, feedback
+                                     diagnosis="model", feedback=result.feedback.strip() or stored.feedback)
 
-        found = self._within_budget(run, self.classify_budget_s, "misconception classification")
-        if found is None:
-            return None, fallback
-        misconception_id, feedback = found
-        return misconception_id, feedback or fallback
+        self.background.submit(record.id, run, what="misconception classification")
 
-    def _grade_open(self, actor: Actor, student: str, unit: Unit, problem: Problem, step: Step, answer: str,
-                    stored: AttemptRecord, outcome) -> str:
-        """Grade an open answer with the step's rubric; the engine's "saved" feedback when the
-        model cannot do it now. The answer is saved for the teacher first, so a grade that never
-        comes still leaves it in the review list; a grade that comes late is stored there too."""
-        fallback = outcome.feedback
+    def _grade_later(self, actor: Actor, record: SessionRecord, unit: Unit, problem: Problem, step: Step,
+                     answer: str) -> None:
+        """Save an open answer for the teacher, then, when the model is idle and allowed, grade it
+        with the step's rubric in the background. A grade that never comes leaves the answer in
+        the teacher's review list, where the teacher (or the model, from there) grades it."""
         try:
             rubric, _task = rubric_for_step(step, self.library, where=f"{unit.id}/{problem.id}")
-            self.assessment.save_open_answer(actor, unit.id, problem.id, step.id, answer, student=student)
+            self.assessment.save_open_answer(actor, unit.id, problem.id, step.id, answer, student=record.student)
         except Exception:  # a unit without a usable rubric (the validator reports it); the attempt is stored
             log.warning("the answer to open step %s/%s/%s cannot be graded", unit.id, problem.id, step.id,
                         exc_info=True)
-            return fallback
+            return
+        if not self._model_idle(unit.id):
+            return
 
-        def run() -> str:
-            result = self.assessment.grade_open_step(actor, unit.id, problem.id, step.id, answer, student=student,
-                                                     step=step)
-            text = open_step_feedback(rubric, result, last_step=outcome.problem_done)
-            self.store.set_diagnosis(attempt_id=stored.id, misconception_id=None, diagnosis=None, feedback=text)
-            return text
+        def run() -> None:
+            result = self.assessment.grade_open_step(actor, unit.id, problem.id, step.id, answer,
+                                                     student=record.student, step=step)
+            self.record_grade(record.student, unit.id, problem.id, step.id, answer, rubric, result, by="model")
 
-        return self._within_budget(run, self.grade_budget_s, "grading an open answer") or fallback
+        self.background.submit(record.id, run, what="grading an open answer")
 
-    def _within_budget(self, run: Callable[[], T], budget_s: float, what: str) -> T | None:
-        """``run`` (which asks the model) in the background, waited for at most ``budget_s``.
-        None, at once, when the model is busy or unavailable (it is not even asked); None too when
-        it is slow (``run`` finishes later and stores its result) or fails. The reply from the
-        checker is already committed, so None only means: without the model's words."""
-        if not self._model_idle():
-            return None
-        future = self._background.submit(run)
-        try:
-            return future.result(timeout=budget_s)
-        except FutureTimeout:
-            future.add_done_callback(functools.partial(_log_failure, what))
-            return None
-        except Exception:
-            log.warning("%s failed; the checker's feedback stands", what, exc_info=True)
-            return None
+    def _grade_arrived(self, event: GradedAnswer) -> None:
+        """The Review page graded a stored answer: if it is an open step's, bring it to the student."""
+        parts = event.source.split("/")
+        if len(parts) == 3:
+            self.record_grade(event.student, *parts, event.text, event.rubric, event.result, by=event.by)
+
+    def record_grade(self, student: str, unit_id: str, problem_id: str, step_id: str, answer: str, rubric,
+                     result: GradeResult, *, by: str) -> int:
+        """Store a grade with the open answers it grades (the student's pending answers to that
+        step with that text) and move mastery for the first grade of each; returns how many
+        answers it graded."""
+        unit = self.library.units.get(unit_id)
+        graded = 0
+        for attempt in self.store.open_answers(student=student, curriculum_id=unit_id, problem_id=problem_id,
+                                               step_id=step_id, answer=answer):
+            share = result.total / result.max_total if result.max_total else 0.0
+            feedback = open_step_feedback(rubric, result, by=by)
+            with self._lock(attempt.session_id):
+                record = self.store.get_session(session_id=attempt.session_id)
+                progress, changed = None, {}
+                if unit is not None and record is not None:
+                    try:
+                        _, problem, before = self._working_copy(record)
+                    except TutorError:  # the problem was edited since: the grade is kept, mastery is not moved
+                        problem = before = None
+                    if problem is not None:
+                        observations, after = graded_observations(unit, problem, before, step_id, share)
+                        if observations:
+                            mastery_before = self._mastery(student, unit)
+                            mastery_after = apply_observations(unit, mastery_before, observations)
+                            changed = {k: v for k, v in mastery_after.items() if mastery_before.get(k) != v}
+                            progress = after.to_dict()
+                self.store.set_grade(attempt_id=attempt.id, graded_by=by, share=share, feedback=feedback,
+                                     progress=progress, mastery=changed)
+            graded += 1
+        return graded
 
     # hints ---------------------------------------------------------------------------
     def request_hint(self, actor: Actor, session_id: str) -> HintResult:
@@ -285,31 +332,86 @@ class TutorService:
     def ask_tutor(self, actor: Actor, session_id: str, message: str,
                   cancel: threading.Event | None = None) -> Iterator[str]:
         """Store the question, then stream the tutor's guarded reply as the text so far (each
-        item is the whole reply up to now). Bad input fails here, before streaming starts;
-        ``cancel`` set by the caller (the student left) stops the model promptly."""
+        item is the whole reply up to now), after the replies to this student's earlier
+        questions. Bad input fails here, before streaming starts; ``cancel`` set by the caller
+        (the student left) stops the model promptly."""
+        question = self.store_question(actor, session_id, message)
+        return self.answer_question(actor, session_id, question.id, cancel)
+
+    def store_question(self, actor: Actor, session_id: str, message: str) -> MessageRecord:
+        """Keep a chat question the moment it arrives (the page calls this before any reply
+        starts, so a second question sent while a reply streams is never lost)."""
         message = _text(message, what="message", limit=MAX_MESSAGE_CHARS,
                         empty="The message is empty. Write your question for the tutor.")
         record = self._owned(actor, session_id)
+        unit, _, _ = self._working_copy(record)
+        if self.model.info.available and not self.model_allowed(unit.id):
+            raise TutorError(phrase("model_switched_off", unit.language))
+        return self.store.add_message(session_id=record.id, role="student", content=message,
+                                      step_id=None if record.done else record.step_id)
+
+    def unanswered_questions(self, actor: Actor, session_id: str) -> list[MessageRecord]:
+        """The student's stored questions that have no reply yet, oldest first."""
+        record = self._owned(actor, session_id)
+        return _unanswered(self.store.messages(session_id=record.id))
+
+    def answer_question(self, actor: Actor, session_id: str, question_id: int,
+                        cancel: threading.Event | None = None) -> Iterator[str]:
+        """The reply to a stored question, streamed once the replies to earlier questions of
+        this session are written; nothing when it is already answered."""
+        record = self._owned(actor, session_id)
+        question = next((m for m in self.store.messages(session_id=record.id)
+                         if m.id == question_id and m.role == "student"), None)
+        if question is None:
+            raise NotFound("This chat has no such question. Ask it again.")
+        return self._answer_in_turn(record, question, cancel)
+
+    def _chat_turn(self, session_id: str) -> threading.Lock:
+        with self._chat_turns_lock:
+            return self._chat_turns.setdefault(session_id, threading.Lock())
+
+    def _answer_in_turn(self, record: SessionRecord, question: MessageRecord,
+                        cancel: threading.Event | None) -> Iterator[str]:
+        turn = self._chat_turn(record.id)
+        while not turn.acquire(timeout=0.25):
+            if cancel is not None and cancel.is_set():
+                return
+        try:
+            messages = self.store.messages(session_id=record.id)
+            if question.id not in {m.id for m in _unanswered(messages)}:
+                return  # another request answered it meanwhile
+            if self.model.info.available and not self.model_allowed(record.curriculum_id):
+                unit = self.library.units.get(record.curriculum_id)
+                yield phrase("model_switched_off", unit.language if unit else "en")
+                return  # the teacher turned the model off meanwhile; the question stays for later
+            record = self.store.get_session(session_id=record.id) or record  # where the student is now
+            # All earlier turns: the dialogue keeps a window that drops old turns in chunks, so
+            # that each turn's prompt starts with the previous one and its KV state is reused.
+            earlier = messages[:[m.id for m in messages].index(question.id)]
+            yield from self._reply(record, question, earlier, cancel)
+        finally:
+            turn.release()
+
+    def _reply(self, record: SessionRecord, question: MessageRecord, earlier: list[MessageRecord],
+               cancel: threading.Event | None) -> Iterator[str]:
         unit, problem, progress = self._working_copy(record)
         step_index = len(problem.steps) if record.done else progress.step_index
         step_id = None if record.done else record.step_id
-        earlier = self.store.messages(session_id=record.id)  # the dialogue keeps a window that drops in chunks
         attempts = self.store.attempts(session_id=record.id)
         hints_here = [h for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
-        self.store.add_message(session_id=record.id, role="student", content=message, step_id=step_id)
         history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content, "at": m.created_at}
                    for m in earlier]  # with times: each attempt and hint is told in the turn it came before
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
         chunks = stream_tutor_reply(
             model=self.model, prompts=self.prompts, unit=unit, problem=problem, step_index=step_index,
-            attempts=attempts, misconceptions_seen=seen, history=history, student_message=message,
+            attempts=attempts, misconceptions_seen=seen, history=history, student_message=question.content,
             revealed_step_ids=sorted(engine.revealed_step_ids(problem, progress)), session_key=record.id, cancel=cancel,
             hints_shown=hints_here, on_stats=usage.append)
-        return self._stream_and_store(record, step_id, chunks, usage)
+        yield from self._stream_and_store(record, step_id, chunks, usage, reply_to=question.id)
 
     def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
-                          usage: list[GenerationStats]) -> Iterator[str]:
+                          usage: list[GenerationStats], *, reply_to: int | None = None) -> Iterator[str]:
         """``usage`` receives this reply's own figures from the model when its call ends."""
         reply, complete = "", False
         try:
@@ -331,7 +433,7 @@ class TutorService:
                     evaluated_tokens=stats.evaluated_tokens if stats else None,
                     completion_tokens=stats.completion_tokens if stats else None,
                     ttft_s=stats.time_to_first_token_s if stats else None, total_s=stats.total_s if stats else None,
-                    complete=complete)
+                    complete=complete, reply_to=reply_to)
 
     # reading -------------------------------------------------------------------------
     def session_state(self, actor: Actor, session_id: str) -> SessionState:
@@ -356,7 +458,8 @@ class TutorService:
             session_id=record.id, student=record.student, curriculum_id=record.curriculum_id,
             problem_id=record.problem_id, step_id=None if record.done else record.step_id, done=record.done,
             attempts=[AttemptView(step_id=a.step_id, answer=a.answer, verdict=a.verdict,
-                                  misconception_id=a.misconception_id, at=a.created_at)
+                                  misconception_id=a.misconception_id, at=a.created_at, feedback=a.feedback,
+                                  graded_by=a.graded_by)
                       for a in self.store.attempts(session_id=record.id)],
             hints_used=self.store.hint_counts(session_id=record.id), mastery=mastery)
 
@@ -435,6 +538,14 @@ def _text(value, *, what: str, limit: int, empty: str) -> str:
     return value
 
 
-def _log_failure(what: str, future) -> None:
-    if future.exception() is not None:
-        log.warning("a late %s failed", what, exc_info=future.exception())
+def _unanswered(messages: list[MessageRecord]) -> list[MessageRecord]:
+    """Questions no reply names (``reply_to``). Replies stored before replies named their
+    question answered the question just before them."""
+    answered = {m.reply_to for m in messages if m.role == "tutor" and m.reply_to is not None}
+    previous = None
+    for m in messages:
+        if m.role == "tutor" and m.reply_to is None and previous is not None:
+            answered.add(previous.id)
+        if m.role == "student":
+            previous = m
+    return [m for m in messages if m.role == "student" and m.id not in answered]

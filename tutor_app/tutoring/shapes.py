@@ -48,6 +48,11 @@ class AttemptView(BaseModel):
     verdict: Verdict
     misconception_id: str | None = None
     at: datetime
+    # What the student reads now: the checker's words, or what came later (the model's diagnosis
+    # of a wrong answer, the grade of an open answer). ``graded_by``: "model" or "teacher" once
+    # an open (``pending``) answer is graded, None while it waits.
+    feedback: str | None = None
+    graded_by: str | None = None
 
 
 class SessionState(BaseModel):

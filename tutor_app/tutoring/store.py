@@ -123,6 +123,35 @@ class TutoringStore:
             row.diagnosis = diagnosis
             row.feedback = feedback
 
+    def set_grade(self, *, attempt_id: int, graded_by: str, share: float, feedback: str | None,
+                  progress: Mapping[str, Any] | None = None, mastery: Mapping[str, float] | None = None) -> None:
+        """An open answer's grade, with the mastery it moves (only the first grade moves any) and
+        the session's progress that records it, in one transaction."""
+        with self.db.session() as session:
+            row = session.get(Attempt, attempt_id)
+            if row is None:
+                raise KeyError(f"no attempt {attempt_id}")
+            row.graded_by = graded_by
+            row.grade_share = float(share)
+            if feedback is not None:
+                row.feedback = feedback
+            if progress is not None or mastery:
+                tutor_session = self._session_row(session, row.session_id)
+                self._move_session(session, row.session_id, progress, tutor_session.step_id, tutor_session.done,
+                                   mastery)
+
+    def open_answers(self, *, student: str, curriculum_id: str, problem_id: str, step_id: str,
+                     answer: str) -> list[AttemptRecord]:
+        """The student's pending answers to this open step with exactly this text, oldest first."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                sa.select(Attempt).join(TutorSession, Attempt.session_id == TutorSession.id).join(Student)
+                .where(Student.name == student, TutorSession.curriculum_id == curriculum_id,
+                       TutorSession.problem_id == problem_id, Attempt.step_id == step_id,
+                       Attempt.verdict == "pending", Attempt.answer == answer)
+                .order_by(Attempt.created_at, Attempt.id))
+            return [_attempt_record(row) for row in rows]
+
     def attempts(self, *, session_id: str) -> list[AttemptRecord]:
         with self.db.session() as session:
             rows = session.scalars(sa.select(Attempt).where(Attempt.session_id == session_id)
@@ -200,20 +229,39 @@ class TutoringStore:
                     model_name: str | None = None, prompt_tokens: int | None = None,
                     evaluated_tokens: int | None = None, completion_tokens: int | None = None,
                     ttft_s: float | None = None, total_s: float | None = None,
-                    complete: bool = True) -> MessageRecord:
+                    complete: bool = True, reply_to: int | None = None) -> MessageRecord:
         with self.db.session() as session:
             row = TutorMessage(session_id=session_id, role=role, content=content, step_id=step_id,
                                model_name=model_name, prompt_tokens=prompt_tokens, evaluated_tokens=evaluated_tokens,
-                               completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete)
+                               completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete,
+                               reply_to=reply_to)
             session.add(row)
             session.flush()
             return _message_record(row)
 
     def messages(self, *, session_id: str) -> list[MessageRecord]:
+        """The chat in conversation order: each reply right after the question it answers."""
         with self.db.session() as session:
             rows = session.scalars(sa.select(TutorMessage).where(TutorMessage.session_id == session_id)
                                    .order_by(TutorMessage.created_at, TutorMessage.id))
-            return [_message_record(row) for row in rows]
+            return conversation_order([_message_record(row) for row in rows])
+
+
+def conversation_order(messages: list[MessageRecord]) -> list[MessageRecord]:
+    """Messages in time order, except that a reply follows its own question (a second question
+    sent while the first reply was written is stored before that reply)."""
+    replies: dict[int, list[MessageRecord]] = {}
+    for m in messages:
+        if m.reply_to is not None:
+            replies.setdefault(m.reply_to, []).append(m)
+    ids = {m.id for m in messages}
+    ordered: list[MessageRecord] = []
+    for m in messages:
+        if m.reply_to is not None and m.reply_to in ids:
+            continue  # placed after its question
+        ordered.append(m)
+        ordered += replies.get(m.id, [])
+    return ordered
 
 
 def _session_record(row: TutorSession, student: str) -> SessionRecord:
@@ -226,7 +274,7 @@ def _attempt_record(row: Attempt) -> AttemptRecord:
     return AttemptRecord(id=row.id, session_id=row.session_id, step_id=row.step_id, answer=row.answer,
                          normalized=row.normalized, verdict=row.verdict, misconception_id=row.misconception_id,
                          diagnosis=row.diagnosis, feedback=row.feedback, scaffold=row.scaffold,
-                         created_at=row.created_at)
+                         created_at=row.created_at, graded_by=row.graded_by, grade_share=row.grade_share)
 
 
 def _hint_record(row: HintShown) -> HintRecord:
@@ -238,4 +286,5 @@ def _message_record(row: TutorMessage) -> MessageRecord:
     return MessageRecord(id=row.id, session_id=row.session_id, role=row.role, content=row.content,
                          step_id=row.step_id, model_name=row.model_name, prompt_tokens=row.prompt_tokens,
                          evaluated_tokens=row.evaluated_tokens, completion_tokens=row.completion_tokens,
-                         ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at)
+                         ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at,
+                         reply_to=row.reply_to)

@@ -78,7 +78,7 @@ def _wire_page_load(demo: gr.Blocks, services: Services, signin: SignIn, student
                 **student.components(student_page_on_load(services, actor, name_seen_before))}
 
     demo.load(on_load, [remembered_name],
-              [header, student.name, teacher_tab, student.unit, student.view, *student.display,
+              [header, student.name, teacher_tab, student.unit, student.problem, student.view, *student.display,
                student.chat.chatbot], queue=False, **PAGE)
     # Remember a local student's name in this browser, so they come back to their own work.
     student.name.change(lambda n: n, [student.name], [remembered_name], queue=False, **PAGE)

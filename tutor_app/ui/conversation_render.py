@@ -103,6 +103,7 @@ def marked_corrected(original: str, corrected: str) -> str:
 
 STATUS_NOTES = {
     "pending": "Checking your message…",
+    "rules": "Checked for this unit's usual mistakes only (the tutor model is not checking right now).",
     "failed": "This message couldn't be checked this time (the model had a problem). Your message is saved.",
     "unavailable": "Not checked: no model is running right now. Your message is saved.",
 }
@@ -117,7 +118,7 @@ def correction_card(correction: CorrectionView, *, target_language: str, latest:
         note = (f"Not corrected: this looks like a question in your own language, not "
                 f"{_e(language_name(target_language))}. That's fine, the character will help.")
         return f"<div class=\"{classes} status-other\">{head}<div class=\"correction-note\">{note}</div></div>"
-    if correction.status != "checked":
+    if correction.status != "checked" and not correction.errors:
         note = STATUS_NOTES.get(correction.status, "")
         return (f"<div class=\"{classes} status-{_e(correction.status)}\">{head}"
                 f"<div class=\"correction-note\">{_e(note)}</div></div>")
@@ -131,10 +132,12 @@ def correction_card(correction: CorrectionView, *, target_language: str, latest:
         f"<div class=\"why\">{_e(e.explanation)}</div></li>"
         for e in sorted(correction.errors, key=lambda e: e.start))
     count = len(correction.errors)
+    note = (f"<div class=\"correction-note\">{_e(STATUS_NOTES[correction.status])}</div>"
+            if correction.status in ("rules",) else "")
     return (f"<div class=\"{classes}\"><div class=\"correction-kicker\">{_e(writer)} wrote · {count} "
             f"correction{'s' if count != 1 else ''}</div>{head}"
             f"<div class=\"correction-kicker\">Corrected</div><div class=\"correction-fixed\">{fixed}</div>"
-            f"<ol class=\"error-list\">{items}</ol></div>")
+            f"<ol class=\"error-list\">{items}</ol>{note}</div>")
 
 
 def corrections_html(state: ConversationState | None, *, pending: str | None = None) -> str:

@@ -24,6 +24,7 @@ UNCHECKED = {
     "failed": "Not corrected: the model failed on this message.",
     "unavailable": "Not corrected: no model was running.",
     "pending": "Not corrected yet.",
+    "rules": "Checked by the unit's rules only (the model was off): none of its usual errors.",
 }
 
 
@@ -44,7 +45,7 @@ def conversation_label(c) -> str:
 
 def _student(entry, student: str, target_language: str) -> str:
     c = entry.correction
-    if c is not None and c.status == "checked":
+    if c is not None and (c.status == "checked" or c.errors):
         body = correction_card(c, target_language=target_language, latest=True, writer=student)
     else:
         note = UNCHECKED.get(c.status if c is not None else "pending", "")

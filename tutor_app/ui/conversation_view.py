@@ -23,10 +23,11 @@ from ..language.shapes import ConversationState
 from ..runtime.protocol import ModelError
 from ..service.actor import Actor
 from ..service.errors import TutorError
+from ..runtime.demo import is_demo_model
 from . import conversation_render as render
 from .api import FAST, MODEL_GROUP, PAGE
 from .auth import SignIn
-from .chat_view import PlaceInLine, message_text, pump_with_status, waiting_text
+from .chat_view import PlaceInLine, demo_notice, message_text, pump_with_status, waiting_text
 from .errors import GENERIC_MESSAGE, page_handler
 from .student_view import student_name
 from .updates import Updates, components
@@ -111,13 +112,12 @@ def respond(services: Services, actor: Actor, current: ConversationState | None,
         reason = result.level_reason
         drawn = shown(current, reason)
         drawn.update(message=gr.Textbox(interactive=False), send=gr.Button(interactive=False))  # until the reply ends
-        name_now = model.info.name
         place = PlaceInLine(model)
         reply_chunks = language.stream_reply(actor, current.session_id)
-        drawn["chatbot"] = base + [{"role": "assistant", "content": waiting_text(place.ahead, name_now)}]
+        drawn["chatbot"] = base + [{"role": "assistant", "content": waiting_text(place.ahead)}]
         yield dict(drawn)
         reply = ""
-        for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now(), name_now)):
+        for kind, item in pump_with_status(reply_chunks, lambda: waiting_text(place.now())):
             if kind == "status" and reply:
                 continue
             reply = item if kind == "text" else reply
@@ -197,6 +197,8 @@ def create_conversation_view(services: Services, signin: SignIn, *, model_concur
             goals = gr.HTML("", elem_id="convo-goals")
             vocabulary = gr.HTML("", elem_id="convo-vocabulary")
         with gr.Column(scale=3, min_width=320, elem_classes="chat-card"):
+            gr.Markdown(demo_notice(services.model), elem_id="convo-demo-notice",
+                        visible=is_demo_model(services.model.info))
             chatbot = gr.Chatbot(value=[], label="Conversation", show_label=False, height=430, min_height=260,
                                  elem_id="convo-chat", feedback_options=None, buttons=[], layout="bubble",
                                  autoscroll=True,

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ..bootstrap import Services
 from ..runtime.protocol import GenerationStats, ServedModel
+from ..service.actor import Actor
+from ..service.model_switch import WHOLE_CLASS
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
@@ -40,10 +42,61 @@ class ModelPanel:
     summary: gr.Markdown
     stats: gr.Dataframe
     refresh: gr.Button
+    class_off: gr.Checkbox
+    units_off: gr.CheckboxGroup
+    switch_note: gr.Markdown
 
     @property
     def outputs(self) -> list:
-        return [self.summary, self.stats]
+        return [self.summary, self.stats, self.class_off, self.units_off, self.switch_note]
+
+
+SWITCH_HELP = ("**The model for students.** Turn it off when its replies do more harm than good (a small demo "
+               "model calls right answers wrong). Students keep answer checking, hints, bug rules, the language "
+               "units' rules and mastery; the tutor chat, the conversation partner, translations and model grading "
+               "stop, and open answers wait for you in Review.")
+
+
+def switch_note(services: Services) -> str:
+    """What the switches say now, in words, for the teacher's page."""
+    states = services.switches.states()
+    whole = states.get(WHOLE_CLASS)
+    if whole is not None and whole.model_off:
+        return "<span class=\"status-off\">The model is off for the whole class.</span>"
+    off = [uid for uid, st in states.items() if uid and st.model_off]
+    if not off:
+        return "<span class=\"status-ok\">The model is on for every unit.</span>"
+    titles = [unit_title(services, uid) for uid in sorted(off)]
+    return f"<span class=\"status-off\">The model is off for: {html.escape(', '.join(titles))}.</span>"
+
+
+def unit_title(services: Services, unit_id: str) -> str:
+    unit = services.library.units.get(unit_id) or services.library.conversations.get(unit_id)
+    return unit.title if unit is not None else unit_id
+
+
+def unit_choices(services: Services) -> list[tuple[str, str]]:
+    units = {**services.library.units, **services.library.conversations}
+    return sorted(((u.title, uid) for uid, u in units.items()), key=lambda c: c[0].lower())
+
+
+def switch_snapshot(services: Services) -> tuple:
+    """Values for the switch part of ``ModelPanel.outputs``."""
+    states = services.switches.states()
+    whole = states.get(WHOLE_CLASS)
+    off = [uid for uid, st in states.items() if uid and st.model_off]
+    return (gr.Checkbox(value=bool(whole and whole.model_off)),
+            gr.CheckboxGroup(choices=unit_choices(services), value=off), switch_note(services))
+
+
+def set_switches(services: Services, actor: Actor, class_off: bool, units_off: list[str] | None) -> tuple:
+    """Store the switches as the page shows them; every unit not ticked is on again."""
+    wanted = set(units_off or [])
+    services.switches.set_model_off(actor, None, bool(class_off))
+    known = {uid for _, uid in unit_choices(services)} | set(services.switches.states())
+    for uid in sorted(known - {WHOLE_CLASS}):
+        services.switches.set_model_off(actor, uid, uid in wanted)
+    return switch_snapshot(services)
 
 
 def stats_frame(recent: list[GenerationStats]) -> pd.DataFrame:
@@ -89,7 +142,7 @@ def worker_markdown(worker: dict | None) -> str:
 
 
 def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
-    """Values for ``ModelPanel.outputs``."""
+    """Values for the first two of ``ModelPanel.outputs``."""
     recent = model.recent_stats()
     info = model.info
     summary = model_markdown(info, waiting=model.waiting(), recent=recent)
@@ -97,22 +150,39 @@ def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
     return (summary + "\n\n" + worker if worker else summary), stats_frame(recent)
 
 
+def panel_snapshot(services: Services) -> tuple:
+    """Values for ``ModelPanel.outputs``."""
+    return (*model_snapshot(services.model), *switch_snapshot(services))
+
+
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
-    model = services.model
     with gr.Row(elem_classes="toolbar"):
         gr.Markdown("The model that writes the tutor's chat replies and diagnoses unexpected wrong answers. "
                     "Checking answers and hints never wait for it.")
         refresh = gr.Button("Refresh", scale=0, min_width=120, elem_id="model-refresh")
     summary = gr.Markdown(elem_id="model-summary")
+    with gr.Group(elem_id="model-switch"):
+        gr.Markdown(SWITCH_HELP, elem_classes="howto")
+        class_off = gr.Checkbox(label="Model off for the whole class", elem_id="model-off-class")
+        units_off = gr.CheckboxGroup(unit_choices(services), label="Model off for these units",
+                                     elem_id="model-off-units")
+        save = gr.Button("Save", scale=0, min_width=120, elem_id="model-switch-save")
+        note = gr.Markdown(switch_note(services), elem_id="model-switch-note")
     stats = gr.Dataframe(headers=STATS_COLUMNS, label="Recent tutor turns", interactive=False, elem_id="model-stats",
                          wrap=True)
     gr.Markdown(MIXTRAL_HOWTO, elem_classes="howto")
     create_download_panel(services, signin)
+    panel = ModelPanel(summary, stats, refresh, class_off, units_off, note)
 
     @page_handler("reading the model panel")
     def on_refresh(request: gr.Request):
         require_teacher(signin, request)
-        return model_snapshot(model)
+        return panel_snapshot(services)
 
-    refresh.click(on_refresh, None, [summary, stats], **FAST)
-    return ModelPanel(summary, stats, refresh)
+    @page_handler("switching the model")
+    def on_save(whole: bool, units: list[str] | None, request: gr.Request):
+        return set_switches(services, require_teacher(signin, request), whole, units)
+
+    refresh.click(on_refresh, None, panel.outputs, **FAST)
+    save.click(on_save, [class_off, units_off], [class_off, units_off, note], **FAST)
+    return panel

@@ -21,6 +21,7 @@ class AttemptLine:
     feedback: str
     misconception_id: str | None = None
     scaffold: bool = False
+    kind: str = "text"  # the check kind it answered: maths answers are shown as maths, words as words
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,17 @@ class HintLine:
     scaffold: bool
 
 
+StepStatus = str  # "solved", "waiting" (an open answer nobody has read yet) or "graded"
+
+
 @dataclass(frozen=True)
 class DoneStep:
     step_id: str
     prompt: str
     answer: str
+    status: StepStatus = "solved"
+    kind: str = "text"
+    grade: str = ""  # a graded open answer: the grade's feedback
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class AnswerForm:
 
     check: str = "text"
     choices: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()  # for the placeholder; chosen so that none is an answer ahead
 
     @property
     def picks(self) -> bool:
@@ -80,6 +88,7 @@ class ProblemView:
     last: AttemptLine | None = None  # the latest feedback, kept visible across a step change
     problem_done: bool = False
     mastery: dict[str, float] = field(default_factory=dict)
+    seen: tuple = ()  # what the stored attempts said when the page was last rebuilt (``session_history``)
 
     @property
     def step_number(self) -> int:
@@ -94,6 +103,11 @@ class ProblemView:
     @property
     def steps_total(self) -> int:
         return max(len(self.step_ids), 1)
+
+    @property
+    def waiting(self) -> bool:
+        """An open answer of this problem waits for the teacher or the tutor to read it."""
+        return any(step.status == "waiting" for step in self.done_steps)
 
     @property
     def answer_form(self) -> AnswerForm:
@@ -118,11 +132,14 @@ def view_from_start(result: StartSessionResult, *, student: str, step_ids: list[
     )
 
 
-def apply_answer(view: ProblemView, answer: str, result: SubmitAnswerResult) -> ProblemView:
+def apply_answer(view: ProblemView, answer: str, result: SubmitAnswerResult, *, graded: bool = False) -> ProblemView:
     """The service says whether the step is done (a next step, or the problem done); the page
-    does not guess from the verdict (an ``open`` step moves on with ``pending``)."""
-    line = AttemptLine(answer=answer, verdict=result.verdict, feedback=result.feedback,
-                       misconception_id=result.misconception_id, scaffold=result.scaffold)
+    does not guess from the verdict (an ``open`` step moves on with ``pending``, and is shown as
+    waiting until it is ``graded``)."""
+    kind = view.answer_form.check
+    verdict = "graded" if graded and result.verdict == "pending" else result.verdict
+    line = AttemptLine(answer=answer, verdict=verdict, feedback=result.feedback,
+                       misconception_id=result.misconception_id, scaffold=result.scaffold, kind=kind)
     mastery = dict(result.mastery) or view.mastery
     if result.scaffold:
         # A correct scaffold answer closes the sub-question; the step itself is still open.
@@ -133,7 +150,9 @@ def apply_answer(view: ProblemView, answer: str, result: SubmitAnswerResult) -> 
     moved = result.problem_done or (result.next_step_id is not None and result.next_step_id != view.step_id)
     if not moved:
         return replace(view, attempts=view.attempts + (line,), last=line, mastery=mastery)
-    done = view.done_steps + (DoneStep(view.step_id or "", view.step_prompt, answer),)
+    status = ("graded" if graded else "waiting") if result.verdict == "pending" else "solved"
+    done = view.done_steps + (DoneStep(view.step_id or "", view.step_prompt, answer, status=status, kind=kind,
+                                       grade=result.feedback if graded else ""),)
     fresh_step = dict(done_steps=done, attempts=(), hints=(), scaffold_question=None, scaffold_level=None, last=line,
                       mastery=mastery)
     if result.problem_done:
@@ -142,7 +161,11 @@ def apply_answer(view: ProblemView, answer: str, result: SubmitAnswerResult) -> 
 
 
 def apply_hint(view: ProblemView, result: HintResult) -> ProblemView:
+    """A repeated hint (asked for again past the bottom-out hint, or while a scaffold question
+    is open) is already on the page: it is not shown twice."""
     line = HintLine(level=result.level, text=result.text, bottom_out=result.bottom_out, scaffold=result.scaffold)
+    if view.hints and view.hints[-1] == line:
+        return view
     if result.scaffold:
         return replace(view, hints=view.hints + (line,), scaffold_question=result.text, scaffold_level=result.level)
     return replace(view, hints=view.hints + (line,))
@@ -177,7 +200,8 @@ def replay(result: StartSessionResult, *, student: str, steps: list[tuple[str, s
             verdict=event.verdict, misconception_id=event.misconception_id, feedback=event.feedback or "",
             scaffold=event.scaffold, problem_done=moved and last,
             next_step_id=ids[at + 1] if moved and not last else None,
-            next_step_prompt=prompts[ids[at + 1]] if moved and not last else None))
+            next_step_prompt=prompts[ids[at + 1]] if moved and not last else None),
+            graded=getattr(event, "graded_by", None) is not None)
     if not view.problem_done and view.step_id != result.step_id:
         return fresh
     return replace(view, mastery=dict(mastery))

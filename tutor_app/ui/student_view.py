@@ -8,7 +8,7 @@ name (``updates.py``). ``create_student_view`` only builds the components and wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -17,23 +17,33 @@ from ..bootstrap import Services
 from ..engine.mastery import MASTERY_THRESHOLD
 from ..service.actor import Actor
 from ..service.errors import TutorError
+from ..tutoring.shapes import StartSessionResult
 from . import render, session_history
 from .api import FAST, PAGE
 from .auth import SignIn
-from .chat_view import ChatView, create_chat_view
+from .chat_view import ChatView, create_chat_view, model_line
 from .errors import page_handler
 from .problem_view import AnswerForm, ProblemView, apply_answer, apply_hint
+from .render import MATHS_KINDS
 from .theme import LATEX_DELIMITERS
 from .updates import Updates, components
 
 CHOOSE_FOR_ME = ""  # the problem dropdown's "let the tutor choose" value
 OPEN_ANSWER_LINES = 5  # an ``open`` step asks for sentences, not a number
-ANSWER_PLACEHOLDERS = {
-    "numeric": "A number, e.g. 3/4 or 0.75",
-    "expression": "An expression, e.g. 2(x + 1)",
-    "equation": "An equation, e.g. 2x = 8",
-    "open": "Write your answer in full sentences",
-}
+POLL_S = 2.0  # how often the page looks for a late diagnosis or grade while one is due
+ANSWER_KINDS = {"numeric": "A number", "expression": "An expression", "equation": "An equation"}
+OPEN_PLACEHOLDER = "Write your answer in full sentences"
+
+
+def answer_placeholder(form: AnswerForm) -> str:
+    """"An equation, e.g. 3x - 1 = 5": the examples come with the form, picked by the engine so
+    that none is the answer of this step or a later one (issue 12)."""
+    if form.check == "open":
+        return OPEN_PLACEHOLDER
+    kind = ANSWER_KINDS.get(form.check)
+    if kind is None:
+        return "Type your answer"
+    return f"{kind}, e.g. {' or '.join(form.examples)}" if form.examples else kind
 
 
 def answer_label(form: AnswerForm, smaller_question: bool) -> str:
@@ -64,6 +74,11 @@ class StudentView:
     mastery: gr.BarPlot
     mastery_legend: gr.Markdown
     chat: ChatView
+    poll: gr.Timer
+
+    @property
+    def model_line(self) -> gr.Markdown:
+        return self.chat.model_line
 
     @property
     def chatbot(self) -> gr.Chatbot:
@@ -74,7 +89,7 @@ class StudentView:
         """Everything ``page`` fills."""
         return [self.problem_md, self.progress_md, self.step_md, self.scaffold_md, self.feedback_md, self.hints_md,
                 self.answer_row, self.answer, self.choice, self.submit, self.hint, self.next_problem, self.mastery,
-                self.mastery_legend]
+                self.mastery_legend, self.poll, self.model_line]
 
     def components(self, updates: Updates) -> dict[gr.components.Component, Any]:
         return components(self, updates)
@@ -116,7 +131,8 @@ def page(services: Services, view: ProblemView | None, *, keep_typed_answer: boo
         "answer_row": gr.Row(visible=working),
         "answer": gr.Textbox(interactive=working, visible=not picking, label=answer_label(form, smaller),
                              lines=OPEN_ANSWER_LINES if form.check == "open" else 1,
-                             placeholder=ANSWER_PLACEHOLDERS.get(form.check, "Type your answer"),
+                             elem_classes=["maths-answer"] if form.check in MATHS_KINDS else ["written-answer-box"],
+                             placeholder=answer_placeholder(form),
                              **({} if keep_typed_answer else {"value": ""})),
         "choice": gr.Radio(choices=list(form.choices), visible=picking, interactive=working,
                            label="Choose one (smaller question)" if smaller else "Choose one",
@@ -127,6 +143,9 @@ def page(services: Services, view: ProblemView | None, *, keep_typed_answer: boo
         "mastery": gr.BarPlot(value=chart if view is not None else None, visible=view is not None,
                               color_map=colours, sort=list(chart["skill"])),  # bars in the unit's order, as in the legend
         "mastery_legend": render.mastery_legend(chart, colours) if view is not None else "",
+        "poll": gr.Timer(active=session_history.still_waiting(services, view)),
+        "model_line": model_line(services.model, allowed=services.tutor.model_allowed(view.curriculum_id)
+                                 if view is not None else True),
     }
 
 
@@ -148,7 +167,10 @@ def start_problem(services: Services, actor: Actor, student: str, unit_id: str |
     result = services.tutor.start_session(actor, student, unit_id, problem_id or CHOOSE_FOR_ME)
     mastery = services.tutor.session_state(actor, result.session_id).mastery
     view, chat = session_history.restore(services, actor, result, student=student, mastery=mastery)
-    return {"view": view, **page(services, view), "chatbot": chat}
+    # the Problem list shows the problem on the page (after "Next problem" too, not the one picked before)
+    return {"view": view, **page(services, view), "chatbot": chat,
+            "problem": gr.Dropdown(choices=problem_choices(services.library, view.curriculum_id),
+                                   value=view.problem_id)}
 
 
 def start(services: Services, actor: Actor, typed_name: str | None, unit_id: str | None,
@@ -171,8 +193,24 @@ def check_answer(services: Services, actor: Actor, view: ProblemView | None, tex
     text = (picked or "") if picking else (text or "").strip()
     if not text:
         raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
-    view = apply_answer(view, text, services.tutor.submit_answer(actor, view.session_id, text))
+    result = services.tutor.submit_answer(actor, view.session_id, text)
+    view = apply_answer(view, text, result)
+    view = replace(view, seen=session_history.seen_after(services, actor, view, result))
     return {"view": view, **page(services, view)}
+
+
+def late_news(services: Services, actor: Actor, view: ProblemView | None) -> Updates:
+    """The poll while a diagnosis or grade is due: the page rebuilt when the stored attempts
+    changed (what the student is typing stays), nothing otherwise, and the poll stopped once
+    nothing is due any more."""
+    if view is None or not session_history.late_news(services, actor, view):
+        return {} if session_history.still_waiting(services, view) else {"poll": gr.Timer(active=False)}
+    state = services.tutor.session_state(actor, view.session_id)
+    result = StartSessionResult(session_id=view.session_id, curriculum_id=view.curriculum_id,
+                                problem_id=view.problem_id, statement=view.statement, step_id=state.step_id or "",
+                                step_prompt=view.step_prompt)
+    fresh, _chat = session_history.restore(services, actor, result, student=view.student, mastery=state.mastery)
+    return {"view": fresh, **page(services, fresh, keep_typed_answer=True)}
 
 
 def give_hint(services: Services, actor: Actor, view: ProblemView | None) -> Updates:
@@ -231,7 +269,7 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
                      problem_md=problem_md, progress_md=progress_md, step_md=step_md, scaffold_md=scaffold_md,
                      answer_row=answer_row, answer=answer, choice=choice, submit=submit, hint=hint,
                      feedback_md=feedback_md, hints_md=hints_md, next_problem=next_button, mastery=mastery,
-                     mastery_legend=mastery_legend, chat=chat)
+                     mastery_legend=mastery_legend, chat=chat, poll=gr.Timer(POLL_S, active=False))
 
     @page_handler("starting a problem")
     def on_start(typed_name, unit_id, problem_id, request: gr.Request):
@@ -249,9 +287,15 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
     def on_hint(view: ProblemView | None, request: gr.Request):
         return sv.components(give_hint(services, signin.actor_for(request), view))
 
+    @page_handler("looking for a grade")
+    def on_poll(view: ProblemView | None, request: gr.Request):
+        return sv.components(late_news(services, signin.actor_for(request), view))
+
     outputs = [view_state, *sv.display]
-    start_button.click(on_start, [name, unit, problem], outputs + [chat.chatbot], **FAST)
-    next_button.click(on_next, [view_state, unit], outputs + [chat.chatbot], **FAST)
+    start_button.click(on_start, [name, unit, problem], outputs + [chat.chatbot, problem], **FAST)
+    next_button.click(on_next, [view_state, unit], outputs + [chat.chatbot, problem], **FAST)
+    # a late diagnosis or grade: a quick read of the stored attempts, never a wait on the model
+    sv.poll.tick(on_poll, [view_state], outputs, show_progress="hidden", **FAST)
     submit.click(on_submit, [view_state, answer, choice], outputs, **FAST)
     answer.submit(on_submit, [view_state, answer, choice], outputs, **FAST)
     hint.click(on_hint, [view_state], outputs, **FAST)

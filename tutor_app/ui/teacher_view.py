@@ -20,7 +20,7 @@ from .curricula_panel import CurriculaPanel, create_curricula_panel, curricula_s
 from .errors import page_handler
 from .exports_panel import create_exports_panel
 from .grading_panel import create_grading_panel
-from .model_panel import ModelPanel, create_model_panel, model_snapshot
+from .model_panel import ModelPanel, create_model_panel, panel_snapshot
 from .practice_panel import create_practice_panel
 from .review_panel import create_review_panel, snapshot as review_snapshot
 from .teacher_guard import require_teacher
@@ -71,7 +71,7 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     @page_handler("reading the model panel")
     def open_model(request: gr.Request):
         require_teacher(signin, request)
-        return model_snapshot(services.model)
+        return panel_snapshot(services)
 
     @page_handler("opening the grading page")
     def open_grading(rubric_id: str | None, request: gr.Request):

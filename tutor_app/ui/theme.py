@@ -20,7 +20,8 @@ VERDICT_LABELS: dict[str, str] = {
     "incorrect": "Not quite",
     "misconception": "Let's look at that again",
     "invalid": "I couldn't read that",
-    "pending": "Saved for the teacher",
+    "pending": "Saved for the teacher or the tutor: waiting to be read",
+    "graded": "Read and graded",  # an open answer once the tutor or the teacher has graded it
 }
 
 LATEX_DELIMITERS = [
