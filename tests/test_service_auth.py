@@ -27,6 +27,7 @@ class Clock:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     (tmp_path / "curricula").mkdir()
+    (tmp_path / "data").mkdir()
     return Settings(curricula=tmp_path / "curricula", data_dir=tmp_path / "data", db_url="sqlite://")
 
 
@@ -66,7 +67,8 @@ def test_generate_roster_prints_pins_once_and_stores_hashes(settings, capsys, au
     pins = dict(re.findall(r"^(Ada Lovelace|Alan Turing)\s+(\d{6})", out, re.MULTILINE))
     assert set(pins) == {"Ada Lovelace", "Alan Turing"}
     path = roster_path(settings)
-    assert path == settings.curricula.parent / "roster.yaml"  # next to the curricula, not inside
+    assert path == settings.data_dir.resolve() / "roster.yaml"  # in the data folder, not in the project folder
+    assert settings.curricula.resolve() not in path.parents
     text = path.read_text()
     assert pins["Ada Lovelace"] not in text and pins["Alan Turing"] not in text
     assert (path.stat().st_mode & 0o077) == 0

@@ -8,7 +8,7 @@ only wires. ``Services`` is the one typed seam the web UI and the commands are g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .assessment.service import AssessmentService
 from .curriculum.library import CurriculumLibrary
@@ -19,9 +19,10 @@ from .prompting import PromptLibrary
 from .runtime.protocol import ModelBackend, ServedModel
 from .runtime.queue import ModelQueue
 from .service.auth import Auth
-from .service.roster import roster_path
+from .service.roster import move_legacy_roster, roster_path
 from .settings import Settings
 from .storage.database import Database
+from .storage.private import private_dir, private_if_present
 from .tutoring.service import TutorService
 
 
@@ -38,6 +39,7 @@ class Services:
     assessment: AssessmentService
     practice: PracticeService
     language: LanguageService
+    notes: list[str] = field(default_factory=list)  # for the start-up output (a roster moved...)
 
     def close(self) -> None:
         self.tutor.close()
@@ -48,7 +50,9 @@ class Services:
 def create_services(settings: Settings, *, model: ModelBackend | None = None) -> Services:
     """Build the app. ``model`` replaces the configured backend (tests pass a scripted one);
     either way it is wrapped in the queue that serialises calls to the one model."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # children's data: owner-only, also when an older version made it
+    moved = move_legacy_roster(settings)
+    private_if_present(roster_path(settings))
     db = Database(settings.database_url)
     library = CurriculumLibrary(settings.curricula)
     library.reload()  # bad files are reported in library.errors; the app starts with the good ones
@@ -65,4 +69,5 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
-        language=LanguageService(db=db, library=library, model=queued, prompts=prompts))
+        language=LanguageService(db=db, library=library, model=queued, prompts=prompts),
+        notes=[moved] if moved else [])
