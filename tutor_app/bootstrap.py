@@ -62,7 +62,8 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
 
         model = load_backend(settings)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
-    assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
+    assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts,
+                                   time_limit_s=settings.grade_seconds)
     return Services(
         settings=settings, db=db, library=library, prompts=prompts, model=queued,
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment),

@@ -51,12 +51,13 @@ from ..prompting import PromptLibrary
 from ..runtime.protocol import GenerationStats, ServedModel
 from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
-from ..service.errors import NotFound, TutorError
+from ..service.errors import NotFound, TutorError, saving
 from ..service.locks import StripedLocks
 from ..storage.database import Database
 from .records import AttemptRecord, SessionHistory, SessionRecord
 from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
 from .store import TutoringStore
+from .streamed_reply import StreamedReply
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class TutorService:
         self._background.shutdown(wait=True)
 
     # starting ------------------------------------------------------------------------
+    @saving("the new problem")
     def start_session(self, actor: Actor, student: str, curriculum_id: str, problem_id: str = "") -> StartSessionResult:
         """Start a problem for ``student``, or continue their unfinished one (see the module notes)."""
         student = self._student_for(actor, student)
@@ -157,6 +159,7 @@ class TutorService:
         return self._state(newest)
 
     # answering -----------------------------------------------------------------------
+    @saving("your answer")
     def submit_answer(self, actor: Actor, session_id: str, answer: str) -> SubmitAnswerResult:
         answer = _text(answer, what="answer", limit=MAX_OPEN_ANSWER_CHARS,
                        empty="The answer is empty. Type your answer to the current step.")
@@ -264,6 +267,7 @@ class TutorService:
             return None
 
     # hints ---------------------------------------------------------------------------
+    @saving("your hint")
     def request_hint(self, actor: Actor, session_id: str) -> HintResult:
         with self._lock(str(session_id).strip()):
             record = self._owned(actor, session_id)
@@ -283,6 +287,7 @@ class TutorService:
                           scaffold=outcome.scaffold)
 
     # chat ----------------------------------------------------------------------------
+    @saving("your question")
     def ask_tutor(self, actor: Actor, session_id: str, message: str,
                   cancel: threading.Event | None = None) -> Iterator[str]:
         """Store the question, then stream the tutor's guarded reply as the text so far (each
@@ -310,12 +315,15 @@ class TutorService:
 
     def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
                           usage: list[GenerationStats]) -> Iterator[str]:
-        """``usage`` receives this reply's own figures from the model when its call ends."""
+        """``usage`` receives this reply's own figures from the model when its call ends. The reply
+        is stored as it grows, before each piece is shown (``streamed_reply.py``)."""
+        stored = StreamedReply(self.store, session_id=record.id, step_id=step_id, model_name=self.model.info.name)
         reply, complete = "", False
         try:
             for chunk in chunks:
                 if chunk:
                     reply += chunk
+                    stored.grew(reply)
                     yield reply
             complete = True
         finally:
@@ -323,15 +331,7 @@ class TutorService:
             if callable(close):
                 close()  # a reader that stopped early also stops the model
             # Also when the reader stops early or the model fails: keep what the student saw.
-            if reply.strip():
-                stats = usage[-1] if complete and usage else None
-                self.store.add_message(
-                    session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=self.model.info.name,
-                    prompt_tokens=stats.prompt_tokens if stats else None,
-                    evaluated_tokens=stats.evaluated_tokens if stats else None,
-                    completion_tokens=stats.completion_tokens if stats else None,
-                    ttft_s=stats.time_to_first_token_s if stats else None, total_s=stats.total_s if stats else None,
-                    complete=complete)
+            stored.finish(reply, complete=complete, stats=usage[-1] if complete and usage else None)
 
     # reading -------------------------------------------------------------------------
     def session_state(self, actor: Actor, session_id: str) -> SessionState:

@@ -1,4 +1,5 @@
-"""The teacher's model page: which model runs where, how fast, and how many students wait.
+"""The teacher's model page: which model runs where, how fast, and how many students wait, and
+whether the database is storing students' work (a full or read-only disk shows here first).
 
 Read live from the model queue on every refresh; nothing is cached, because the point of
 the page is to see the queue while a class is using it.
@@ -13,12 +14,13 @@ import pandas as pd
 
 from ..bootstrap import Services
 from ..runtime.protocol import GenerationStats, ServedModel
+from ..storage.database import StorageHealth
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
 from .errors import page_handler
 from .teacher_guard import require_teacher
-from .teacher_render import model_markdown
+from .teacher_render import model_markdown, storage_markdown
 
 MIXTRAL_HOWTO = (
     "**Better tutor replies.** The built-in model is tiny: it proves the set-up works, and checking, hints and "
@@ -51,10 +53,13 @@ def stats_frame(recent: list[GenerationStats]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
-def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
+def model_snapshot(model: ServedModel, storage: StorageHealth = StorageHealth()) -> tuple[str, pd.DataFrame]:
     """Values for ``ModelPanel.outputs``."""
     recent = model.recent_stats()
-    return model_markdown(model.info, waiting=model.waiting(), recent=recent), stats_frame(recent)
+    summary = "\n\n".join(part for part in (storage_markdown(storage),
+                                              model_markdown(model.info, waiting=model.waiting(), recent=recent))
+                            if part)
+    return summary, stats_frame(recent)
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
@@ -72,7 +77,7 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
     @page_handler("reading the model panel")
     def on_refresh(request: gr.Request):
         require_teacher(signin, request)
-        return model_snapshot(model)
+        return model_snapshot(model, services.db.health)
 
     refresh.click(on_refresh, None, [summary, stats], **FAST)
     return ModelPanel(summary, stats, refresh)
