@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import socket
+import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,17 +127,18 @@ class RunningApp:
     url: str
     services: Services
     model: ScriptedBackend
+    demo: gr.Blocks | None = None
 
 
 @contextmanager
 def running_app(root: Path, model: ScriptedBackend, *, require_login: bool = False,
-                students: list[str] = ()) -> Iterator[tuple[RunningApp, dict[str, str]]]:
+                students: list[str] = (), clock=time.monotonic) -> Iterator[tuple[RunningApp, dict[str, str]]]:
     services = build_services(root, model, require_login=require_login)
     pins = add_roster(services, list(students))  # the teacher password too: it opens the Teacher tab
-    demo = create_app(services)
+    demo = create_app(services, clock=clock)
     url = serve(demo, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
-        yield RunningApp(url=url, services=services, model=model), pins
+        yield RunningApp(url=url, services=services, model=model, demo=demo), pins
     finally:
         demo.close()
         services.close()

@@ -9,6 +9,8 @@ handler checks the role again on the server, since a hidden tab is not a locked 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Callable
 
 import gradio as gr
 
@@ -49,9 +51,11 @@ def header_markdown(actor: Actor, signin: SignIn) -> str:
 DELETE_CACHE = (900, 3600)
 
 
-def create_app(services: Services) -> gr.Blocks:
+def create_app(services: Services, *, clock: Callable[[], float] = time.monotonic) -> gr.Blocks:
+    """``clock`` measures how long sign-ins last (tests pass one they move forward)."""
     settings = services.settings
-    signin = SignIn(services.auth, required=settings.login_required, max_age_s=settings.sign_in_hours * 3600)
+    signin = SignIn(services.auth, required=settings.login_required, max_age_s=settings.sign_in_hours * 3600,
+                    clock=clock)
     with gr.Blocks(title="Step-by-step tutor", fill_width=False, delete_cache=DELETE_CACHE) as demo:
         header = gr.Markdown(elem_id="app-header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
