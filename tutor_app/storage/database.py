@@ -112,7 +112,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if in_memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif is_sqlite:
-        if not parsed.query.get("mode"):  # ?mode=ro opens an existing file as it is
+        if not parsed.query.get("uri"):  # a URI filename (file:...?mode=ro) is opened as the caller says
             private_sqlite_file(Path(parsed.database).expanduser().resolve())
         kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
     engine = sa.create_engine(parsed, **kwargs)
