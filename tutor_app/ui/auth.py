@@ -160,8 +160,8 @@ class SignIn:
         if not page:
             return "Reload the page, then type the teacher password again."
         result = self.screen("teacher", secret, address) or self.verify("teacher", secret, address)
-        if result.actor is None:
-            return result.refusal or "That is not the teacher password."
+        if result.actor is None:  # too many tries is said as such; a wrong one is not a "name and PIN"
+            return result.refusal if result.retry_after_s else "That is not the teacher password."
         with self._lock:
             self._forget_ended()
             self._unlocked[page] = Held("teacher", result.actor, result.credential, self._clock())
