@@ -9,6 +9,8 @@ proxy on the same machine)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import statistics
 import threading
 import time
@@ -217,3 +219,84 @@ def test_a_name_under_attack_from_many_computers_still_lets_the_right_secret_in(
     assert post_login(running.url, "teacher", TEACHER_PASSWORD, source="127.0.2.1").status_code == 429
     # ... and the teacher at a computer that never failed signs in.
     assert post_login(running.url, "teacher", TEACHER_PASSWORD, source="127.0.3.1").status_code == 200
+
+
+# what the probe confirmed, kept under test ---------------------------------------------------
+TEACHER_MODULES = {f"tutor_app.ui.{name}" for name in (
+    "teacher_view", "class_overview", "transcript_panel", "curricula_panel", "model_panel", "download_panel",
+    "exports_panel", "grading_panel", "review_panel", "agreement_panel", "practice_panel", "drafts_panel",
+    "student_sheets_panel")}
+
+
+def unchanged(value) -> bool:
+    """An output the page leaves as it was (``gr.skip()``)."""
+    return value is None or isinstance(value, dict) and value.get("__type__") == "update" and set(
+        value.get("props", {})) <= {"__type__"} and set(value) <= {"__type__", "props"}
+
+
+def test_without_a_sign_in_every_route_that_does_something_answers_401(app):
+    running, _ = app
+    with httpx.Client(timeout=30) as http:
+        assert http.get(running.url + "config").status_code == 401
+        assert http.get(running.url + "gradio_api/info").status_code == 401
+        assert http.post(running.url + "gradio_api/call/start_session", json={"data": ["Ana", UNIT_ID, ""]}
+                         ).status_code == 401
+        assert http.post(running.url + "gradio_api/queue/join", json={"data": [], "fn_index": 0,
+                                                                       "session_hash": "x"}).status_code == 401
+        assert http.post(running.url + "gradio_api/upload", files=[("files", ("a.csv", b"x"))]).status_code == 401
+
+
+def test_every_teacher_handler_refuses_a_student_through_the_queue(app):
+    """The page's own events are callable by anyone who reads the page's config; a student who calls
+    a teacher's event by its index gets the refusal and no data."""
+    running, pins = app
+    ana = Client(running.url, auth=("Ana", pins["Ana"]), verbose=False)
+    teacher_events = {}
+    for index, block_fn in running.demo.fns.items():
+        handler = getattr(block_fn.fn, "text_guarded", block_fn.fn)
+        original = getattr(handler, "__wrapped__", None)
+        if original is not None and original.__module__ in TEACHER_MODULES and block_fn.queue is not False:
+            teacher_events[index] = (original.__name__, len(block_fn.inputs))
+    assert len(teacher_events) >= 34
+
+    session_hash = "probe-session"
+    with httpx.Client(cookies=ana.cookies, timeout=120) as http:
+        joined = {}
+        for index, (name, inputs) in teacher_events.items():
+            response = http.post(running.url + "gradio_api/queue/join", json={
+                "data": [None] * inputs, "fn_index": index, "session_hash": session_hash, "event_data": None,
+                "trigger_id": None})
+            assert response.status_code == 200, (name, response.text)
+            joined[response.json()["event_id"]] = name
+        outcomes: dict[str, dict] = {event: {"logs": []} for event in joined}
+        with http.stream("GET", running.url + "gradio_api/queue/data", params={"session_hash": session_hash}) as sse:
+            for line in sse.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                event = message.get("event_id")
+                if event not in outcomes:
+                    continue
+                if message.get("msg") == "log":
+                    outcomes[event]["logs"].append(message.get("log") or message.get("message") or "")
+                if message.get("msg") == "process_completed":
+                    outcomes[event]["output"] = message.get("output", {})
+                    outcomes[event]["success"] = message.get("success")
+                    if all("output" in o for o in outcomes.values()):
+                        break
+    for event, outcome in outcomes.items():
+        name = joined[event]
+        refused = any("Only the teacher" in log for log in outcome["logs"])
+        failed = outcome["success"] is False  # its inputs were refused before the handler ran
+        assert refused or failed, (name, outcome)
+        shown = [d for d in (outcome["output"] or {}).get("data") or [] if not unchanged(d)]
+        assert not shown, (name, shown)  # nothing of the class reached the student
+
+
+def test_session_ids_are_128_bit_random(app):
+    running, _ = app
+    teacher = Client(running.url, auth=("teacher", TEACHER_PASSWORD), verbose=False)
+    ids = {teacher.predict(f"Student {n}", UNIT_ID, "two-step-1", api_name="/start_session")["session_id"]
+           for n in range(12)}
+    assert len(ids) == 12
+    assert all(len(base64.urlsafe_b64decode(i + "=" * (-len(i) % 4))) == 16 for i in ids)  # 128 bits each

@@ -111,6 +111,38 @@ def test_a_reply_cut_by_sigkill_keeps_what_the_student_saw(tmp_path):
     assert len(stored) < len(SENTENCE * 12)  # it really was cut mid-stream
 
 
+def test_every_acknowledged_answer_survives_sigkill(tmp_path):
+    acknowledged: dict[str, int] = {}
+    with scripted_app(tmp_path) as app:
+        def student(n: int) -> None:
+            client = Client(app.url, verbose=False)
+            session = client.predict(f"Student {n}", UNIT_ID, "two-step-1", api_name="/start_session")["session_id"]
+            acknowledged[session] = 0
+            while True:
+                try:  # a misconception: the step stays, so the same answer can be sent again and again
+                    client.predict(session, "2x = 14", api_name="/submit_answer")
+                except Exception:
+                    return  # the server is gone
+                acknowledged[session] += 1
+
+        students = [threading.Thread(target=student, args=(n,), daemon=True) for n in range(4)]
+        for thread in students:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while sum(acknowledged.values()) < 40:
+            assert time.monotonic() < deadline, acknowledged
+            time.sleep(0.05)
+        app.proc.send_signal(signal.SIGKILL)
+        app.proc.wait(timeout=30)
+        for thread in students:
+            thread.join(timeout=60)
+
+    with sqlite3.connect(tmp_path / "data" / "tutor.sqlite3") as db:
+        stored = dict(db.execute("SELECT session_id, count(*) FROM attempts GROUP BY session_id").fetchall())
+    for session, count in acknowledged.items():
+        assert stored.get(session, 0) >= count, (session, stored.get(session), count)  # none acknowledged was lost
+
+
 def test_a_disk_that_refuses_writes_loses_nothing_silently_and_recovers_without_restart(tmp_path):
     with scripted_app(tmp_path) as app:
         client = Client(app.url, verbose=False)

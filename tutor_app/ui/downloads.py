@@ -31,9 +31,14 @@ def discard_uploads(paths: list[Path]) -> None:
             Path(path).unlink(missing_ok=True)
 
 
-def downloadable(*paths: Path) -> list[str]:
+def fresh_folder() -> Path:
+    """A new temporary folder for files on their way to the browser (old ones are swept first)."""
     _sweep_old_copies()
-    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+    return Path(tempfile.mkdtemp(prefix=PREFIX))
+
+
+def downloadable(*paths: Path) -> list[str]:
+    folder = fresh_folder()
     copies = []
     for path in paths:
         target = folder / Path(path).name

@@ -69,3 +69,32 @@ def test_without_sign_in_the_teacher_tab_opens_only_with_the_teacher_password(tm
         expect(again.locator("#teacher-pages")).to_be_hidden()
         page.close()
         again.close()
+
+
+def test_markup_a_student_types_stays_text(tmp_path, browser):
+    """An answer and a chat question carrying HTML and JavaScript never run, on the student's page
+    or on the teacher's transcript."""
+    attack = "<img src=x onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script>"
+    with running_app(tmp_path, ScriptedBackend()) as (running, _):
+        page = open_page(browser, running.url, DESKTOP)
+        text_field(page, "student-name").fill("Ana")
+        page.locator("#problem-choice input").click()
+        page.get_by_role("option", name="Two-step equation", exact=True).click()
+        page.locator("#start-button").click()
+        box = text_field(page, "answer-box")
+        box.fill(attack)
+        box.press("Enter")
+        expect(page.locator("#feedback .feedback.latest")).to_be_visible()
+        chat = text_field(page, "chat-input")
+        chat.fill(attack)
+        chat.press("Enter")
+        expect(page.locator("#tutor-chat")).to_contain_text("What do you notice?")  # the reply came
+        assert page.evaluate("window.__pwned") is None
+
+        unlock_teacher(page)
+        page.locator("#teacher-transcripts-tab-button").click()
+        page.locator("#transcript-session input").click()
+        page.get_by_role("option").filter(has_text="Ana").first.click()
+        expect(page.locator("#transcript")).to_contain_text("window.__pwned=1")  # the answer, as text
+        assert page.evaluate("window.__pwned") is None
+        page.close()
