@@ -160,9 +160,23 @@ def bkt_fit(folder: Path) -> list[str]:
     return lines
 
 
+def signin_flood(folder: Path) -> list[str]:
+    d = _load(folder, "signin_flood")
+    if d is None:
+        return []
+    lines = [f"Wrong PINs at {d['rate_per_s']} tries/s from {d['clients']} clients, {d['seconds']:.0f} s per run; "
+             "a signed-in student's `/session_state` meanwhile.", "",
+             "| sign-in | flood | student's calls | p50 (s) | p90 (s) | tries | secrets checked |",
+             "|---|---|---|---|---|---|---|"]
+    for r in d["runs"]:
+        lines.append(f"| {r['sign_in']} | {'yes' if r['flood'] else 'no'} | {r['calls']} | {r['p50_s']:.3f} | "
+                     f"{r['p90_s']:.3f} | {r['tries']} | {r['secrets_checked']} |")
+    return lines
+
+
 SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
             ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
-            ("cpu_buffers", cpu_buffers)]
+            ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood)]
 
 
 def main(argv: list[str]) -> None:

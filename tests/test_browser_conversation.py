@@ -22,7 +22,7 @@ from tutor_app.ui.app import create_app
 from tutor_app.ui.launch import serve
 
 from ui_harness import (  # noqa: F401 (chromium_browser: a fixture)
-    DESKTOP, chromium_browser, free_port, open_page, text_field, write_curricula)
+    DESKTOP, TEACHER_PASSWORD, chromium_browser, free_port, open_page, text_field, unlock_teacher, write_curricula)
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ def conversation_app(root: Path, model: ScriptedBackend):
     settings = Settings(curricula=curricula, data_dir=root / "data", models_dir=root / "models",
                         db_url=f"sqlite:///{root / 'tutor.sqlite3'}", backend="fake")
     services = create_services(settings, model=model)
+    services.auth.set_teacher_password(TEACHER_PASSWORD)  # it opens the Teacher tab
     demo = create_app(services)
     url = serve(demo, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
@@ -157,7 +158,7 @@ def test_the_teacher_sees_conversation_errors_on_the_class_overview(app, browser
     client.predict(started["session_id"], "Un horchata, por favor.", api_name="/conversation_say")
 
     page = open_page(browser, url, DESKTOP)
-    page.get_by_role("tab", name="Teacher").click()
+    unlock_teacher(page)  # a computer without sign-in: the teacher password opens the tab
     page.locator("#overview-unit input").click()
     page.get_by_role("option", name="Spanish A2: tapas in Madrid (conversation)").click()
     expect(page.locator("#mastery-heatmap")).to_contain_text("A conversation unit has no skills")

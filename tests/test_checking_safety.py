@@ -142,11 +142,16 @@ def test_non_text_answers_are_invalid_not_errors():
     assert not answers_equivalent(options("text"), "a", None)  # type: ignore[arg-type]
 
 
-# Arbitrary text from students: any printable or unusual code point, long or short.
+# Arbitrary text from students: any printable or unusual code point, long or short, and what only
+# a script can send (lone surrogates, NUL and other control characters).
 student_text = st.one_of(
     st.text(max_size=300),
     st.text(alphabet="0123456789xyab+-*/^()=., ½²√π×÷−%$\\{}[]", max_size=80),
     st.from_regex(r"[0-9x+\-*/^() =.]{0,40}", fullmatch=True),
+    st.text(alphabet=st.characters(exclude_categories=()), max_size=60),
+    st.builds(lambda a, b: a + b, st.from_regex(r"[0-9x+=]{1,8}", fullmatch=True),
+              st.text(alphabet=st.sampled_from(["\ud800", "\udfff", "\x00", "\x1b", "\u202e", "\ufeff"]),
+                      min_size=1, max_size=4)),
 )
 
 

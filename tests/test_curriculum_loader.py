@@ -3,11 +3,17 @@ field path, never an exception; and a good file keeps what the teacher typed."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curriculum_helpers import UNIT, assert_error, broken, line_of, load, write
 from tutor_app.curriculum.errors import CurriculumError
 from tutor_app.curriculum.loader import curriculum_files, load_file
+from tutor_app.curriculum.validate import validate_loaded
 from tutor_app.curriculum.schema import ConversationUnit, Rubric, ScaffoldHint, Unit
 
 
@@ -210,3 +216,42 @@ def test_no_exception_escapes_for_any_bytes(tmp_path):
         loaded = load_file(write(tmp_path, f"g{i}.yaml", data))
         assert loaded.item is None and loaded.errors, data
         assert all(isinstance(e, CurriculumError) for e in loaded.errors)
+
+
+# Property: whatever a teacher's editor saves, the loader answers with a unit or with errors that
+# name the file, never with an exception, and in bounded time. Edits start from a real unit, so
+# they reach deep into the schema and the validator, not only the YAML parser.
+SHIPPED = (Path(__file__).resolve().parent.parent / "curricula" / "math" / "linear-equations.yaml").read_text(
+    encoding="utf-8")
+
+
+@st.composite
+def edited_units(draw) -> str:
+    text = SHIPPED
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        start = draw(st.integers(min_value=0, max_value=len(text)))
+        end = draw(st.integers(min_value=start, max_value=min(len(text), start + 200)))
+        insert = draw(st.one_of(st.just(""), st.text(max_size=40),
+                                st.sampled_from(["{", "[", "]", ":", "- ", "&a", "*a", "!!python/name:os.system",
+                                                 "\t", "\n  - ", "check: nope", "answer: [", "'", '"\\x"', "\ud800"])))
+        text = text[:start] + insert + text[end:]
+    return text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(edited_units(), st.text(max_size=400), st.binary(max_size=400)))
+def test_any_edit_of_a_unit_gives_the_unit_or_errors_that_name_the_file(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("edited")
+    path = folder / "unit.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))  # an editor may save anything
+    start = time.perf_counter()
+    loaded = load_file(path)
+    errors = list(loaded.errors)
+    if loaded.item is not None:
+        errors += validate_loaded(loaded, set())
+    assert loaded.item is not None or errors
+    assert all(isinstance(e, CurriculumError) and "unit.yaml" in str(e) for e in errors), errors
+    assert time.perf_counter() - start < 10.0

@@ -27,6 +27,7 @@ class Clock:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     (tmp_path / "curricula").mkdir()
+    (tmp_path / "data").mkdir()
     return Settings(curricula=tmp_path / "curricula", data_dir=tmp_path / "data", db_url="sqlite://")
 
 
@@ -66,7 +67,8 @@ def test_generate_roster_prints_pins_once_and_stores_hashes(settings, capsys, au
     pins = dict(re.findall(r"^(Ada Lovelace|Alan Turing)\s+(\d{6})", out, re.MULTILINE))
     assert set(pins) == {"Ada Lovelace", "Alan Turing"}
     path = roster_path(settings)
-    assert path == settings.curricula.parent / "roster.yaml"  # next to the curricula, not inside
+    assert path == settings.data_dir.resolve() / "roster.yaml"  # in the data folder, not in the project folder
+    assert settings.curricula.resolve() not in path.parents
     text = path.read_text()
     assert pins["Ada Lovelace"] not in text and pins["Alan Turing"] not in text
     assert (path.stat().st_mode & 0o077) == 0
@@ -163,3 +165,48 @@ def test_repeated_failures_lock_the_name_for_a_while(settings, auth, clock):
 @pytest.mark.parametrize("username, secret", [(None, "1"), ("Ada", None), ("Ada", "1" * 500), ("", "123456")])
 def test_malformed_sign_in_is_refused_not_crashing(auth, username, secret):
     assert auth.authenticate(username, secret) is None
+
+
+# names and where the roster lives ----------------------------------------------------------
+def test_names_match_without_accents_capitals_or_extra_spaces(settings, auth):
+    pin = add_students(roster_path(settings), ["Zoë Müller"])["Zoë Müller"]
+    for typed in ("zoe muller", "ZOË  MÜLLER", " Zoe Muller "):
+        assert auth.authenticate(typed, pin).student == "Zoë Müller", typed
+
+
+def test_two_names_that_sign_in_alike_are_refused(settings, capsys):
+    path = roster_path(settings)
+    add_students(path, ["Zoë Müller"])
+    with pytest.raises(RosterError, match="cannot be told apart from 'Zoë Müller'"):
+        add_students(path, ["Zoe Muller"])
+    assert generate_roster_command(["René", "Rene"], settings) == 1
+    assert "cannot be told apart" in capsys.readouterr().err
+    assert [e.name for e in load_roster(path)] == ["Zoë Müller"]  # nothing was written
+    assert add_students(path, ["zoë müller"])  # the same name in other capitals: a new PIN for Zoë
+    path.write_text(path.read_text(encoding="utf-8") + "- {name: Zoe Muller, pin_hash: x}\n", encoding="utf-8")
+    with pytest.raises(RosterError, match=r"students\[1\]\.name: 'Zoe Muller' cannot be told apart"):
+        load_roster(path)
+
+
+def test_a_roster_beside_the_curricula_moves_into_the_data_folder_once(settings, capsys):
+    from tutor_app.service.roster import legacy_roster_path
+
+    old = legacy_roster_path(settings)
+    pins = add_students(old, ["Ada"])  # where an older version kept it
+    assert run_app(settings, "roster", "Bea") == 0
+    out = capsys.readouterr().out
+    assert f"Moved the roster from {old} to {roster_path(settings)}" in out
+    assert not old.exists() and (roster_path(settings).stat().st_mode & 0o077) == 0
+    assert [e.name for e in load_roster(roster_path(settings))] == ["Ada", "Bea"]
+    auth = Auth(Database("sqlite://"), roster_path(settings))
+    assert auth.authenticate("Ada", pins["Ada"]).student == "Ada"  # the old PINs still work
+    assert run_app(settings, "roster", "Cy") == 0
+    assert "Moved" not in capsys.readouterr().out  # once
+
+
+def test_a_sign_in_holds_while_its_pin_does(settings, auth):
+    pin = add_students(roster_path(settings), ["Ada"])["Ada"]
+    result = auth.sign_in("Ada", pin)
+    assert auth.still_valid(result.actor, result.credential)
+    add_students(roster_path(settings), ["Ada"])  # a new PIN
+    assert not auth.still_valid(result.actor, result.credential)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from tutor_app.storage.database import Database, DatabaseError
 
@@ -22,3 +23,23 @@ def test_bad_url_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises((DatabaseError, OSError)):
         Database(f"sqlite:///{blocker / 'tutor.sqlite3'}")  # the parent "folder" is a file
+
+
+def test_a_database_that_cannot_store_says_why_and_a_wrong_statement_stays_a_bug(tmp_path):
+    from tutor_app.service.models import Student
+    from tutor_app.storage.database import StorageUnavailable
+
+    path = tmp_path / "school.sqlite3"
+    Database(f"sqlite:///{path}").close()
+    assert (path.stat().st_mode & 0o077) == 0  # created owner-only
+    read_only = Database(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(StorageUnavailable, match="the database is read-only"):
+        with read_only.session() as session:
+            session.add(Student(name="Ana"))
+    health = read_only.health
+    assert not health.ok and health.failures == 1 and "read-only" in health.cause
+    with pytest.raises(sa.exc.OperationalError):  # not a storage failure: raised as it is, for the log
+        with read_only.session() as session:
+            session.execute(sa.text("SELEKT 1"))
+    assert read_only.health.failures == 1
+    read_only.close()

@@ -15,6 +15,7 @@ from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.runtime.queue import ModelQueue
 from tutor_app.runtime.protocol import GenerationStats, ModelInfo
 from tutor_app.service.actor import LOCAL_ACTOR, Actor
+from tutor_app.service.auth import SignInResult
 from tutor_app.service.errors import Forbidden, NotFound
 from tutor_app.ui.api import text_arg
 from tutor_app.ui.auth import SignIn
@@ -79,17 +80,29 @@ def test_api_arguments_must_be_text():
 
 # sign-in -----------------------------------------------------------------------------
 class Roster:
-    def authenticate(self, username, secret):
-        if username.lower() == "ana" and secret == "1234":
-            return Actor(role="student", student="Ana")
-        if username == "teacher" and secret == "long-password":
-            return Actor(role="teacher")
+    """The auth service's sign-in, for two people; every sign-in holds until ``revoked``."""
+
+    def __init__(self):
+        self.revoked = set()
+
+    def screen(self, username, secret, *, address="local"):
         return None
+
+    def verify(self, username, secret, *, address="local"):
+        if username.lower() == "ana" and secret == "1234":
+            return SignInResult(actor=Actor(role="student", student="Ana"), credential="ana-hash")
+        if username == "teacher" and secret == "long-password":
+            return SignInResult(actor=Actor(role="teacher"), credential="teacher-hash")
+        return SignInResult(refusal="wrong")
+
+    def still_valid(self, actor, credential):
+        return credential not in self.revoked
 
 
 class Req:
-    def __init__(self, username):
+    def __init__(self, username, session_hash=None):
         self.username = username
+        self.session_hash = session_hash
 
 
 def test_without_sign_in_everyone_is_the_local_user():
@@ -115,7 +128,14 @@ def test_teacher_pages_refuse_a_student_even_when_called_directly():
     with pytest.raises(Forbidden, match="Only the teacher"):
         require_teacher(signin, Req("ana"))
     assert require_teacher(signin, Req("teacher")).role == "teacher"
-    assert require_teacher(SignIn(Roster(), required=False), Req(None)) == LOCAL_ACTOR  # the one local user
+    local = SignIn(Roster(), required=False)
+    with pytest.raises(Forbidden, match="teacher password"):
+        require_teacher(local, Req(None, "page-1"))  # a shared computer: locked until the password
+    assert local.unlock_teacher(Req(None, "page-1"), "wrong") is not None
+    assert local.unlock_teacher(Req(None, "page-1"), "long-password") is None
+    assert require_teacher(local, Req(None, "page-1")) == LOCAL_ACTOR  # the one local user
+    with pytest.raises(Forbidden):
+        require_teacher(local, Req(None, "page-2"))  # another page (a reload) is locked again
 
 
 # chat --------------------------------------------------------------------------------

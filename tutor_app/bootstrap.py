@@ -8,7 +8,7 @@ only wires. ``Services`` is the one typed seam the web UI and the commands are g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .assessment.service import AssessmentService
 from .curriculum.library import CurriculumLibrary
@@ -20,9 +20,10 @@ from .runtime.protocol import ModelBackend, ServedModel
 from .runtime.queue import ModelQueue
 from .service.auth import Auth
 from .service.model_switch import ModelSwitches
-from .service.roster import roster_path
+from .service.roster import move_legacy_roster, roster_path
 from .settings import Settings
 from .storage.database import Database
+from .storage.private import private_dir, private_if_present
 from .tutoring.service import TutorService
 
 
@@ -40,6 +41,7 @@ class Services:
     assessment: AssessmentService
     practice: PracticeService
     language: LanguageService
+    notes: list[str] = field(default_factory=list)  # for the start-up output (a roster moved...)
 
     def close(self) -> None:
         self.tutor.close()
@@ -49,10 +51,12 @@ class Services:
 
 def create_services(settings: Settings, *, model: ModelBackend | None = None, wait_for_model: bool = False) -> Services:
     """Build the app. ``model`` replaces the configured backend (tests pass a scripted one);
-    either way it is wrapped in the queue that serialises calls to the one model. The web app
-    listens while the model loads in its worker; a command that needs the model at once
+    either way it is wrapped in the queue that shares the model's places among callers. The web
+    app listens while the model loads in its worker; a command that needs the model at once
     (grading, drafting) passes ``wait_for_model``."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # children's data: owner-only, also when an older version made it
+    moved = move_legacy_roster(settings)
+    private_if_present(roster_path(settings))
     db = Database(settings.database_url)
     library = CurriculumLibrary(settings.curricula)
     library.reload()  # bad files are reported in library.errors; the app starts with the good ones
@@ -62,7 +66,8 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
 
         model = load_backend(settings, wait=wait_for_model)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
-    assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
+    assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts,
+                                   time_limit_s=settings.grade_seconds)
     switches = ModelSwitches(db)
     return Services(
         settings=settings, db=db, library=library, prompts=prompts, model=queued, switches=switches,
@@ -71,4 +76,5 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
-        language=LanguageService(db=db, library=library, model=queued, prompts=prompts, switches=switches))
+        language=LanguageService(db=db, library=library, model=queued, prompts=prompts, switches=switches),
+        notes=[moved] if moved else [])

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address to listen on; beyond loopback, everyone signs in")
     port: int = Field(7860, description="port to listen on")
     require_login: bool = Field(False, description="sign-in even on loopback")
+    sign_in_hours: float = Field(8.0, gt=0, description="how long a sign-in lasts before the person signs in again")
+    upload_mb: int = Field(20, gt=0, description="the largest file the teacher may upload (batch grading), in MB")
+    grade_seconds: float = Field(120.0, gt=0, description="the most time the model may spend grading one text "
+                                                          "for /grade_submission")
 
     # model
     backend: Literal["llama", "openai", "fake", "none"] = Field("llama", description="where the model runs")

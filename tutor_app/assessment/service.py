@@ -4,6 +4,11 @@ Every entry point takes the ``Actor`` making the call and raises the service's p
 errors (``TutorError``, ``NotFound``, ``Forbidden``), like ``TutorService``. Grading a text is
 open to anyone who may use the app (a student checking a draft, the ``/grade_submission``
 API); reviewing, overriding and the agreement report are for teachers.
+
+What anyone may send is bounded, since the model is shared by the class: a text longer than its
+rubric's ``max_chars`` is refused before anything is stored or asked, and one grading may use
+the model for at most ``time_limit_s`` (``time_limit.py``). A teacher's class set is graded
+without the rubric's length limit (up to ``MAX_SUBMISSION_CHARS``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..curriculum.library import CurriculumLibrary
-from ..curriculum.schema import Rubric, Step
+from ..curriculum.schema import MAX_RUBRIC_CHARS, Rubric, Step
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.actor import Actor
@@ -31,11 +36,13 @@ from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_
 from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
 from .shapes import GradedCriterion, GradeResult
 from .store import AssessmentStore, rubric_hash
+from .time_limit import within
 
 log = logging.getLogger(__name__)
 
-MAX_SUBMISSION_CHARS = 200_000  # about 80 pages: beyond that it is a pasted file, not a student's text
+MAX_SUBMISSION_CHARS = MAX_RUBRIC_CHARS
 API_STUDENT = "(api)"
+GRADE_TIME_LIMIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ GradeListener = Callable[[GradedAnswer], None]
 class AssessmentService:
     def __init__(self, *, db: Database, library: CurriculumLibrary, model: ModelBackend,
                  prompts: PromptLibrary | None = None,
-                 config: GraderConfig = GraderConfig()) -> None:
+                 config: GraderConfig = GraderConfig(), time_limit_s: float | None = GRADE_TIME_LIMIT_S) -> None:
         self.library = library
         self.model = model
         self.astore = AssessmentStore(db)
@@ -77,6 +84,7 @@ class AssessmentService:
             except Exception:  # the grade is stored; a listener's failure must not undo the teacher's work
                 log.warning("a listener failed on the grade of %s's answer (%s)", event.student, event.source,
                             exc_info=True)
+        self.time_limit_s = time_limit_s
 
     # rubrics ------------------------------------------------------------------------------
     def rubrics(self) -> list[tuple[str, str]]:
@@ -148,15 +156,20 @@ class AssessmentService:
         return rubric
 
     def _grade(self, rubric: Rubric, text: str, *, student: str, source: str, task: str | None = None) -> Grading:
+        """One text from anyone: bounded by the rubric's length and by the time limit."""
         _check_text(text)
+        if len(text) > rubric.max_chars:
+            raise TutorError(f"the text has {len(text):,} characters; rubric '{rubric.id}' grades texts of at most "
+                             f"{rubric.max_chars:,} (its max_chars). Shorten it and send it again")
         submission = self.astore.ensure_submission(rubric_id=rubric.id, student=student, text=text,
                                                    source_file=source)
         version = rubric_hash(rubric)
         stored = self.astore.find_grade(submission_id=submission.id, rubric_hash=version)
         if stored is not None:
             return _grading_from_record(rubric, stored)
+        grader = replace(self.grader, model=within(self.model, self.time_limit_s))
         try:
-            grading = self.grader.grade(rubric, submission.text, task=task)
+            grading = grader.grade(rubric, submission.text, task=task)
         except GradingError as exc:
             raise TutorError(str(exc)) from None
         self.astore.save_grade(submission_id=submission.id, rubric_hash=version, grading=grading)

@@ -32,8 +32,9 @@ def content_hash(text: str) -> str:
 
 
 def rubric_hash(rubric: Rubric) -> str:
-    """Changes whenever anything the grader sees changes (levels, exemplars, weights, task)."""
-    return hashlib.sha256(rubric.model_dump_json().encode("utf-8")).hexdigest()
+    """Changes whenever anything the grader sees changes (levels, exemplars, weights, task); not
+    with ``max_chars``, which only decides what may be sent (grades made before it existed stay valid)."""
+    return hashlib.sha256(rubric.model_dump_json(exclude={"max_chars"}).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,18 @@ a rule lives in one place whichever way a teacher reaches it. The old flags (``-
 generated from ``Settings`` and also reads ``TUTOR_<NAME>`` from the environment.
 
 Handlers import the features they need when they run, so that ``check`` works even where the
-model runtime or the web UI cannot be imported.
+model runtime or the web UI cannot be imported. Every file a command writes (the roster,
+worksheets, grades) is owner-only: it holds children's names.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from pydantic import ValidationError
+
+from ..storage.private import UMASK
 
 from .parser import build_parser, from_aliases, settings_from_args
 
@@ -28,4 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                              for e in exc.errors())
         print(f"error: bad setting: {problems}", file=sys.stderr)
         return 2
-    return args.run(args, settings)
+    previous = os.umask(UMASK)
+    try:
+        return args.run(args, settings)
+    finally:
+        os.umask(previous)  # main() is also called in-process (tests, scripts)

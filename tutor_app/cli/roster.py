@@ -17,6 +17,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..service.roster import RosterError, name_key
 
     services = build(settings, model_needed=False)
+    for note in services.notes:
+        print(note)
     try:
         before = {name_key(name) for name in services.auth.roster()}
         pins = services.auth.add_students(args.names)

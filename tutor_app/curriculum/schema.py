@@ -121,6 +121,9 @@ class RubricCriterion(StrictModel):
     levels: list[RubricLevel] = Field(min_length=2)
 
 
+MAX_RUBRIC_CHARS = 200_000  # about 80 pages: beyond that it is a pasted file, not a student's text
+
+
 class Rubric(StrictModel):
     """A grading rubric: inline under an ``open`` step, or a file of its own (``kind: rubric``)."""
 
@@ -131,6 +134,9 @@ class Rubric(StrictModel):
     language: str = "en"
     task: str | None = None  # what the students were asked to write, shown to the grader
     criteria: list[RubricCriterion] = Field(min_length=1)
+    # The longest text a student may send for grading (/grade_submission, open steps): the model's
+    # time is shared by the class, and a page of writing is about 3,000 characters.
+    max_chars: int = Field(6000, gt=0, le=MAX_RUBRIC_CHARS)
 
 
 class Step(CheckOptions):

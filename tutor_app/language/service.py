@@ -36,7 +36,7 @@ from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend
 from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
-from ..service.errors import NotFound, TutorError
+from ..service.errors import NotFound, TutorError, saving
 from ..service.locks import StripedLocks
 from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
@@ -96,6 +96,7 @@ class LanguageService:
         return self._state(record, self._unit_of(record))
 
     # one student message -------------------------------------------------------------
+    @saving("your message")
     def send_message(self, actor: Actor, session_id: str, message: str) -> MessageResult:
         """Store the message, correct it, tick goals, decide the level; all committed on return."""
         message = _text(message)

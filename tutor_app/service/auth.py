@@ -1,15 +1,23 @@
-"""Sign-in: turns a typed name and secret into an ``Actor``, or refuses.
+"""Sign-in: turns a typed name and secret into an ``Actor``, or refuses, and says later whether
+that sign-in still holds.
 
 The name ``teacher`` signs in with the teacher's password (hashed in the database, set on
 first run); any other name must be on the roster (``roster.py``) with its PIN. The roster
 file is re-read when the teacher changes it, so a new student can sign in without a restart.
-A 6-digit PIN is guessable by brute force, so repeated failures on a name lock it briefly.
+Guessing is slowed down per client address and per name (``throttle.py``): the cheap checks
+(``screen``) come before the ~70 ms scrypt check (``verify``), so the web app can refuse a flood
+on its event loop and check the rest in a worker thread.
+
+A sign-in holds only while its credential does: ``credential(actor)`` is the hash it was made
+with, and a regenerated PIN, a student removed from the roster or a changed teacher password
+ends every sign-in made with the old one at its next request (``still_valid``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -18,12 +26,27 @@ from .actor import Actor
 from .errors import Forbidden, TutorError
 from .passwords import hash_secret, new_password, verify_secret
 from .people import PeopleStore
-from .roster import TEACHER_USERNAME, RosterEntry, RosterError, add_students, load_roster, name_key
+from .roster import MAX_NAME_LENGTH, TEACHER_USERNAME, RosterEntry, RosterError, add_students, load_roster, name_key
+from .throttle import MAX_FAILURES, Refusal, SignInThrottle
+
+__all__ = ["Auth", "MAX_FAILURES", "SignInResult"]
 
 MIN_PASSWORD_LENGTH = 8
 MAX_SECRET_LENGTH = 200
-MAX_FAILURES = 5
-LOCKOUT_S = 60.0
+LOCAL_ADDRESS = "local"  # callers that have no client address (the command line, tests)
+WRONG = ("That name and PIN do not match. Type your name as your teacher wrote it, and your 6-digit PIN "
+         "(teacher: type teacher and your password).")
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """``actor`` when the secret was right; otherwise ``refusal`` for the person, and
+    ``retry_after_s`` when the try was not even checked (too many tries)."""
+
+    actor: Actor | None = None
+    credential: str | None = None  # the hash the sign-in was made with (``still_valid``)
+    refusal: str | None = None
+    retry_after_s: int = 0
 
 
 class Auth:
@@ -33,8 +56,8 @@ class Auth:
         self._clock = clock
         self._lock = threading.Lock()
         self._roster: dict[str, RosterEntry] = {}
-        self._roster_stamp: tuple[float, int] | None = None
-        self._failures: dict[str, tuple[int, float]] = {}  # name key -> (count, locked until)
+        self._roster_stamp: tuple[int, int, int] | None = None
+        self.throttle = SignInThrottle(clock=clock)
         self.roster_problem: str | None = None  # shown to the teacher when the file is broken
 
     # students ------------------------------------------------------------------------
@@ -50,7 +73,7 @@ class Auth:
     def _current_roster(self) -> dict[str, RosterEntry]:
         try:
             stat = self.roster_file.stat()
-            stamp = (stat.st_mtime, stat.st_size)
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)  # a rewrite is a new inode
         except FileNotFoundError:
             stamp = None
         with self._lock:
@@ -90,32 +113,58 @@ class Auth:
         return password
 
     # sign-in -------------------------------------------------------------------------
-    def authenticate(self, username: str, secret: str) -> Actor | None:
-        if not isinstance(username, str) or not isinstance(secret, str) or len(secret) > MAX_SECRET_LENGTH:
-            return None
+    def authenticate(self, username: str, secret: str, *, address: str = LOCAL_ADDRESS) -> Actor | None:
+        """The whole sign-in in one call (the command line and tests): ``screen`` then ``verify``."""
+        return self.sign_in(username, secret, address=address).actor
+
+    def sign_in(self, username: str, secret: str, *, address: str = LOCAL_ADDRESS) -> SignInResult:
+        refused = self.screen(username, secret, address=address)
+        return refused if refused is not None else self.verify(username, secret, address=address)
+
+    def screen(self, username: object, secret: object, *, address: str = LOCAL_ADDRESS) -> SignInResult | None:
+        """The cheap checks, before any hashing: the shape of what was typed, the lockouts and the
+        address's rate. None when the secret should be checked (``verify``); a try is counted."""
+        if not isinstance(username, str) or not isinstance(secret, str):
+            return SignInResult(refusal="Type your name and your PIN.")
+        if len(username) > 4 * MAX_NAME_LENGTH or len(name_key(username)) > MAX_NAME_LENGTH:
+            return SignInResult(refusal=f"A name has at most {MAX_NAME_LENGTH} characters.")
+        if len(secret) > MAX_SECRET_LENGTH:
+            return SignInResult(refusal=f"A PIN or password has at most {MAX_SECRET_LENGTH} characters.")
         key = name_key(username)
-        if not key or self._locked(key):
-            return None
+        if not key or not secret:
+            return SignInResult(refusal="Type your name and your PIN.")
+        refusal: Refusal | None = self.throttle.admit(key, address)
+        if refusal is not None:
+            return SignInResult(refusal=refusal.message, retry_after_s=refusal.retry_after_s)
+        return None
+
+    def verify(self, username: str, secret: str, *, address: str = LOCAL_ADDRESS) -> SignInResult:
+        """The slow check of a try that ``screen`` let through, and its count."""
+        key = name_key(username)
         if key == TEACHER_USERNAME:
-            ok = verify_secret(secret, self.people.teacher_password_hash(username=TEACHER_USERNAME))
+            stored = self.people.teacher_password_hash(username=TEACHER_USERNAME)
+            ok = verify_secret(secret, stored)
             actor = Actor(role="teacher") if ok else None
         else:
             entry = self._current_roster().get(key)
-            ok = verify_secret(secret.strip(), entry.pin_hash if entry else None)
+            stored = entry.pin_hash if entry else None
+            ok = verify_secret(secret.strip(), stored)
             actor = Actor(role="student", student=entry.name) if ok and entry else None
-        self._count(key, success=actor is not None)
-        return actor
+        self.throttle.record(key, address, success=actor is not None)
+        if actor is None:
+            return SignInResult(refusal=WRONG)
+        return SignInResult(actor=actor, credential=stored)
 
-    def _locked(self, key: str) -> bool:
-        with self._lock:
-            count, until = self._failures.get(key, (0, 0.0))
-            return count >= MAX_FAILURES and self._clock() < until
+    def credential(self, actor: Actor) -> str | None:
+        """The hash that signs ``actor`` in now: the roster's PIN hash or the teacher's password
+        hash; None when there is none (removed from the roster)."""
+        if actor.role == "teacher":
+            return self.people.teacher_password_hash(username=TEACHER_USERNAME)
+        if actor.role == "student" and actor.student:
+            entry = self._current_roster().get(name_key(actor.student))
+            return entry.pin_hash if entry is not None else None
+        return None
 
-    def _count(self, key: str, *, success: bool) -> None:
-        with self._lock:
-            if success:
-                self._failures.pop(key, None)
-                return
-            count, _ = self._failures.get(key, (0, 0.0))
-            count = 0 if count >= MAX_FAILURES else count  # a lockout that ran out starts a new round
-            self._failures[key] = (count + 1, self._clock() + LOCKOUT_S)
+    def still_valid(self, actor: Actor, credential: str | None) -> bool:
+        """Whether a sign-in made with ``credential`` still holds (the PIN or password is unchanged)."""
+        return credential is not None and self.credential(actor) == credential

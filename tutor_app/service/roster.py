@@ -1,15 +1,21 @@
 """The class roster: who may sign in as a student, with a hashed PIN each.
 
-It is a YAML file next to the curricula folder (``roster.yaml`` beside ``curricula/``, not
-inside it, where the curriculum loader would take it for a unit) so the teacher keeps it with
-the class's other files and can read, remove or rename entries by hand. PINs are never
-written down: ``python app.py roster NAME...`` prints each new PIN once and stores
-only its scrypt hash. Running it again for a name gives that student a new PIN.
+It is a YAML file in the data folder (``data/roster.yaml``, owner-only like the database), so
+the teacher can read, remove or rename entries by hand, and it is never in the project folder,
+where git would commit the class list. Earlier versions kept it beside ``curricula/``;
+``move_legacy_roster`` moves such a file once, on start. PINs are never written down:
+``python app.py roster NAME...`` prints each new PIN once and stores only its scrypt hash.
+Running it again for a name gives that student a new PIN.
+
+Names are matched as people type them: without capitals, accents or extra spaces ("zoe  muller"
+signs in as Zoë Müller). So two roster names that differ only in those ways could not be told
+apart at sign-in, and the roster refuses the second one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..settings import Settings
+from ..storage.private import private_file
 from .passwords import hash_secret, new_pin
 
 TEACHER_USERNAME = "teacher"
@@ -40,12 +47,57 @@ class RosterEntry:
 
 
 def roster_path(settings: Settings) -> Path:
+    return Path(settings.data_dir).resolve() / "roster.yaml"
+
+
+def legacy_roster_path(settings: Settings) -> Path:
+    """Where versions before the data folder kept it: beside ``curricula/``, in the project folder."""
     return Path(settings.curricula).resolve().parent / "roster.yaml"
 
 
+def move_legacy_roster(settings: Settings) -> str | None:
+    """Move a roster from its old place into the data folder (once: afterwards the old file is
+    gone). Returns a note for the start-up output, or None when there was nothing to do."""
+    old, new = legacy_roster_path(settings), roster_path(settings)
+    if not old.is_file() or old == new:
+        return None
+    if new.exists():
+        return f"Note: {old} is an old copy of the roster and is not used (the roster is {new}); delete it."
+    new.parent.mkdir(parents=True, exist_ok=True)
+    private_file(new)
+    shutil.copyfile(old, new)
+    old.unlink()
+    return (f"Moved the roster from {old} to {new}: the data folder is private to this account, "
+            "and the project folder could be committed to git or shared.")
+
+
 def name_key(name: str) -> str:
-    """Names match whatever the case and spacing a student types at sign-in."""
+    """How a typed name is matched: without case, accents or extra spacing ("zoe muller" is
+    Zoë Müller). Letters that are not an accented form of another (ø, ł) stay as they are."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(unicodedata.normalize("NFKC", bare).split()).casefold()
+
+
+def spelling_key(name: str) -> str:
+    """The same name as written, case and spacing aside: "ada" is Ada, "Zoe" is not Zoë."""
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def _refuse_lookalike(name: str, other: str) -> None:
+    problem = _same_key_problem(name, other)
+    if problem:
+        raise RosterError(problem)
+
+
+def _same_key_problem(name: str, other: str) -> str | None:
+    """Why ``name`` cannot join a roster that has ``other`` with the same key, or None when the
+    two are one name (the same student)."""
+    if spelling_key(name) == spelling_key(other):
+        return None
+    return (f"{name!r} cannot be told apart from {other!r} at sign-in (names match without capitals and "
+            f"accents); to give {other!r} a new PIN type it as the roster spells it, and to add another "
+            "student add something that tells the two apart, such as an initial")
 
 
 def clean_name(name: str) -> str:
@@ -75,7 +127,7 @@ def load_roster(path: Path) -> list[RosterEntry]:
     if not isinstance(students, list):
         raise RosterError(f"{path}: expected 'students:' followed by a list of entries with 'name' and 'pin_hash'")
     entries: list[RosterEntry] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # key -> the name listed with it
     for i, item in enumerate(students):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(
                 item.get("pin_hash"), str):
@@ -86,8 +138,10 @@ def load_roster(path: Path) -> list[RosterEntry]:
         except RosterError as exc:
             raise RosterError(f"{path}: students[{i}].name: {exc}") from exc
         if name_key(name) in seen:
-            raise RosterError(f"{path}: students[{i}].name: {name!r} is listed twice")
-        seen.add(name_key(name))
+            other = seen[name_key(name)]
+            problem = _same_key_problem(name, other) or f"{name!r} is listed twice"
+            raise RosterError(f"{path}: students[{i}].name: {problem}")
+        seen[name_key(name)] = name
         entries.append(RosterEntry(name=name, pin_hash=item["pin_hash"]))
     return entries
 
@@ -113,11 +167,17 @@ def add_students(path: Path, names: list[str]) -> dict[str, str]:
     All names are checked before anything is written."""
     cleaned = [clean_name(n) for n in names]
     keys = [name_key(n) for n in cleaned]
+    first: dict[str, str] = {}
+    for name, key in zip(cleaned, keys):
+        _refuse_lookalike(name, first.setdefault(key, name))
     duplicates = sorted({n for n, k in zip(cleaned, keys) if keys.count(k) > 1})
     if duplicates:
         raise RosterError(f"named more than once: {', '.join(duplicates)}")
     entries = load_roster(path)
     index = {name_key(e.name): i for i, e in enumerate(entries)}
+    for name, key in zip(cleaned, keys):
+        if key in index:
+            _refuse_lookalike(name, entries[index[key]].name)
     pins: dict[str, str] = {}
     for name, key in zip(cleaned, keys):
         pin = new_pin()

@@ -8,12 +8,21 @@ added, the student's answer is on disk, whatever happens to the reply after that
 ``Database(url)`` accepts any SQLAlchemy URL. SQLite gets foreign keys on every connection and
 WAL journaling on files (readers keep reading while a student's answer is written). An
 in-memory ``sqlite://`` database lives on one shared connection, so calls on it are serialised.
+A SQLite file is created owner-only (``private.py``); its ``-wal`` and ``-shm`` follow its mode.
+
+A full disk, a read-only file or a database server that went away is not a bug: the transaction
+raises ``StorageUnavailable`` (nothing of it was written) with the cause in plain words, the
+failure is kept in ``health`` for the teacher's page and the log, and the connections are thrown
+away, so that the first request after the disk is fixed opens fresh ones and works: no restart.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,10 +33,71 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from . import migrate
+from .base import utcnow
+from .private import private_sqlite_file
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(RuntimeError):
     """The database cannot be used (bad URL, unwritable file, failed migration)."""
+
+
+class StorageUnavailable(DatabaseError):
+    """The database cannot store (or read) anything just now; ``cause`` says why in plain words.
+    Nothing of the failed transaction was kept; the same request later works once it is fixed."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class StorageHealth:
+    """What the teacher's page shows about the database: whether writes work now, and the last
+    failure (kept after recovery, so a problem in the night is still seen in the morning)."""
+
+    ok: bool = True
+    cause: str | None = None
+    failed_at: datetime | None = None
+    failures: int = 0  # failed transactions in the current (or last) run of failures
+    recovered_at: datetime | None = None
+
+
+# SQLite's primary result codes that mean "the storage", not "the statement": plain words for each.
+_SQLITE_CAUSES = {
+    3: "the operating system refused access to the database file",
+    5: "the database is locked by another program",
+    6: "the database is locked by another program",
+    8: "the database is read-only",
+    10: "the disk could not be read or written",
+    11: "the database file is damaged",
+    13: "the disk is full",
+    14: "the database file cannot be opened",
+    26: "the database file is not a database",
+}
+_POSTGRES_CAUSES = {"53100": "the database server's disk is full", "25006": "the database is read-only",
+                    "53": "the database server is out of resources", "08": "the database server cannot be reached",
+                    "57": "the database server was shut down"}
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """The cause, in plain words, when ``exc`` means the storage cannot be used; None for anything
+    else (a wrong statement is a bug and must surface as one)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return None
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        cause = _SQLITE_CAUSES.get(code & 0xFF)
+        return f"{cause} ({orig})" if cause else None
+    state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    for prefix in (state, state[:2]):
+        if prefix and prefix in _POSTGRES_CAUSES:
+            return f"{_POSTGRES_CAUSES[prefix]} ({str(orig).strip()})"
+    if exc.connection_invalidated:
+        return f"the connection to the database was lost ({str(orig).strip()})"
+    return None
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -42,7 +112,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if in_memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif is_sqlite:
-        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        if not parsed.query.get("uri"):  # a URI filename (file:...?mode=ro) is opened as the caller says
+            private_sqlite_file(Path(parsed.database).expanduser().resolve())
         kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
     engine = sa.create_engine(parsed, **kwargs)
     if is_sqlite:
@@ -73,6 +144,9 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._lock = threading.RLock() if is_in_memory(self.engine) else None
+        self._health = StorageHealth()
+        self._health_lock = threading.Lock()
+        event.listen(self._sessions, "after_flush", _note_write)
         try:
             with self._guard():
                 migrate.upgrade(self.engine, migrate_to)
@@ -87,9 +161,50 @@ class Database:
     def _guard(self):
         return self._lock if self._lock is not None else nullcontext()
 
+    @property
+    def health(self) -> StorageHealth:
+        with self._health_lock:
+            return self._health
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction that commits on success. For read-only reports too, so that the
-        in-memory database's single connection is never used by two threads."""
-        with self._guard(), self._sessions() as session, session.begin():
-            yield session
+        in-memory database's single connection is never used by two threads. Raises
+        ``StorageUnavailable`` when the storage fails (see the module notes)."""
+        wrote = False
+        try:
+            with self._guard(), self._sessions() as session:
+                with session.begin():
+                    yield session
+                wrote = session.info.pop("wrote", False)
+        except sa.exc.DBAPIError as exc:
+            cause = storage_failure(exc)
+            if cause is None:
+                raise
+            self._failed(cause)
+            raise StorageUnavailable(cause) from exc
+        if wrote:
+            self._stored()
+
+    def _failed(self, cause: str) -> None:
+        with self._health_lock:
+            first = self._health.ok
+            self._health = StorageHealth(ok=False, cause=cause, failed_at=utcnow(),
+                                         failures=1 if first else self._health.failures + 1)
+        if first:
+            log.error("the database cannot store anything: %s. Students are told their work was not saved; "
+                      "it works again as soon as this is fixed, without a restart.", cause)
+        if not is_in_memory(self.engine):
+            self.engine.dispose()  # the next transaction opens fresh connections that see the fixed disk
+
+    def _stored(self) -> None:
+        with self._health_lock:
+            if self._health.ok:
+                return
+            self._health = replace(self._health, ok=True, recovered_at=utcnow())
+            failures, cause = self._health.failures, self._health.cause
+        log.warning("the database stores again, after %d failed transaction(s): %s", failures, cause)
+
+
+def _note_write(session: Session, _flush_context) -> None:
+    session.info["wrote"] = True

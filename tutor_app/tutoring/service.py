@@ -60,7 +60,7 @@ from ..prompting import PromptLibrary
 from ..runtime.protocol import GenerationStats, ServedModel
 from ..service.access import acting_student, named_unit, owned_record
 from ..service.actor import Actor
-from ..service.errors import NotFound, TutorError
+from ..service.errors import NotFound, TutorError, saving
 from ..service.locks import StripedLocks
 from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
@@ -68,6 +68,7 @@ from .background import BackgroundJobs
 from .records import AttemptRecord, MessageRecord, SessionHistory, SessionRecord
 from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
 from .store import TutoringStore
+from .streamed_reply import StreamedReply
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class TutorService:
         return self.switches is None or self.switches.model_allowed(curriculum_id)
 
     # starting ------------------------------------------------------------------------
+    @saving("the new problem")
     def start_session(self, actor: Actor, student: str, curriculum_id: str, problem_id: str = "") -> StartSessionResult:
         """Start a problem for ``student``, or continue their unfinished one (see the module notes)."""
         student = self._student_for(actor, student)
@@ -175,6 +177,7 @@ class TutorService:
         return self._state(newest)
 
     # answering -----------------------------------------------------------------------
+    @saving("your answer")
     def submit_answer(self, actor: Actor, session_id: str, answer: str) -> SubmitAnswerResult:
         answer = _text(answer, what="answer", limit=MAX_OPEN_ANSWER_CHARS,
                        empty="The answer is empty. Type your answer to the current step.")
@@ -310,6 +313,7 @@ class TutorService:
         return graded
 
     # hints ---------------------------------------------------------------------------
+    @saving("your hint")
     def request_hint(self, actor: Actor, session_id: str) -> HintResult:
         with self._lock(str(session_id).strip()):
             record = self._owned(actor, session_id)
@@ -329,6 +333,7 @@ class TutorService:
                           scaffold=outcome.scaffold)
 
     # chat ----------------------------------------------------------------------------
+    @saving("your question")
     def ask_tutor(self, actor: Actor, session_id: str, message: str,
                   cancel: threading.Event | None = None) -> Iterator[str]:
         """Store the question, then stream the tutor's guarded reply as the text so far (each
@@ -412,12 +417,16 @@ class TutorService:
 
     def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
                           usage: list[GenerationStats], *, reply_to: int | None = None) -> Iterator[str]:
-        """``usage`` receives this reply's own figures from the model when its call ends."""
+        """``usage`` receives this reply's own figures from the model when its call ends. The reply
+        is stored as it grows, before each piece is shown (``streamed_reply.py``)."""
+        stored = StreamedReply(self.store, session_id=record.id, step_id=step_id, model_name=self.model.info.name,
+                               reply_to=reply_to)
         reply, complete = "", False
         try:
             for chunk in chunks:
                 if chunk:
                     reply += chunk
+                    stored.grew(reply)
                     yield reply
             complete = True
         finally:
@@ -425,15 +434,7 @@ class TutorService:
             if callable(close):
                 close()  # a reader that stopped early also stops the model
             # Also when the reader stops early or the model fails: keep what the student saw.
-            if reply.strip():
-                stats = usage[-1] if complete and usage else None
-                self.store.add_message(
-                    session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=self.model.info.name,
-                    prompt_tokens=stats.prompt_tokens if stats else None,
-                    evaluated_tokens=stats.evaluated_tokens if stats else None,
-                    completion_tokens=stats.completion_tokens if stats else None,
-                    ttft_s=stats.time_to_first_token_s if stats else None, total_s=stats.total_s if stats else None,
-                    complete=complete, reply_to=reply_to)
+            stored.finish(reply, complete=complete, stats=usage[-1] if complete and usage else None)
 
     # reading -------------------------------------------------------------------------
     def session_state(self, actor: Actor, session_id: str) -> SessionState:

@@ -239,6 +239,22 @@ class TutoringStore:
             session.flush()
             return _message_record(row)
 
+    def update_message(self, *, message_id: int, content: str, complete: bool = False,
+                       prompt_tokens: int | None = None, evaluated_tokens: int | None = None,
+                       completion_tokens: int | None = None, ttft_s: float | None = None,
+                       total_s: float | None = None) -> None:
+        """Replace a streamed reply's text as it grows (one row per reply, see ``TutorService``)."""
+        with self.db.session() as session:
+            row = session.get(TutorMessage, message_id)
+            if row is None:
+                raise KeyError(f"no message {message_id}")
+            row.content = content
+            row.complete = complete
+            for name, value in (("prompt_tokens", prompt_tokens), ("evaluated_tokens", evaluated_tokens),
+                                ("completion_tokens", completion_tokens), ("ttft_s", ttft_s), ("total_s", total_s)):
+                if value is not None:
+                    setattr(row, name, value)
+
     def messages(self, *, session_id: str) -> list[MessageRecord]:
         """The chat in conversation order: each reply right after the question it answers."""
         with self.db.session() as session:

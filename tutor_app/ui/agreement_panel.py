@@ -20,6 +20,7 @@ from ..service.actor import Actor
 from ..service.errors import TutorError
 from .api import FAST
 from .auth import SignIn
+from .downloads import discard_uploads
 from .errors import page_handler
 from .grading_render import AGREEMENT_COLUMNS, agreement_frame, agreement_note
 from .teacher_guard import require_teacher
@@ -56,7 +57,12 @@ def import_grades(services: Services, actor: Actor, rubric_id: str | None, path:
         raise TutorError("Choose a rubric first.")
     if not path:
         raise TutorError("Upload the CSV of your grades first.")
-    result = services.assessment.import_teacher_grades(actor, rubric_id, Path(path))
+    if not Path(path).is_file():
+        raise TutorError("The uploaded CSV was deleted after it was imported. Upload it again.")
+    try:
+        result = services.assessment.import_teacher_grades(actor, rubric_id, Path(path))
+    finally:
+        discard_uploads([Path(path)])
     folder = str(Path(path).parent) + os.sep  # name the file as the teacher knows it, not its upload folder
     return {"agreement_import_report": import_report_markdown(result.stored,
                                                               [p.replace(folder, "") for p in result.problems]),

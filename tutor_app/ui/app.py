@@ -9,6 +9,8 @@ handler checks the role again on the server, since a hidden tab is not a locked 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Callable
 
 import gradio as gr
 
@@ -20,7 +22,10 @@ from .auth import SignIn
 from .conversation_view import create_conversation_view
 from .errors import page_handler
 from .student_view import StudentView, create_student_view, page, start_problem, unit_choices
+from .teacher_lock import TeacherLock, create_teacher_lock, wire_teacher_lock
 from .teacher_view import create_teacher_view
+from .text_guard import guard_text_inputs
+from .theme import LOGO
 from .updates import Updates
 
 log = logging.getLogger("tutor_app.ui")
@@ -28,12 +33,6 @@ log = logging.getLogger("tutor_app.ui")
 # How many tutor replies may wait at once inside the model queue. The model queue serialises
 # the real work and tells each waiter its place; this only bounds the threads parked there.
 MODEL_WAITERS = 16
-
-LOGO = ("<svg class=\"logo\" viewBox=\"0 0 32 32\" width=\"30\" height=\"30\" aria-hidden=\"true\">"
-        "<rect width=\"32\" height=\"32\" rx=\"8\" fill=\"#4f46e5\"/>"
-        "<path d=\"M8 22h5v-5h5v-5h6\" stroke=\"white\" stroke-width=\"3\" fill=\"none\" stroke-linecap=\"round\" "
-        "stroke-linejoin=\"round\"/></svg>")
-
 
 def header_markdown(actor: Actor, signin: SignIn) -> str:
     if actor.role == "student":
@@ -47,9 +46,17 @@ def header_markdown(actor: Actor, signin: SignIn) -> str:
             f"<div class=\"who\">{who}</div>")
 
 
-def create_app(services: Services) -> gr.Blocks:
-    signin = SignIn(services.auth, required=services.settings.login_required)
-    with gr.Blocks(title="Step-by-step tutor", fill_width=False) as demo:
+# Gradio's copies of uploads and downloads: swept every 15 minutes once an hour old (a grading
+# run deletes its own at once), and all of them when the app stops.
+DELETE_CACHE = (900, 3600)
+
+
+def create_app(services: Services, *, clock: Callable[[], float] = time.monotonic) -> gr.Blocks:
+    """``clock`` measures how long sign-ins last (tests pass one they move forward)."""
+    settings = services.settings
+    signin = SignIn(services.auth, required=settings.login_required, max_age_s=settings.sign_in_hours * 3600,
+                    clock=clock)
+    with gr.Blocks(title="Step-by-step tutor", fill_width=False, delete_cache=DELETE_CACHE) as demo:
         header = gr.Markdown(elem_id="app-header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab("Practice", id="practice", elem_id="practice-tab"):
@@ -57,28 +64,34 @@ def create_app(services: Services) -> gr.Blocks:
             with gr.Tab("Conversation", id="conversation", elem_id="conversation-tab"):
                 conversation = create_conversation_view(services, signin, model_concurrency=MODEL_WAITERS)
             with gr.Tab("Teacher", id="teacher", visible=False, elem_id="teacher-tab") as teacher_tab:
-                teacher = create_teacher_view(services, signin)
+                lock = create_teacher_lock()
+                with lock.pages:
+                    lock.lock.render()
+                    teacher = create_teacher_view(services, signin)
         remembered_name = gr.BrowserState("", storage_key="tutor-student-name")
         register_api(services, signin, model_concurrency=MODEL_WAITERS)
         register_conversation_api(services, signin, model_concurrency=MODEL_WAITERS)
         conversation.wire_page_load(demo, remembered_name)
-        _wire_page_load(demo, services, signin, student, header, teacher_tab, remembered_name)
-        teacher_tab.select(teacher.open_class, [teacher.overview.unit], teacher.overview.outputs,
-                           **FAST)
-    demo.tutor_signin = signin  # ``serve`` gives its ``check`` to Gradio's sign-in
+        _wire_page_load(demo, services, signin, student, header, teacher_tab, lock, remembered_name)
+        open_teacher = wire_teacher_lock(lock, signin, teacher)
+        teacher_tab.select(open_teacher, [teacher.overview.unit], teacher.overview.outputs, **FAST)
+    guard_text_inputs(demo)  # every text input of every event and endpoint, checked once
+    demo.tutor_signin = signin  # ``serve`` puts its gate in front of the app
     return demo
 
 
 def _wire_page_load(demo: gr.Blocks, services: Services, signin: SignIn, student: StudentView, header: gr.Markdown,
-                    teacher_tab: gr.Tab, remembered_name: gr.BrowserState) -> None:
+                    teacher_tab: gr.Tab, lock: TeacherLock, remembered_name: gr.BrowserState) -> None:
     @page_handler("opening the page")
     def on_load(name_seen_before: str, request: gr.Request):
         actor = signin.actor_for(request)
         return {header: header_markdown(actor, signin), teacher_tab: gr.Tab(visible=actor.is_teacher),
+                **lock.on_load(signin, request),
                 **student.components(student_page_on_load(services, actor, name_seen_before))}
 
     demo.load(on_load, [remembered_name],
-              [header, student.name, teacher_tab, student.unit, student.problem, student.view, *student.display,
+              [header, student.name, teacher_tab, *lock.outputs, student.unit, student.problem, student.view,
+               *student.display,
                student.chat.chatbot], queue=False, **PAGE)
     # Remember a local student's name in this browser, so they come back to their own work.
     student.name.change(lambda n: n, [student.name], [remembered_name], queue=False, **PAGE)

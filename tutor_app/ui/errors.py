@@ -1,8 +1,9 @@
 """How failures reach a person: a plain message, never a stack trace.
 
-A ``TutorError`` was written for the person and is shown as is; anything else is a bug on our
-side: it is logged with its traceback for the operator and the person gets a generic sentence
-that gives nothing about the internals away.
+A ``TutorError`` was written for the person and is shown as is; the database failing (full,
+read-only) is said as such: nothing was saved, try again (the cause is on the teacher's Model
+page and in the log). Anything else is a bug on our side: it is logged with its traceback for
+the operator and the person gets a generic sentence that gives nothing about the internals away.
 
 API endpoints run the application call through ``user_errors`` (or ``guard_stream`` for replies
 that stream): the client gets a ``gr.Error``. The page's handlers are wrapped in ``page_handler``
@@ -20,10 +21,13 @@ from typing import Callable, Iterator, TypeVar
 import gradio as gr
 
 from ..service.errors import TutorError
+from ..storage.database import StorageUnavailable
 
 log = logging.getLogger("tutor_app.ui")
 
 GENERIC_MESSAGE = "Something went wrong on our side. Please try again; if it keeps happening, tell your teacher."
+NOT_SAVED_MESSAGE = ("That was not saved: the school's database cannot store anything right now. "
+                     "Please try again in a minute; your teacher can see what is wrong.")
 
 T = TypeVar("T")
 
@@ -38,6 +42,8 @@ def user_errors(action: str) -> Iterator[None]:
         raise
     except TutorError as exc:
         raise gr.Error(str(exc) or "That request was not valid.", title="Sorry", print_exception=False) from None
+    except StorageUnavailable:  # logged by the database, with its cause
+        raise gr.Error(NOT_SAVED_MESSAGE, title="Not saved", print_exception=False) from None
     except Exception:
         log.exception("unexpected error while %s", action)
         raise gr.Error(GENERIC_MESSAGE, title="Sorry", print_exception=False) from None
@@ -59,6 +65,8 @@ def page_handler(action: str) -> Callable[[Callable], Callable]:
                 return fn(*args, **kwargs)
             except TutorError as exc:
                 gr.Warning(str(exc) or "That request was not valid.", title="Please check")
+            except StorageUnavailable:
+                gr.Warning(NOT_SAVED_MESSAGE, title="Not saved")
             except Exception:
                 log.exception("unexpected error while %s", action)
                 gr.Warning(GENERIC_MESSAGE, title="Sorry")

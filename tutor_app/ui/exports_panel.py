@@ -7,7 +7,6 @@ other's half-written export.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .class_overview import overview_choices
+from .downloads import fresh_folder
 from .errors import page_handler
 from .teacher_guard import require_teacher
 
@@ -47,7 +47,7 @@ def write_export(dashboard, actor, kind: str, unit_id: str | None) -> Path:
 def export_path(kind: str, unit_id: str | None) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     name = f"{kind}-{unit_id or 'all-units'}-{stamp}.csv"
-    return Path(tempfile.mkdtemp(prefix="tutor-export-")) / name
+    return fresh_folder() / name
 
 
 def create_exports_panel(services: Services, signin: SignIn) -> None:

@@ -3,10 +3,15 @@
 The same run as ``python app.py --grade RUBRIC INPUT --out results.csv``: ``AssessmentService``
 grades and stores each submission the moment it is graded, so uploading the same files again
 after an interruption (a closed tab, a restart) skips what is done and grades the rest.
+
+Students' texts do not linger in temporary folders: the upload (at most ``--upload-mb``, 20 MB
+by default) and the run's working copy are deleted as soon as the run has read them, and the
+run's result files once the page has taken its own copy of them for the download.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +28,7 @@ from ..service.actor import Actor
 from ..service.errors import TutorError
 from .api import FAST, MODEL_PAGE
 from .auth import SignIn
+from .downloads import discard_uploads
 from .errors import page_handler
 from .grading_render import batch_frame, batch_summary_markdown, rubric_summary_html
 from .teacher_guard import require_teacher
@@ -33,10 +39,14 @@ HOWTO = ("Upload one **CSV** with a student column and a text column (e.g. `stud
          "already graded, so an interrupted run simply continues.")
 
 
+RUN_PREFIX = "tutor-grading-"
+
+
 @dataclass
 class GradingRun:
     report: BatchReport
     files: list[Path]  # the results as CSV and JSON
+    folder: Path  # the run's own folder (the results): removed once the page has copied them
 
 
 @dataclass
@@ -67,15 +77,38 @@ def grade_uploads(services: Services, actor: Actor, rubric_id: str | None, uploa
     if not uploads:
         raise TutorError("Upload the submissions first: a CSV, .txt files or a zip.")
     assessment = services.assessment
-    work = Path(tempfile.mkdtemp(prefix="tutor-grading-"))
+    paths = [Path(str(u)) for u in uploads]
+    if not all(p.is_file() for p in paths):
+        raise TutorError("The uploaded files were deleted after the last grading run. Upload them again.")
+    work = Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
     try:
-        source = gather_uploads([Path(str(u)) for u in uploads], work)
+        source = gather_uploads(paths, work)
+        report = assessment.grade_file(actor, rubric_id, source, on_progress=on_progress)
     except InputProblem as exc:
+        remove_run_folder(work)
         raise TutorError(str(exc)) from None
-    report = assessment.grade_file(actor, rubric_id, source, on_progress=on_progress)
+    except BaseException:
+        remove_run_folder(work)
+        raise
+    finally:
+        discard_uploads(paths)  # read, or refused: either way not kept
+    _remove(source)  # the working copy of the texts; the grades are in the database
     stem = f"grades-{rubric_id}-{datetime.now():%Y%m%d-%H%M}"
     files = [assessment.export_batch(actor, report, work / f"{stem}.{ext}") for ext in ("csv", "json")]
-    return GradingRun(report=report, files=files)
+    return GradingRun(report=report, files=files, folder=work)
+
+
+def remove_run_folder(folder: str | Path | None) -> None:
+    """A grading run's folder, once its results were handed to the page (only ever such a folder)."""
+    if folder and Path(folder).name.startswith(RUN_PREFIX) and Path(folder).parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def create_grading_panel(services: Services, signin: SignIn) -> GradingPanel:
@@ -121,8 +154,10 @@ def create_grading_panel(services: Services, signin: SignIn) -> GradingPanel:
         run = grade_uploads(services, actor, rubric_id, files, on_progress=advance)
         rubric_obj = assessment.rubric(run.report.rubric_id)
         return (batch_summary_markdown(run.report), batch_frame(rubric_obj, run.report.items),
-                [str(f) for f in run.files])
+                [str(f) for f in run.files], None, str(run.folder))
 
+    run_folder = gr.State(None)
     rubric.change(on_rubric, [rubric], [rubric_info], **FAST)
-    grade.click(on_grade, [rubric, uploads], [status, results, downloads], show_progress_on=[status], **MODEL_PAGE)
+    grade.click(on_grade, [rubric, uploads], [status, results, downloads, uploads, run_folder],
+                show_progress_on=[status], **MODEL_PAGE).then(remove_run_folder, [run_folder], None, **FAST)
     return GradingPanel(rubric, rubric_info, uploads, grade, status, results, downloads, snapshot)

@@ -1,5 +1,6 @@
-"""The teacher's model page: which model runs where, how fast, how many students wait, and
-how the model worker is doing (its state, and each crash with the last lines of its log).
+"""The teacher's model page: which model runs where, how fast, how many students wait, how
+the model worker is doing (its state, and each crash with the last lines of its log), and
+whether the database is storing students' work (a full or read-only disk shows here first).
 
 Read live from the model queue on every refresh; nothing is cached, because the point of
 the page is to see the queue while a class is using it.
@@ -18,12 +19,13 @@ from ..bootstrap import Services
 from ..runtime.protocol import GenerationStats, ServedModel
 from ..service.actor import Actor
 from ..service.model_switch import WHOLE_CLASS
+from ..storage.database import StorageHealth
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
 from .errors import page_handler
 from .teacher_guard import require_teacher
-from .teacher_render import model_markdown
+from .teacher_render import model_markdown, storage_markdown
 
 MIXTRAL_HOWTO = (
     "**Better tutor replies.** The built-in model is tiny: it proves the set-up works, and checking, hints and "
@@ -141,18 +143,19 @@ def worker_markdown(worker: dict | None) -> str:
     return "\n\n".join(parts)
 
 
-def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
+def model_snapshot(model: ServedModel, storage: StorageHealth = StorageHealth()) -> tuple[str, pd.DataFrame]:
     """Values for the first two of ``ModelPanel.outputs``."""
     recent = model.recent_stats()
     info = model.info
-    summary = model_markdown(info, waiting=model.waiting(), recent=recent)
+    summary = "\n\n".join(part for part in (storage_markdown(storage),
+                                              model_markdown(info, waiting=model.waiting(), recent=recent)) if part)
     worker = worker_markdown((info.detail or {}).get("worker"))
     return (summary + "\n\n" + worker if worker else summary), stats_frame(recent)
 
 
 def panel_snapshot(services: Services) -> tuple:
     """Values for ``ModelPanel.outputs``."""
-    return (*model_snapshot(services.model), *switch_snapshot(services))
+    return (*model_snapshot(services.model, services.db.health), *switch_snapshot(services))
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from ..runtime.protocol import GenerationStats, ModelInfo
+from ..storage.database import StorageHealth
 
 
 def mastery_colour(p: float | None) -> str:
@@ -113,3 +114,20 @@ def model_markdown(info: ModelInfo, *, waiting: int, recent: Iterable[Generation
     if not info.available and info.problem:
         parts.append(f"<div class=\"feedback verdict-incorrect\">\n\n{html.escape(info.problem)}\n\n</div>")
     return "\n\n".join(parts)
+
+
+def storage_markdown(health: StorageHealth) -> str:
+    """The database's state for the teacher: empty while all is well; the cause while writes fail
+    (students are being told their work was not saved), and the last failure after recovery."""
+    if health.cause is None:
+        return ""
+    when = health.failed_at.astimezone().strftime("%H:%M:%S on %d %b") if health.failed_at else "recently"
+    cause = html.escape(health.cause)
+    if not health.ok:
+        return (f"<div class=\"feedback verdict-incorrect\">\n\n**The database cannot store anything**: {cause}. "
+                f"{health.failures} student action(s) were not saved since {when}; students are told to try again. "
+                "It works again as soon as this is fixed (free disk space, or make the data folder writable); "
+                "no restart is needed.\n\n</div>")
+    back = health.recovered_at.astimezone().strftime("%H:%M:%S") if health.recovered_at else ""
+    return (f"<div class=\"feedback verdict-pending\">\n\nThe database failed at {when} ({cause}): "
+            f"{health.failures} student action(s) were not saved. It has stored again since {back}.\n\n</div>")

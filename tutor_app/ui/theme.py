@@ -14,6 +14,11 @@ import gradio as gr
 
 CSS_PATH = Path(__file__).with_name("style.css")
 
+LOGO = ("<svg class=\"logo\" viewBox=\"0 0 32 32\" width=\"30\" height=\"30\" aria-hidden=\"true\">"
+        "<rect width=\"32\" height=\"32\" rx=\"8\" fill=\"#4f46e5\"/>"
+        "<path d=\"M8 22h5v-5h5v-5h6\" stroke=\"white\" stroke-width=\"3\" fill=\"none\" stroke-linecap=\"round\" "
+        "stroke-linejoin=\"round\"/></svg>")
+
 # verdict -> (label shown to the student, css class); colours live in style.css
 VERDICT_LABELS: dict[str, str] = {
     "correct": "Correct",
