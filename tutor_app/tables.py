@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import MetaData
 
 from .assessment import models as assessment
+from .curation import models as curation
+from .deployment import models as deployment
 from .language import models as language
 from .service import models as people
 from .storage import migrate
@@ -24,7 +26,7 @@ from .storage.base import Base
 from .storage.database import Database
 from .tutoring import models as tutoring
 
-AREAS = (people, tutoring, assessment, language)
+AREAS = (people, tutoring, assessment, language, curation, deployment)
 
 
 def area_tables() -> set[str]:

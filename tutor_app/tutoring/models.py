@@ -68,6 +68,9 @@ class Attempt(Base):
     diagnosis: Mapped[str | None] = mapped_column(sa.String(16))  # "bug_rule" | "model"
     feedback: Mapped[str | None] = mapped_column(sa.Text)
     scaffold: Mapped[bool] = mapped_column(default=False)
+    # a model's diagnosis: the model and LoRA adapter version that made it (runtime/adapters.py)
+    diagnosis_model: Mapped[str | None] = mapped_column(sa.String(200))
+    diagnosis_adapter: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -120,7 +123,10 @@ class MasterySnapshot(Base):
 
 
 class TutorMessage(Base):
-    """A chat turn. The model's cost is kept per reply for the teacher's model panel."""
+    """A chat turn. The model's cost is kept per reply for the teacher's model panel; a reply
+    names the model and adapter version that wrote it (``adapter``: None for the base model)
+    and, when the answer-leak guard cut it, the guard's rule (``guard_rule``): the dashboard's
+    trend of guard interventions per model version reads these two."""
 
     __tablename__ = "tutor_messages"
     __table_args__ = (sa.Index("ix_tutor_messages_session_time", "session_id", "created_at"),)
@@ -132,6 +138,8 @@ class TutorMessage(Base):
     content: Mapped[str] = mapped_column(sa.Text)
     step_id: Mapped[str | None] = mapped_column(sa.String(80))
     model_name: Mapped[str | None] = mapped_column(sa.String(200))
+    adapter: Mapped[str | None] = mapped_column(sa.String(200))
+    guard_rule: Mapped[str | None] = mapped_column(sa.String(40))
     prompt_tokens: Mapped[int | None]
     evaluated_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
