@@ -11,6 +11,10 @@ Why the low-level path rather than ``create_chat_completion``:
 
 Decisions (``generate_json``) run under a grammar built from the pydantic model's JSON schema,
 so enums and string lengths are enforced while sampling, and the result is validated again.
+
+A LoRA adapter (the school's fine-tune) is applied after loading and can be switched while the
+app runs (``set_adapter``, see ``lora.py``); ``info.adapter`` names the version in use, and the
+app stores it with every output.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from pydantic import ValidationError
 from .context import fit_to_context
 from .cpu_features import ExtraBuffers, apply_extra_buffers
 from .kv_cache import SavedState, SessionStateCache, common_prefix_length
+from .lora import LoraAdapters
 from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, combined, report_stats
 
 # Used when a GGUF carries no chat template: ChatML is what most small instruct models expect.
@@ -88,8 +93,14 @@ class LlamaCppBackend:
         with (around_load() if around_load is not None else contextlib.nullcontext()):
             self._llm = _CountingLlama(
                 str(self.path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads, n_batch=n_batch,
-                flash_attn=flash_attn, type_k=type_k, type_v=type_v, seed=seed,
-                lora_path=str(lora_path) if lora_path else None, verbose=verbose)
+                flash_attn=flash_attn, type_k=type_k, type_v=type_v, seed=seed, verbose=verbose)
+        self._lora = LoraAdapters(self._llm.model, self._llm.ctx)
+        if lora_path:
+            try:
+                self._lora.apply(self._lora.load(lora_path))
+            except Exception:
+                self._llm.close()
+                raise
         self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self._formatter = self._chat_formatter()
         self._states = state_cache
@@ -105,7 +116,8 @@ class LlamaCppBackend:
             offload_plan=offload_plan,
             detail={"cpu_extra_buffers": buffers.why, "n_gpu_layers": n_gpu_layers, "threads": self._llm.n_threads, "kv_type": self.kv_type,
                     "flash_attn": flash_attn, "lora": str(lora_path) if lora_path else None,
-                    "chat_template": "gguf" if self._llm.metadata.get("tokenizer.chat_template") else "chatml"})
+                    "chat_template": "gguf" if self._llm.metadata.get("tokenizer.chat_template") else "chatml"},
+            adapter=self._lora.active.version if self._lora.active else None)
 
     # protocol ---------------------------------------------------------------------------
     @property
@@ -166,6 +178,24 @@ class LlamaCppBackend:
             raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
         finally:
             report_stats(on_stats, combined(parts))
+
+    def set_adapter(self, path: str | Path | None) -> ModelInfo:
+        """Apply the LoRA adapter at ``path`` (None: the base model alone) between two calls.
+        The KV cache and every saved session state were computed under the old adapter, so they
+        go; the next turn of each session evaluates its prompt afresh."""
+        with self._locked():
+            adapter = self._lora.load(path) if path is not None else None
+            self._lora.apply(adapter)
+            self._llm.reset()
+            memory = llama_cpp.llama_get_memory(self._llm.ctx)
+            if memory is not None:
+                llama_cpp.llama_memory_clear(memory, True)
+            if self._states is not None:
+                self._states.clear()
+            self._owner, self._owner_saved = None, True
+            self._info.adapter = adapter.version if adapter else None
+            self._info.detail["lora"] = str(adapter.path) if adapter else None
+            return self._info
 
     def close(self) -> None:
         with self._lock:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from .protocol import GenerationStats, Message, ModelBackend, ModelInfo, Priority, StatsCallback, T, report_stats
+from .protocol import (GenerationStats, Message, ModelBackend, ModelError, ModelInfo, Priority, StatsCallback,
+                       SwitchesAdapters, T, report_stats)
 
 WaitCallback = Callable[[int], None]  # called with how many calls are ahead of this one
 _POLL_S = 0.25  # how often a waiting stream looks at its cancel event
@@ -132,6 +134,19 @@ class ModelQueue:
 
     def count_tokens(self, text: str) -> int:
         return self.backend.count_tokens(text)  # tokenising does not touch the context: no queue
+
+    def set_adapter(self, path: Path | None) -> ModelInfo:
+        """Switch the LoRA adapter in line like a call: the calls before it finish under the old
+        adapter, the ones after it start under the new one, and none sees a half-switched model."""
+        if not isinstance(self.backend, SwitchesAdapters):
+            raise ModelError(f"the {self.backend.info.backend} backend cannot switch LoRA adapters while the app "
+                             "runs; start the app with --lora FILE instead (or load the adapter into the server)")
+        ticket = self._enter()
+        try:
+            self._wait_turn(ticket, None, None)
+            return self.backend.set_adapter(path)
+        finally:
+            self._leave(ticket)
 
     def close(self) -> None:
         self.backend.close()
