@@ -38,6 +38,8 @@ class AttemptRecord:
     feedback: str | None
     scaffold: bool
     created_at: datetime
+    diagnosis_model: str | None = None  # a model's diagnosis: which model and adapter version made it
+    diagnosis_adapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class MessageRecord:
     total_s: float | None
     complete: bool
     created_at: datetime
+    adapter: str | None = None  # the LoRA adapter version that wrote a tutor reply (None: the base model)
+    guard_rule: str | None = None  # the answer-leak guard's rule, when it cut the reply
 
 
 @dataclass(frozen=True)

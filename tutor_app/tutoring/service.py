@@ -43,6 +43,7 @@ from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
+from ..dialogue.leak_guard import LeakFinding
 from ..dialogue.tutor_chat import stream_tutor_reply
 from ..engine import progress as engine
 from ..engine.mastery import apply_observations, current_mastery
@@ -213,8 +214,10 @@ class TutorService:
             if result.source != "model" or result.misconception_id is None:
                 return None, None
             feedback = result.feedback.strip() or None
+            info = self.model.info
             self.store.set_diagnosis(attempt_id=stored.id, misconception_id=result.misconception_id,
-                                     diagnosis="model", feedback=feedback or stored.feedback)
+                                     diagnosis="model", feedback=feedback or stored.feedback, model_name=info.name,
+                                     adapter=info.adapter)
             return result.misconception_id, feedback
 
         found = self._within_budget(run, self.classify_budget_s, "misconception classification")
@@ -301,16 +304,19 @@ class TutorService:
         history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in earlier]
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
+        cut: list[LeakFinding] = []
         chunks = stream_tutor_reply(
             model=self.model, prompts=self.prompts, unit=unit, problem=problem, step_index=step_index,
             attempts=attempts, misconceptions_seen=seen, history=history, student_message=message,
             revealed_step_ids=sorted(engine.revealed_step_ids(problem, progress)), session_key=record.id, cancel=cancel,
-            hints_shown=hints_here, on_stats=usage.append)
-        return self._stream_and_store(record, step_id, chunks, usage)
+            hints_shown=hints_here, on_stats=usage.append, on_guard=cut.append)
+        return self._stream_and_store(record, step_id, chunks, usage, cut)
 
     def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
-                          usage: list[GenerationStats]) -> Iterator[str]:
-        """``usage`` receives this reply's own figures from the model when its call ends."""
+                          usage: list[GenerationStats], cut: list[LeakFinding]) -> Iterator[str]:
+        """``usage`` receives this reply's own figures from the model when its call ends, ``cut``
+        the leak guard's finding when it stepped in; both are stored with the reply, with the
+        model and adapter version that wrote it."""
         reply, complete = "", False
         try:
             for chunk in chunks:
@@ -325,8 +331,10 @@ class TutorService:
             # Also when the reader stops early or the model fails: keep what the student saw.
             if reply.strip():
                 stats = usage[-1] if complete and usage else None
+                info = self.model.info
                 self.store.add_message(
-                    session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=self.model.info.name,
+                    session_id=record.id, role="tutor", content=reply, step_id=step_id, model_name=info.name,
+                    adapter=info.adapter, guard_rule=cut[0].rule if cut else None,
                     prompt_tokens=stats.prompt_tokens if stats else None,
                     evaluated_tokens=stats.evaluated_tokens if stats else None,
                     completion_tokens=stats.completion_tokens if stats else None,

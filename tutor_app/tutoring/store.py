@@ -113,8 +113,9 @@ class TutoringStore:
             return _attempt_record(row)
 
     def set_diagnosis(self, *, attempt_id: int, misconception_id: str | None, diagnosis: str | None,
-                      feedback: str | None) -> None:
-        """Add the model's classification to an attempt that is already stored."""
+                      feedback: str | None, model_name: str | None = None, adapter: str | None = None) -> None:
+        """Add the model's classification to an attempt that is already stored, with the model
+        and adapter version that made it."""
         with self.db.session() as session:
             row = session.get(Attempt, attempt_id)
             if row is None:
@@ -122,6 +123,8 @@ class TutoringStore:
             row.misconception_id = misconception_id
             row.diagnosis = diagnosis
             row.feedback = feedback
+            row.diagnosis_model = model_name
+            row.diagnosis_adapter = adapter
 
     def attempts(self, *, session_id: str) -> list[AttemptRecord]:
         with self.db.session() as session:
@@ -200,11 +203,13 @@ class TutoringStore:
                     model_name: str | None = None, prompt_tokens: int | None = None,
                     evaluated_tokens: int | None = None, completion_tokens: int | None = None,
                     ttft_s: float | None = None, total_s: float | None = None,
-                    complete: bool = True) -> MessageRecord:
+                    complete: bool = True, adapter: str | None = None,
+                    guard_rule: str | None = None) -> MessageRecord:
         with self.db.session() as session:
             row = TutorMessage(session_id=session_id, role=role, content=content, step_id=step_id,
                                model_name=model_name, prompt_tokens=prompt_tokens, evaluated_tokens=evaluated_tokens,
-                               completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete)
+                               completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete,
+                               adapter=adapter, guard_rule=guard_rule)
             session.add(row)
             session.flush()
             return _message_record(row)
@@ -226,7 +231,8 @@ def _attempt_record(row: Attempt) -> AttemptRecord:
     return AttemptRecord(id=row.id, session_id=row.session_id, step_id=row.step_id, answer=row.answer,
                          normalized=row.normalized, verdict=row.verdict, misconception_id=row.misconception_id,
                          diagnosis=row.diagnosis, feedback=row.feedback, scaffold=row.scaffold,
-                         created_at=row.created_at)
+                         created_at=row.created_at, diagnosis_model=row.diagnosis_model,
+                         diagnosis_adapter=row.diagnosis_adapter)
 
 
 def _hint_record(row: HintShown) -> HintRecord:
@@ -238,4 +244,5 @@ def _message_record(row: TutorMessage) -> MessageRecord:
     return MessageRecord(id=row.id, session_id=row.session_id, role=row.role, content=row.content,
                          step_id=row.step_id, model_name=row.model_name, prompt_tokens=row.prompt_tokens,
                          evaluated_tokens=row.evaluated_tokens, completion_tokens=row.completion_tokens,
-                         ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at)
+                         ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at,
+                         adapter=row.adapter, guard_rule=row.guard_rule)
