@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assessment.service import AssessmentService
+from .curation.service import CurationService
 from .curriculum.library import CurriculumLibrary
 from .dashboard.service import DashboardService
+from .deployment.service import AdapterService
 from .language.service import LanguageService
 from .practice.service import PracticeService
 from .prompting import PromptLibrary
@@ -38,6 +40,8 @@ class Services:
     assessment: AssessmentService
     practice: PracticeService
     language: LanguageService
+    curation: CurationService
+    adapters: AdapterService
 
     def close(self) -> None:
         self.tutor.close()
@@ -59,10 +63,14 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
         model = load_backend(settings)
     queued = model if isinstance(model, ModelQueue) else ModelQueue(model)
     assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts)
+    adapters = AdapterService(db=db, model=queued, models_dir=settings.models_dir)
+    if settings.lora is None:
+        adapters.restore()  # the adapter a teacher deployed stays deployed across a restart
     return Services(
         settings=settings, db=db, library=library, prompts=prompts, model=queued,
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment),
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
-        language=LanguageService(db=db, library=library, model=queued, prompts=prompts))
+        language=LanguageService(db=db, library=library, model=queued, prompts=prompts),
+        curation=CurationService(db=db, library=library), adapters=adapters)

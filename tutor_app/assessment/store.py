@@ -85,6 +85,7 @@ class ConfirmationRecord:
 
     id: int
     grade_id: int
+    submission_id: int
     teacher: str
     created_at: datetime
 
@@ -221,16 +222,16 @@ class AssessmentStore:
             row = GradeConfirmation(grade_id=grade_id, teacher=teacher)
             session.add(row)
             session.flush()
-            return _confirmation_record(row)
+            return _confirmation_record(row, session.get(ModelGrade, grade_id).submission_id)
 
     def confirmations(self, *, rubric_id: str | None = None) -> dict[int, ConfirmationRecord]:
         """The newest confirmation of each confirmed model grade (of one rubric's submissions), by grade id."""
-        query = (sa.select(GradeConfirmation).join(ModelGrade).join(Submission)
+        query = (sa.select(GradeConfirmation, ModelGrade.submission_id).join(ModelGrade).join(Submission)
                  .order_by(GradeConfirmation.created_at, GradeConfirmation.id))
         if rubric_id is not None:
             query = query.where(Submission.rubric_id == rubric_id)
         with self.db.session() as session:
-            return {row.grade_id: _confirmation_record(row) for row in session.scalars(query)}
+            return {row.grade_id: _confirmation_record(row, submission_id) for row, submission_id in session.execute(query)}
 
     def teacher_views(self, *, rubric_id: str) -> dict[tuple[int, str], TeacherView]:
         """The overrides in force, by (submission id, criterion id)."""
@@ -266,8 +267,9 @@ def _grade_record(row: ModelGrade) -> ModelGradeRecord:
                        for c in row.criteria))
 
 
-def _confirmation_record(row: GradeConfirmation) -> ConfirmationRecord:
-    return ConfirmationRecord(id=row.id, grade_id=row.grade_id, teacher=row.teacher, created_at=row.created_at)
+def _confirmation_record(row: GradeConfirmation, submission_id: int) -> ConfirmationRecord:
+    return ConfirmationRecord(id=row.id, grade_id=row.grade_id, submission_id=submission_id, teacher=row.teacher,
+                              created_at=row.created_at)
 
 
 def _override_record(row: TeacherOverride) -> OverrideRecord:

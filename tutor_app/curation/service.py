@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Literal
 
 from ..curriculum.library import CurriculumLibrary
-from ..dialogue.classify import NONE_ID
+from ..dialogue.classify import FEEDBACK_MAX_CHARS, NONE_ID
 from ..language.store import ConversationStore
 from ..service.actor import Actor
 from ..service.errors import Forbidden, NotFound, TutorError
@@ -32,7 +32,6 @@ from .models import CORRECTION_VERDICTS, DIAGNOSIS_VERDICTS, REPLY_VERDICTS
 from .store import CurationStore, Judgement
 
 MAX_REWRITE_CHARS = 2000
-MAX_FEEDBACK_CHARS = 600
 DIAGNOSED_VERDICTS = ("incorrect", "misconception")  # the attempts a misconception diagnosis is about
 
 Kind = Literal["reply", "diagnosis", "correction"]
@@ -140,8 +139,8 @@ class CurationService:
             raise TutorError(f"{label or '(nothing)'!r} is not a misconception of unit {owner.curriculum_id!r}; "
                              f"choose one of: {', '.join(library)}.")
         text = (feedback or "").strip()
-        if len(text) > MAX_FEEDBACK_CHARS:
-            raise TutorError(f"The feedback is too long ({len(text)} characters; at most {MAX_FEEDBACK_CHARS}).")
+        if len(text) > FEEDBACK_MAX_CHARS:
+            raise TutorError(f"The feedback is too long ({len(text)} characters; at most {FEEDBACK_MAX_CHARS}).")
         return self.store.add_diagnosis_review(attempt_id=row.id, verdict=verdict, teacher=actor.role,
                                                misconception_id=label, feedback=text or None)
 

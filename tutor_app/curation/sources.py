@@ -48,6 +48,11 @@ def attempt(db: Database, attempt_id: int) -> tuple[AttemptRecord, Owner] | None
     return found, owner
 
 
+def message_owner(db: Database, message_id: int) -> Owner | None:
+    """The session a chat message belongs to."""
+    return _owner_of(db, TutorMessage, message_id)
+
+
 def _owner_of(db: Database, table, item_id: int) -> Owner | None:
     with db.session() as session:
         found = session.execute(sa.select(TutorSession, Student.name).join(Student)
@@ -58,8 +63,9 @@ def _owner_of(db: Database, table, item_id: int) -> Owner | None:
 def conversation_turn(db: Database, turn_id: int) -> tuple[TurnRecord, Owner] | None:
     with db.session() as session:
         found = session.execute(
-            sa.select(ConversationTurn, Conversation, Student.name).join(Conversation).join(Student)
-            .where(ConversationTurn.id == turn_id)).first()
+            sa.select(ConversationTurn, Conversation, Student.name)
+            .join(Conversation, ConversationTurn.session_id == Conversation.id)
+            .join(Student, Conversation.student_id == Student.id).where(ConversationTurn.id == turn_id)).first()
         if found is None:
             return None
         turn, conversation, student = found
