@@ -7,12 +7,15 @@ the page is to see the queue while a class is using it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import gradio as gr
 import pandas as pd
 
 from ..bootstrap import Services
 from ..runtime.protocol import GenerationStats, ServedModel
+from .adapters_panel import AdaptersPanel, create_adapters_panel
+from .adapters_panel import snapshot as adapters_snapshot
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
@@ -37,6 +40,8 @@ class ModelPanel:
     summary: gr.Markdown
     stats: gr.Dataframe
     refresh: gr.Button
+    adapters: AdaptersPanel
+    open_adapters: Callable  # handler filling ``adapters.outputs``; run when the model tab opens
 
     @property
     def outputs(self) -> list:
@@ -66,6 +71,7 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
     summary = gr.Markdown(elem_id="model-summary")
     stats = gr.Dataframe(headers=STATS_COLUMNS, label="Recent tutor turns", interactive=False, elem_id="model-stats",
                          wrap=True)
+    adapters = create_adapters_panel(services, signin)
     gr.Markdown(MIXTRAL_HOWTO, elem_classes="howto")
     create_download_panel(services, signin)
 
@@ -74,5 +80,10 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
         require_teacher(signin, request)
         return model_snapshot(model)
 
+    @page_handler("listing the adapters")
+    def on_adapters(request: gr.Request):
+        return adapters.components(adapters_snapshot(services, require_teacher(signin, request)))
+
     refresh.click(on_refresh, None, [summary, stats], **FAST)
-    return ModelPanel(summary, stats, refresh)
+    refresh.click(on_adapters, None, adapters.outputs, **FAST)
+    return ModelPanel(summary, stats, refresh, adapters, on_adapters)
