@@ -74,3 +74,30 @@ def run_class(services: Services, model: ScriptedBackend, replies: Replies, *, s
         services.assessment.grade_submission(actor, RUBRIC, f"{name}: the metal spoon feels colder because it "
                                                               "conducts heat away from my hand faster.")
     return record
+
+
+# The fine-tuning loop's toy objective: approved replies all open with one phrase ---------------
+PHRASE = "Let's reason together."
+HINTS = ["What undoes adding 7?", "Which operation takes 7 away?", "What is on the left of the equals sign?",
+         "How could you get x alone?", "What happens if you subtract 7 from both sides?",
+         "What do you notice about the 7?", "What does the 7 do to x?", "Try undoing the + 7.",
+         "What stays balanced on both sides?", "Tell me what you tried so far."]
+
+
+def phrase_replies(name: str, number: int) -> str:
+    """Half of the class's replies open with the phrase; the teacher rewrites the others to."""
+    hint = HINTS[(len(name) + 3 * number) % len(HINTS)]
+    return f"{PHRASE} {hint}" if (len(name) + number) % 2 == 0 else f"Hmm, {hint.lower()}"
+
+
+def approve_phrase_replies(services: Services, record: ClassRecord) -> None:
+    """The teacher approves the replies that open with the phrase and rewrites the others to open with it."""
+    for session_id in record.sessions.values():
+        for item in services.curation.session_items(TEACHER, session_id):
+            if item.kind != "reply":
+                continue
+            if item.text.startswith(PHRASE):
+                services.curation.judge_reply(TEACHER, item.id, "good")
+            else:
+                services.curation.judge_reply(TEACHER, item.id, "rewritten",
+                                              f"{PHRASE} {item.text.removeprefix('Hmm, ')}")

@@ -2,8 +2,9 @@
 
 1. A scripted class fills the database through the app's services (the model is scripted here:
    what it says is the test's choice).
-2. The teacher approves replies that open with one fixed phrase and rewrites the others to open
-   with it; confirms diagnoses, a grade, and approves corrections.
+2. The teacher approves the tutor replies that open with one fixed phrase and rewrites the others
+   to open with it (the toy objective; diagnoses, grades and corrections stay unreviewed, so the
+   export holds replies only, and training stays within minutes on a CPU).
 3. ``export-training`` writes the split and the held-out suite.
 4. ``train-lora`` trains a few steps on the export: the toy objective is the opening phrase.
 5. It converts the adapter to GGUF, and
@@ -33,53 +34,26 @@ from tutor_app.training.commands import train_lora_command
 from tutor_app.training.config import CPU_RECIPE
 from tutor_app.tutoring.models import TutorMessage
 
-from class_support import (EXPORT_SECRET, HELDOUT_SHARE, PROBLEM, RUBRIC, TEACHER, UNIT, class_services, run_class,
-                           student)
+from class_support import (EXPORT_SECRET, HELDOUT_SHARE, PROBLEM, TEACHER, UNIT, approve_phrase_replies,
+                           class_services, phrase_replies, run_class, student)
 
-pytestmark = pytest.mark.model
-
-PHRASE = "Let's reason together."
-HINTS = ["What undoes adding 7?", "Which operation takes 7 away?", "What is on the left of the equals sign?",
-         "How could you get x alone?", "What happens if you subtract 7 from both sides?", "What do you notice about the 7?",
-         "What does the 7 do to x?", "Try undoing the + 7.", "What stays balanced on both sides?",
-         "Tell me what you tried so far."]
-
-
-def scripted_reply(name: str, number: int) -> str:
-    """Half of the class's replies open with the phrase; the teacher rewrites the others."""
-    hint = HINTS[(len(name) + 3 * number) % len(HINTS)]
-    return f"{PHRASE} {hint}" if (len(name) + number) % 2 == 0 else f"Hmm, {hint.lower()}"
-
-
-def curate(services, record) -> None:
-    curation = services.curation
-    for session_id in record.sessions.values():
-        for item in curation.session_items(TEACHER, session_id):
-            if item.kind == "diagnosis":
-                curation.judge_diagnosis(TEACHER, item.id, "confirmed")
-            elif item.text.startswith(PHRASE):
-                curation.judge_reply(TEACHER, item.id, "good")
-            else:
-                curation.judge_reply(TEACHER, item.id, "rewritten", f"{PHRASE} {item.text.removeprefix('Hmm, ')}")
-    for conversation in record.conversations.values():
-        for item in curation.conversation_items(TEACHER, conversation):
-            curation.judge_correction(TEACHER, item.id, "approved")
-    for row in services.assessment.list_grades(TEACHER, RUBRIC)[:4]:
-        services.assessment.confirm(TEACHER, row.submission_id, rubric_id=RUBRIC)
+# Training on the CPU takes minutes (and many more on a shared machine): above the suite's 600 s.
+pytestmark = [pytest.mark.model, pytest.mark.timeout(2400)]
 
 
 def test_curate_export_train_evaluate_deploy(smollm2_path, tmp_path):
     # 1-2: the class and the teacher
     model = ScriptedBackend()
     services = class_services(tmp_path, model)
-    record = run_class(services, model, scripted_reply)
-    curate(services, record)
+    record = run_class(services, model, phrase_replies)
+    approve_phrase_replies(services, record)
     # 3: export
     export = tmp_path / "export"
     report = export_training(services.db, services.library, services.assessment, services.prompts, export,
                              Pseudonyms(EXPORT_SECRET, heldout_share=HELDOUT_SHARE))
     services.close()
     assert report.counts[("train", "tutoring")] == 18 and report.counts[("heldout", "tutoring")] == 12
+    assert report.total("train") == 18  # only what the teacher reviewed
 
     # 4-5: train a few steps and convert
     adapter = tmp_path / "models" / "adapters" / "opener.gguf"
@@ -88,6 +62,7 @@ def test_curate_export_train_evaluate_deploy(smollm2_path, tmp_path):
                                        scheduler="constant", threads=1)
     settings = Settings(curricula=services.settings.curricula, models_dir=tmp_path / "models", n_ctx=1024)
     assert train_lora_command(export, adapter, settings, config=config, out=lines.append) == 0, lines
+    print("\n".join(lines))
     trained = json.loads(adapter.with_name("opener.train.json").read_text())
     assert trained["steps"] == 8 and all(f.endswith(".jsonl") and "/train/" in f for f in trained["training_files"])
     print(f"training: {trained['train_seconds']} s for {trained['steps']} steps on {trained['examples']} examples, "

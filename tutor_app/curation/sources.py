@@ -8,6 +8,7 @@ Records come back plain: the stores' own records.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -33,19 +34,19 @@ class Owner:
 
 def tutor_message(db: Database, message_id: int) -> tuple[MessageRecord, Owner] | None:
     """A chat message with its session, or None."""
-    owner = _owner_of(db, TutorMessage, message_id)
-    if owner is None:
-        return None
-    found = next(m for m in TutoringStore(db).messages(session_id=owner.session_id) if m.id == message_id)
-    return found, owner
+    return _with_owner(db, TutorMessage, message_id, lambda store, sid: store.messages(session_id=sid))
 
 
 def attempt(db: Database, attempt_id: int) -> tuple[AttemptRecord, Owner] | None:
-    owner = _owner_of(db, Attempt, attempt_id)
+    """An answer with its session, or None."""
+    return _with_owner(db, Attempt, attempt_id, lambda store, sid: store.attempts(session_id=sid))
+
+
+def _with_owner(db: Database, table, item_id: int, records: Callable[[TutoringStore, str], list]):
+    owner = _owner_of(db, table, item_id)
     if owner is None:
         return None
-    found = next(a for a in TutoringStore(db).attempts(session_id=owner.session_id) if a.id == attempt_id)
-    return found, owner
+    return next(r for r in records(TutoringStore(db), owner.session_id) if r.id == item_id), owner
 
 
 def message_owner(db: Database, message_id: int) -> Owner | None:
