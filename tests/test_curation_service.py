@@ -212,6 +212,45 @@ def test_the_teacher_switches_adapters_and_back_in_one_click(services, model):
         adapters.activate(student("Ada"), "autumn.gguf")
 
 
+class InPlaceInfo(ScriptedBackend):
+    """A backend that updates one ModelInfo in place, as LlamaCppBackend does."""
+
+    def __init__(self, adapter=None):
+        super().__init__()
+        self._info = ScriptedBackend.info.fget(self)
+        if adapter is not None:
+            self.set_adapter(adapter)
+
+    @property
+    def info(self):
+        self._info.adapter = self.adapter
+        self._info.detail["lora"] = str(self.lora) if self.adapter else None
+        return self._info
+
+    def set_adapter(self, path):
+        self.lora = path
+        super().set_adapter(path)
+        return self.info
+
+
+def test_switching_back_returns_to_the_adapter_the_app_started_with(tmp_path):
+    folder = tmp_path / "models" / "adapters"
+    folder.mkdir(parents=True)
+    (folder / "started.gguf").write_bytes(b"the --lora adapter")
+    (folder / "new.gguf").write_bytes(b"a new adapter")
+    backend = InPlaceInfo(folder / "started.gguf")
+    services = class_services(tmp_path, backend, lora=folder / "started.gguf")
+    try:
+        services.adapters.activate(TEACHER, "new.gguf")
+        assert services.adapters.listing(TEACHER).back_to == "started.gguf"
+        assert services.adapters.switch_back(TEACHER).adapter == adapter_version(folder / "started.gguf")
+        assert [h.teacher for h in services.adapters.listing(TEACHER).history] == ["teacher", "teacher", "start-up"]
+        services.adapters.use_base(TEACHER)
+        assert services.adapters.switch_back(TEACHER).adapter == adapter_version(folder / "started.gguf")
+    finally:
+        services.close()
+
+
 def test_a_restarted_app_applies_the_deployed_adapter_again(tmp_path, model):
     services = class_services(tmp_path, model)
     version = write_adapter(services, "school.gguf")

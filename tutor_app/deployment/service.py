@@ -111,7 +111,9 @@ class AdapterService:
 
     # helpers ---------------------------------------------------------------------------
     def _switch(self, actor: Actor, path: Path | None) -> ModelInfo:
-        before = self.model.info
+        info = self.model.info  # read before the switch: a backend may update its info in place
+        before = AdapterSwitch(model_name=info.name, adapter=info.adapter, path=(info.detail or {}).get("lora"),
+                               teacher=STARTED_WITH)
         last = self._history(limit=1)
         try:
             info = self.model.set_adapter(path)
@@ -121,8 +123,7 @@ class AdapterService:
             if (last[0].adapter if last else None) != before.adapter:
                 # The state the app started in (--lora, or a log from another machine): logged
                 # first, so that "switch back" returns to it.
-                session.add(AdapterSwitch(model_name=before.name, adapter=before.adapter,
-                                          path=(before.detail or {}).get("lora"), teacher=STARTED_WITH))
+                session.add(before)
                 session.flush()
             session.add(AdapterSwitch(model_name=info.name, adapter=info.adapter, path=str(path) if path else None,
                                       teacher=actor.role))
