@@ -174,9 +174,33 @@ def signin_flood(folder: Path) -> list[str]:
     return lines
 
 
+def finetune_loop(folder: Path) -> list[str]:
+    d = _load(folder, "finetune_loop")
+    if d is None:
+        return []
+    t, e = d["training"], d["evaluation"]
+    lines = ["| steps x batch | examples (reply tokens) | training (s) | loss first -> last | adapter | "
+             "replies opening with the phrase, base -> adapter | recommendation |",
+             "|---|---|---|---|---|---|---|",
+             f"| {t['steps']} x 4 | {t['examples']} ({t['trained_tokens']}) | {t['train_seconds']:.0f} "
+             f"({t['total_seconds']:.0f} with loading and conversion) | {t['loss_first']:.2f} -> {t['loss_last']:.2f} | "
+             f"{t['adapter_bytes'] / 2**20:.1f} MiB, {t['tensors']} tensors, r {t['rank']} | "
+             f"{e['opening_with_phrase']['base']}/{e['tutoring_cases']} -> "
+             f"{e['opening_with_phrase']['adapter']}/{e['tutoring_cases']} | {e['recommendation']} |", "",
+             "| metric (held-out students) | base | adapter | difference | 95% interval | verdict |",
+             "|---|---|---|---|---|---|"]
+    for metric, m in e["metrics"].items():
+        if m["first"] is None:
+            continue
+        interval = "-" if m["low"] is None else f"{m['low']:+.3f} to {m['high']:+.3f}"
+        lines.append(f"| {metric} | {m['first']:.3f} | {m['second']:.3f} | {m['difference']:+.3f} | {interval} | "
+                     f"{m['verdict']} |")
+    return lines
+
+
 SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
             ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
-            ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood)]
+            ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood), ("finetune_loop", finetune_loop)]
 
 
 def main(argv: list[str]) -> None:

@@ -178,9 +178,9 @@ def test_prompt_templates_render_with_what_the_grader_passes(scripted_model):
     assert "Total: " in summary[-1]["content"] and "{{" not in summary[-1]["content"]
 
 
-def test_assessment_declares_the_five_grading_tables():
-    """``assessment/models.py`` describes the grading tables; that revision 0002_assessment builds
-    exactly them is checked with every area's tables in test_storage_migrations."""
+def test_assessment_declares_the_six_grading_tables():
+    """``assessment/models.py`` describes the grading tables; that revisions 0002_assessment and
+    0004 (confirmations) build exactly them is checked with every area's tables in test_storage_migrations."""
     mine = {m.local_table.name for m in Base.registry.mappers if m.class_.__module__ == models.__name__}
     assert mine == {"assessment_batches", "assessment_submissions", "assessment_model_grades",
-                    "assessment_model_criteria", "assessment_overrides"}
+                    "assessment_model_criteria", "assessment_overrides", "assessment_confirmations"}

@@ -24,7 +24,7 @@ LAYERS = (
     {"engine", "dialogue", "runtime", "storage"},
     {"service"},
     {"tutoring", "assessment", "practice", "language"},
-    {"dashboard", "evals", "training"},
+    {"dashboard", "evals", "training", "curation", "deployment"},
     {"bootstrap", "tables"},
     {"ui"},
     {"cli"},

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .assessment.service import AssessmentService
+from .curation.service import CurationService
 from .curriculum.library import CurriculumLibrary
 from .dashboard.service import DashboardService
+from .deployment.service import AdapterService
 from .language.service import LanguageService
 from .practice.service import PracticeService
 from .prompting import PromptLibrary
@@ -41,6 +43,8 @@ class Services:
     assessment: AssessmentService
     practice: PracticeService
     language: LanguageService
+    curation: CurationService
+    adapters: AdapterService
     notes: list[str] = field(default_factory=list)  # for the start-up output (a roster moved...)
 
     def close(self) -> None:
@@ -69,6 +73,9 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
     assessment = AssessmentService(db=db, library=library, model=queued, prompts=prompts,
                                    time_limit_s=settings.grade_seconds)
     switches = ModelSwitches(db)
+    adapters = AdapterService(db=db, model=queued, models_dir=settings.models_dir)
+    if settings.lora is None:
+        adapters.restore()  # the adapter a teacher deployed stays deployed across a restart
     return Services(
         settings=settings, db=db, library=library, prompts=prompts, model=queued, switches=switches,
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment,
@@ -77,4 +84,4 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
         language=LanguageService(db=db, library=library, model=queued, prompts=prompts, switches=switches),
-        notes=[moved] if moved else [])
+        curation=CurationService(db=db, library=library), adapters=adapters, notes=[moved] if moved else [])

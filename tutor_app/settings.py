@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(APP_DIR / "data", description="where the database, worksheets and grades are written")
     models_dir: Path = Field(APP_DIR / "models", description="where downloaded GGUF models are kept")
     db_url: str | None = Field(None, description="any SQLAlchemy URL (default: sqlite:///DATA_DIR/tutor.sqlite3)")
+    evals: Path | None = Field(None, description="the folder of evaluation suites (kind: eval-suite) that check "
+                                                 "validates (default: evals/ beside the curricula folder)")
 
     # web server
     host: str = Field("127.0.0.1", description="address to listen on; beyond loopback, everyone signs in")
@@ -79,6 +81,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'tutor.sqlite3'}"
+
+    @property
+    def evals_dir(self) -> Path:
+        return self.evals or Path(self.curricula).parent / "evals"
 
     @property
     def listens_beyond_loopback(self) -> bool:

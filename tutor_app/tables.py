@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import MetaData
 
 from .assessment import models as assessment
+from .curation import models as curation
+from .deployment import models as deployment
 from .language import models as language
 from .service import model_switch
 from .service import models as people
@@ -25,7 +27,7 @@ from .storage.base import Base
 from .storage.database import Database
 from .tutoring import models as tutoring
 
-AREAS = (people, model_switch, tutoring, assessment, language)
+AREAS = (people, model_switch, tutoring, assessment, language, curation, deployment)
 
 
 def area_tables() -> set[str]:

@@ -113,6 +113,7 @@ class Grading:
     model_name: str
     calls: int = 0
     summary_from_model: bool = True
+    adapter: str | None = None  # the LoRA adapter version in use (None: the base model)
 
     def to_result(self) -> GradeResult:
         return GradeResult(rubric_id=self.rubric_id, total=self.total, max_total=self.max_total,
@@ -230,7 +231,7 @@ class Grader:
         next_steps, from_model = self._summary(rubric, grades, total, max_total, priority)
         return Grading(rubric_id=rubric.id, criteria=grades, next_steps=next_steps, total=total,
                        max_total=max_total, parts=len(parts), model_name=info.name,
-                       calls=len(jobs) + 1, summary_from_model=from_model)
+                       calls=len(jobs) + 1, summary_from_model=from_model, adapter=info.adapter)
 
     # budget ------------------------------------------------------------------------------
     def part_budget(self, rubric: Rubric) -> int:

@@ -70,6 +70,7 @@ class ModelGrade(Base):
         sa.ForeignKey("assessment_submissions.id", ondelete="CASCADE", name="fk_assessment_model_grades_submission_id"))
     rubric_hash: Mapped[str] = mapped_column(sa.String(64))
     model_name: Mapped[str] = mapped_column(sa.String(200))
+    adapter: Mapped[str | None] = mapped_column(sa.String(200))  # the LoRA adapter version; None: the base model
     total: Mapped[float] = mapped_column(sa.Float)
     max_total: Mapped[float] = mapped_column(sa.Float)
     next_steps: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -116,3 +117,19 @@ class TeacherOverride(Base):
     teacher: Mapped[str] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+
+
+class GradeConfirmation(Base):
+    """A teacher's word that a model grade is right as it stands: the grade is not changed and
+    no override is written, so agreement and the training export can tell "checked and kept"
+    from "never looked at". Per grade (a version of the rubric); criteria the teacher overrode
+    keep their overrides, the confirmation covers the rest. Append-only like overrides."""
+
+    __tablename__ = "assessment_confirmations"
+    __table_args__ = (sa.Index("ix_assessment_confirmations_grade", "grade_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment_model_grades.id", ondelete="CASCADE", name="fk_assessment_confirmations_grade_id"))
+    teacher: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

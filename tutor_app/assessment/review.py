@@ -2,18 +2,22 @@
 
 A correction is stored as an override beside the model's grade (see ``models.py``); what the
 teacher sees and exports is the grade in force: the teacher's score or comment where there is
-one, the model's otherwise, with ``by`` saying whose it is.
+one, the model's otherwise, with ``by`` saying whose it is. A teacher who finds the model's
+grade right confirms it instead: a confirmation changes nothing in the grade, and says it was
+checked (``confirmed_by``), which the training export and the override-rate trend need.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ..curriculum.schema import Rubric
 from .grader import level_scores, max_total, weighted_total
-from .store import AssessmentStore, ModelGradeRecord, OverrideRecord, SubmissionRecord, TeacherView, rubric_hash
+from .store import (AssessmentStore, ConfirmationRecord, ModelGradeRecord, OverrideRecord, SubmissionRecord,
+                    TeacherView, rubric_hash)
 
 COMMENT_MAX_CHARS = 2000
 
@@ -52,6 +56,9 @@ class ReviewRow:
     model_total: float | None
     next_steps: tuple[str, ...]
     criteria: tuple[ReviewCriterion, ...] = field(default=())
+    grade_id: int | None = None  # the model grade shown
+    confirmed_by: str | None = None  # the teacher who confirmed that grade as it stands
+    confirmed_at: datetime | None = None
 
     def criterion(self, criterion_id: str) -> ReviewCriterion:
         return next(c for c in self.criteria if c.criterion_id == criterion_id)
@@ -64,7 +71,8 @@ def source_of(submission: SubmissionRecord) -> str:
 
 
 def build_row(rubric: Rubric, submission: SubmissionRecord, grade: ModelGradeRecord | None,
-              views: dict[tuple[int, str], TeacherView]) -> ReviewRow:
+              views: dict[tuple[int, str], TeacherView],
+              confirmations: dict[int, ConfirmationRecord] | None = None) -> ReviewRow:
     criteria = []
     for criterion in rubric.criteria:
         model = grade.criterion(criterion.id) if grade else None
@@ -85,13 +93,16 @@ def build_row(rubric: Rubric, submission: SubmissionRecord, grade: ModelGradeRec
             teacher_score=teacher_score, teacher_comment=teacher_comment))
     scores = {c.criterion_id: c.score for c in criteria}
     complete = all(s is not None for s in scores.values())
+    confirmed = (confirmations or {}).get(grade.id) if grade else None
     total = weighted_total(rubric, scores)[0] if complete else None
     return ReviewRow(submission_id=submission.id, student=submission.student, text=submission.text,
                      source=source_of(submission), graded=grade is not None,
                      stale=grade is not None and grade.rubric_hash != rubric_hash(rubric),
                      model_name=grade.model_name if grade else "", total=total, max_total=max_total(rubric),
                      model_total=grade.total if grade else None,
-                     next_steps=grade.next_steps if grade else (), criteria=tuple(criteria))
+                     next_steps=grade.next_steps if grade else (), criteria=tuple(criteria),
+                     grade_id=grade.id if grade else None, confirmed_by=confirmed.teacher if confirmed else None,
+                     confirmed_at=confirmed.created_at if confirmed else None)
 
 
 def _grade_in_force(astore: AssessmentStore, rubric: Rubric, submission_id: int,
@@ -104,7 +115,8 @@ def list_grades(astore: AssessmentStore, rubric: Rubric) -> list[ReviewRow]:
     """Every submission for the rubric with its grade in force, by student."""
     latest = astore.latest_grades(rubric_id=rubric.id)
     views = astore.teacher_views(rubric_id=rubric.id)
-    return [build_row(rubric, s, _grade_in_force(astore, rubric, s.id, latest), views)
+    confirmations = astore.confirmations(rubric_id=rubric.id)
+    return [build_row(rubric, s, _grade_in_force(astore, rubric, s.id, latest), views, confirmations)
             for s in astore.submissions(rubric_id=rubric.id)]
 
 
@@ -112,7 +124,20 @@ def review_row(astore: AssessmentStore, rubric: Rubric, submission_id: int) -> R
     submission = _submission(astore, rubric, submission_id)
     latest = astore.latest_grades(rubric_id=rubric.id)
     return build_row(rubric, submission, _grade_in_force(astore, rubric, submission_id, latest),
-                     astore.teacher_views(rubric_id=rubric.id))
+                     astore.teacher_views(rubric_id=rubric.id), astore.confirmations(rubric_id=rubric.id))
+
+
+def confirm_grade(astore: AssessmentStore, rubric: Rubric, *, submission_id: int, teacher: str) -> ReviewRow:
+    """Record that the model grade of a submission is right as it stands (nothing in it changes)."""
+    submission = _submission(astore, rubric, submission_id)
+    grade = astore.find_grade(submission_id=submission.id, rubric_hash=rubric_hash(rubric))
+    if grade is None:
+        stale = astore.latest_grades(rubric_id=rubric.id).get(submission.id)
+        raise ReviewError(f"{submission.student}'s text has no model grade to confirm" if stale is None else
+                          f"{submission.student}'s grade was given against an earlier version of rubric "
+                          f"{rubric.id!r}; grade it again before confirming it")
+    astore.add_confirmation(grade_id=grade.id, teacher=teacher)
+    return review_row(astore, rubric, submission_id)
 
 
 def _submission(astore: AssessmentStore, rubric: Rubric, submission_id: int) -> SubmissionRecord:

@@ -31,8 +31,8 @@ from .batch import BatchGrader, BatchReport, ProgressCallback, grade_concurrentl
 from .export import ExportRow, write_results
 from .grader import Grader, GraderConfig, Grading, GradingError
 from .inputs import InputProblem, SubmissionInput, read_submissions
-from .review import (ImportReport, ReviewError, ReviewRow, edit_comment, import_teacher_grades, list_grades,
-                     override_score, review_row)
+from .review import (ImportReport, ReviewError, ReviewRow, confirm_grade, edit_comment, import_teacher_grades,
+                     list_grades, override_score, review_row)
 from .rubrics import RubricProblem, resolve_rubric, rubric_for_step
 from .shapes import GradedCriterion, GradeResult
 from .store import AssessmentStore, rubric_hash
@@ -280,6 +280,19 @@ class AssessmentService:
             self._announce(GradedAnswer(row.student, row.source, row.text, rubric, _in_force(rubric, row), "teacher"))
         return row
 
+    def confirm(self, actor: Actor, submission_id: int, *, rubric_id: str, teacher: str | None = None) -> ReviewRow:
+        """Confirm the model's grade of a submission without changing it; returns the updated row."""
+        self._teacher(actor)
+        rubric = self._stored_rubric(rubric_id)
+        try:
+            return confirm_grade(self.astore, rubric, submission_id=int(submission_id), teacher=teacher or actor.role)
+        except (ReviewError, ValueError) as exc:
+            raise TutorError(str(exc)) from None
+
+    def task_for(self, rubric: Rubric, source: str) -> str | None:
+        """The task a stored submission was graded with: an open step's prompt, else the rubric's own (None)."""
+        return self._task_for(rubric, source)
+
     def import_teacher_grades(self, actor: Actor, rubric_id: str, path: Path,
                               teacher: str | None = None) -> ImportReport:
         self._teacher(actor)
@@ -348,5 +361,6 @@ def _in_force(rubric: Rubric, row: ReviewRow) -> GradeResult:
 
 def _grading_from_record(rubric: Rubric, record) -> Grading:
     return Grading(rubric_id=rubric.id, next_steps=list(record.next_steps), total=record.total,
-                   max_total=record.max_total, parts=record.parts, model_name=record.model_name, calls=0,
+                   max_total=record.max_total, parts=record.parts, model_name=record.model_name,
+                   adapter=record.adapter, calls=0,
                    summary_from_model=record.summary_from_model, criteria=list(record.criteria))

@@ -19,7 +19,7 @@ from ..curriculum.schema import Rubric
 from ..storage.base import utcnow
 from ..storage.database import Database
 from .grader import CriterionGrade, Grading
-from .models import GradingBatch, ModelCriterionGrade, ModelGrade, Submission, TeacherOverride
+from .models import GradeConfirmation, GradingBatch, ModelCriterionGrade, ModelGrade, Submission, TeacherOverride
 
 
 def normalize_text(text: str) -> str:
@@ -63,6 +63,7 @@ class ModelGradeRecord:
     summary_from_model: bool
     created_at: datetime
     criteria: tuple[CriterionGrade, ...]  # the grader's own record of each criterion
+    adapter: str | None = None  # the LoRA adapter version that graded (None: the base model)
 
     def criterion(self, criterion_id: str) -> CriterionGrade | None:
         return next((c for c in self.criteria if c.criterion_id == criterion_id), None)
@@ -75,6 +76,17 @@ class OverrideRecord:
     criterion_id: str
     score: int | None
     comment: str | None
+    teacher: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConfirmationRecord:
+    """A teacher's word that a model grade is right as it stands."""
+
+    id: int
+    grade_id: int
+    submission_id: int
     teacher: str
     created_at: datetime
 
@@ -172,7 +184,7 @@ class AssessmentStore:
         try:
             with self.db.session() as session:
                 row = ModelGrade(submission_id=submission_id, rubric_hash=rubric_hash, model_name=grading.model_name,
-                                 total=grading.total, max_total=grading.max_total,
+                                 adapter=grading.adapter, total=grading.total, max_total=grading.max_total,
                                  next_steps=list(grading.next_steps), parts=grading.parts,
                                  summary_from_model=grading.summary_from_model)
                 row.criteria = [ModelCriterionGrade(criterion_id=c.criterion_id, score=c.score,
@@ -205,6 +217,23 @@ class AssessmentStore:
                                    .order_by(TeacherOverride.created_at, TeacherOverride.id))
             return [_override_record(row) for row in rows]
 
+    # teacher confirmations ------------------------------------------------------------------
+    def add_confirmation(self, *, grade_id: int, teacher: str) -> ConfirmationRecord:
+        with self.db.session() as session:
+            row = GradeConfirmation(grade_id=grade_id, teacher=teacher)
+            session.add(row)
+            session.flush()
+            return _confirmation_record(row, session.get(ModelGrade, grade_id).submission_id)
+
+    def confirmations(self, *, rubric_id: str | None = None) -> dict[int, ConfirmationRecord]:
+        """The newest confirmation of each confirmed model grade (of one rubric's submissions), by grade id."""
+        query = (sa.select(GradeConfirmation, ModelGrade.submission_id).join(ModelGrade).join(Submission)
+                 .order_by(GradeConfirmation.created_at, GradeConfirmation.id))
+        if rubric_id is not None:
+            query = query.where(Submission.rubric_id == rubric_id)
+        with self.db.session() as session:
+            return {row.grade_id: _confirmation_record(row, submission_id) for row, submission_id in session.execute(query)}
+
     def teacher_views(self, *, rubric_id: str) -> dict[tuple[int, str], TeacherView]:
         """The overrides in force, by (submission id, criterion id)."""
         with self.db.session() as session:
@@ -232,11 +261,16 @@ def _grade_record(row: ModelGrade) -> ModelGradeRecord:
     return ModelGradeRecord(
         id=row.id, submission_id=row.submission_id, rubric_hash=row.rubric_hash, model_name=row.model_name,
         total=row.total, max_total=row.max_total, next_steps=tuple(row.next_steps or ()), parts=row.parts,
-        summary_from_model=row.summary_from_model, created_at=row.created_at,
+        summary_from_model=row.summary_from_model, created_at=row.created_at, adapter=row.adapter,
         criteria=tuple(CriterionGrade(criterion_id=c.criterion_id, score=c.score, justification=c.justification,
                                       next_step=c.next_step, quote_verified=c.quote_verified,
                                       part_scores=tuple(c.part_scores or ()))
                        for c in row.criteria))
+
+
+def _confirmation_record(row: GradeConfirmation, submission_id: int) -> ConfirmationRecord:
+    return ConfirmationRecord(id=row.id, grade_id=row.grade_id, submission_id=submission_id, teacher=row.teacher,
+                              created_at=row.created_at)
 
 
 def _override_record(row: TeacherOverride) -> OverrideRecord:

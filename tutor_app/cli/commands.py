@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..settings import Settings
-from . import check, draft, eval_guard, grade, models, roster, serve, worksheet
+from . import check, draft, eval_guard, evaluate, export_training, grade, models, roster, serve, train_lora, worksheet
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ DEFAULT_COMMAND = Command("serve", "serve the tutor in the browser (the default)
 
 COMMANDS = (
     DEFAULT_COMMAND,
-    Command("check", "validate every curriculum file (exit 0: all valid, 1: errors)", check.run, alias="--check"),
+    Command("check", "validate every curriculum file and evaluation suite (exit 0: all valid, 1: errors)", check.run,
+            check.arguments, alias="--check"),
     Command("grade", "grade a CSV or a folder of text files against a rubric id or file", grade.run,
             grade.arguments, alias="--grade"),
     Command("worksheet", "write a worksheet of versions of a parametric problem", worksheet.run,
@@ -42,4 +43,12 @@ COMMANDS = (
             alias="--list-models"),
     Command("eval-guard", "measure the answer-leak guard on labelled replies (JSONL)", eval_guard.run,
             eval_guard.arguments, alias="--eval-guard"),
+    Command("export-training", "export teacher-approved items as LoRA training files (train/ and heldout/)",
+            export_training.run, export_training.arguments),
+    Command("train-lora", "train a LoRA adapter on exported examples (needs requirements-train.txt)",
+            train_lora.run, train_lora.arguments),
+    Command("eval", "evaluate the model (and an adapter against it) on an evaluation suite", evaluate.run,
+            evaluate.arguments),
+    Command("compare-evals", "compare two evaluation reports of one suite, with confidence intervals",
+            evaluate.compare, evaluate.compare_arguments),
 )

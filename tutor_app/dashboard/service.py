@@ -12,6 +12,7 @@ import csv
 import io
 from pathlib import Path
 
+from ..curation.store import CurationStore
 from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
@@ -28,6 +29,7 @@ from ..tutoring.records import CountRow, SessionSummary
 from ..tutoring.store import TutoringStore
 from .shapes import (MasteryTable, MisconceptionCount, SessionListItem, SkillInfo, StudentMastery, StuckStudent,
                      Transcript, TranscriptEntry)
+from .trends import TrendRow, model_trends
 
 STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
 FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
@@ -144,6 +146,17 @@ class DashboardService:
         return build_transcript(summary, record, self.conversation_store.turns(session_id=session_id),
                                 self.conversation_store.goals_reached(session_id=session_id),
                                 self._conversation(record.curriculum_id))
+
+    # the model in class ------------------------------------------------------------------
+    def model_trends(self, actor: Actor) -> list[TrendRow]:
+        """Per week and model version: guard interventions, grade overrides, diagnosis agreement."""
+        _require_teacher(actor)
+        return model_trends(self.db)
+
+    def curation_counts(self, actor: Actor) -> dict[tuple[str, str], int]:
+        """(kind, verdict) -> items with that teacher judgement in force (``curation``)."""
+        _require_teacher(actor)
+        return CurationStore(self.db).counts()
 
     # exports -------------------------------------------------------------------------
     def attempts_csv(self, actor: Actor, curriculum_id: str | None = None, *, path: Path | None = None) -> str:

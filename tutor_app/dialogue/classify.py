@@ -46,7 +46,8 @@ def diagnosis_schema(unit: Unit) -> type[BaseModel]:
     )
 
 
-def _fallback(unit: Unit, misconception_id: str | None = None) -> str:
+def fallback_feedback(unit: Unit, misconception_id: str | None = None) -> str:
+    """The plain sentence a student reads when the model's own words cannot be used."""
     if misconception_id:
         description = next((m.description for m in unit.misconceptions if m.id == misconception_id), "")
         if description:
@@ -64,34 +65,40 @@ def _step_index(problem: Problem, step: Step) -> int:
     return 0  # unknown step: protect every answer of the problem
 
 
+def classification_messages(*, prompts: PromptLibrary, unit: Unit, problem: Problem, step: Step,
+                            answer: str) -> list[dict]:
+    """The prompt of a classification: what the model is sent, and what a fine-tune trains on."""
+    return prompts.render_messages(
+        "classify_misconception",
+        subject=unit.subject, unit_title=unit.title, language_name=language_name(unit.language),
+        misconceptions=[{"id": m.id, "description": m.description, "examples": m.examples}
+                        for m in unit.misconceptions],
+        statement=problem.statement, step_prompt=step.prompt, expected_answer=step.answer or "",
+        student_answer=answer)
+
+
 def classify_misconception(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, problem: Problem,
                            step: Step, answer: str, priority: Priority = "batch") -> Classification:
     """Which misconception ``answer`` shows, with feedback safe to show the student. Batch
     priority by default: the diagnosis is optional and arrives in the background, so students'
     chat replies go first; it runs beside them whenever the model has a free place."""
     if not unit.misconceptions:
-        return Classification(None, _fallback(unit), "fallback")
+        return Classification(None, fallback_feedback(unit), "fallback")
     schema = diagnosis_schema(unit)
     try:
-        messages = prompts.render_messages(
-            "classify_misconception",
-            subject=unit.subject, unit_title=unit.title, language_name=language_name(unit.language),
-            misconceptions=[{"id": m.id, "description": m.description, "examples": m.examples}
-                            for m in unit.misconceptions],
-            statement=problem.statement, step_prompt=step.prompt, expected_answer=step.answer or "",
-            student_answer=answer)
+        messages = classification_messages(prompts=prompts, unit=unit, problem=problem, step=step, answer=answer)
         result = schema.model_validate(model.generate_json(messages, schema, max_tokens=384, temperature=0.0,
                                                            priority=priority).model_dump())
     except Exception:  # the diagnosis is optional: any failure leaves the deterministic feedback
         log.warning("misconception classification failed for step %s", step.id, exc_info=True)
-        return Classification(None, _fallback(unit), "fallback")
+        return Classification(None, fallback_feedback(unit), "fallback")
 
     known = {m.id for m in unit.misconceptions}
     misconception_id = result.misconception_id if result.misconception_id in known else None
     if result.misconception_id != NONE_ID and misconception_id is None:
-        return Classification(None, _fallback(unit), "fallback")
+        return Classification(None, fallback_feedback(unit), "fallback")
     feedback = " ".join(result.feedback.split())
     protected = protected_answers(problem, _step_index(problem, step), [])
     if not feedback or find_leak(feedback, protected, given=(answer,)) is not None:
-        feedback = _fallback(unit, misconception_id)
+        feedback = fallback_feedback(unit, misconception_id)
     return Classification(misconception_id, feedback, "model")

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..curriculum.schema import Misconception, Problem, Unit
 from ..prompting import PromptLibrary
 from ..runtime.protocol import Message, ModelBackend, ModelCrashed, ModelError, ModelUnavailable, StatsCallback
 from .history import with_history
-from .leak_guard import guard_for_turn
+from .leak_guard import LeakFinding, StreamGuard, guard_for_turn
 from .phrases import language_name, phrase
 from .streaming import model_chunks
 
@@ -154,11 +154,13 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
                        history: Iterable[Mapping[str, str]], student_message: str,
                        revealed_step_ids: Iterable[str], session_key: str | None,
                        cancel: threading.Event | None = None, hints_shown: Sequence[Any] = (),
-                       max_tokens: int = MAX_REPLY_TOKENS, on_stats: StatsCallback | None = None) -> Iterator[str]:
+                       max_tokens: int = MAX_REPLY_TOKENS, on_stats: StatsCallback | None = None,
+                       on_guard: Callable[[LeakFinding], None] | None = None) -> Iterator[str]:
     """Yield the tutor's reply in pieces, each already cleared by the leak guard.
 
     ``step_index`` equal to the number of steps means the problem is solved (nothing is
     protected any more). A missing or failing model gives a friendly sentence, never an error.
+    ``on_guard`` receives the guard's finding when it cut the reply (the dashboard counts them).
     """
     language = unit.language
     done = step_index >= len(problem.steps)
@@ -184,7 +186,7 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
     shown_any = False
     chunks = model_chunks(model, messages, max_tokens=max_tokens, temperature=TEMPERATURE, stop=STOP,
                           session_key=session_key, cancel=cancel, on_stats=on_stats)
-    with closing(chunks):  # a reader that stops early, or a leak cut, stops the model
+    with closing(chunks), _reporting_cut(guard, on_guard):  # a reader that stops early, or a cut, stops the model
         try:
             for chunk in chunks:
                 out = guard.feed(chunk)
@@ -214,3 +216,13 @@ def stream_tutor_reply(*, model: ModelBackend, prompts: PromptLibrary, unit: Uni
                 yield tail
             yield (("\n\n" if shown_any or tail.strip() else "")
                    + phrase("model_restarted" if crashed else "model_failed", language))
+
+
+@contextmanager
+def _reporting_cut(guard: StreamGuard, on_guard: Callable[[LeakFinding], None] | None):
+    """Tell ``on_guard`` once, however the reply ends, when the guard cut it."""
+    try:
+        yield
+    finally:
+        if on_guard is not None and guard.leaked:
+            on_guard(guard.finding)

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..runtime.protocol import ModelBackend
+from .adapter_index import record_evaluation
 from .compare import compare_runs
-from .metrics import HEADLINE, LABELS
+from .metrics import HEADLINE, LABELS, scalar_metrics
 from .report import model_title, read_run, write_comparison, write_report
 from .runner import EvalRun, run_suite
 from .suite import load_suite
@@ -104,18 +105,38 @@ def compare_command(first_dir: str | Path, second_dir: str | Path, out_dir: str 
     if runs[0].suite != runs[1].suite:
         out(f"the two runs evaluated different suites ({runs[0].suite}, {runs[1].suite}); compare runs of one suite")
         return 1
-    comparison = compare_runs(*runs)
+    _write_comparison(compare_runs(*runs), out_dir, out)
+    return 0
+
+
+def _write_comparison(comparison, out_dir: str | Path, out: Print) -> None:
     write_comparison(comparison, out_dir)
     out(f"recommendation: {comparison.recommendation} ({'; '.join(comparison.reasons)})")
     out(f"comparison: {Path(out_dir) / 'comparison.md'}")
-    return 0
 
 
 def eval_adapter_command(suite: str | Path, lora: str | Path, out_dir: str | Path, settings, *,
                          backend_factory: BackendFactory | None = None, out: Print = print) -> int:
-    """The base model and the adapter on one suite, then compared: ``DIR/base``, ``DIR/adapter``, ``DIR``."""
+    """The base model and the adapter on one suite, then compared: ``DIR/base``, ``DIR/adapter``, ``DIR``.
+    The comparison is recorded next to the adapter (``adapter_index``) for the teacher's model panel."""
     out_dir = Path(out_dir)
+    runs = []
     for name, adapter in (("base", None), ("adapter", lora)):
-        if evaluate(suite, adapter, out_dir / name, settings, backend_factory=backend_factory, out=out) is None:
+        run = evaluate(suite, adapter, out_dir / name, settings, backend_factory=backend_factory, out=out)
+        if run is None:
             return 1
-    return compare_command(out_dir / "base", out_dir / "adapter", out_dir, out=out)
+        runs.append(run)
+    comparison = compare_runs(*runs)
+    _write_comparison(comparison, out_dir, out)
+    record_evaluation(lora, runs[1].suite, out_dir, scalar_metrics(runs[1]), comparison)
+    return 0
+
+
+def eval_one_adapter_command(suite: str | Path, lora: str | Path, out_dir: str | Path, settings, *,
+                             backend_factory: BackendFactory | None = None, out: Print = print) -> int:
+    """The adapter alone (the base was evaluated before); recorded next to the adapter too."""
+    run = evaluate(suite, lora, out_dir, settings, backend_factory=backend_factory, out=out)
+    if run is None:
+        return 1
+    record_evaluation(lora, run.suite, out_dir, scalar_metrics(run))
+    return 0

@@ -52,7 +52,7 @@ class Comparison:
 
 def _cases_by_section(run: EvalRun) -> dict[str, dict[str, object]]:
     return {"classification": {o.case: o for o in run.classification}, "grading": {o.case: o for o in run.grading},
-            "leaks": {o.case: o for o in run.leaks}}
+            "leaks": {o.case: o for o in run.leaks}, "tutoring": {o.case: o for o in run.tutoring}}
 
 
 def _calls_by_case(run: EvalRun) -> dict[str, list]:
@@ -68,6 +68,7 @@ def _subset(run: EvalRun, picked: dict[str, list[str]], sections, calls) -> Eval
     out.classification = [sections["classification"][c] for c in picked["classification"]]
     out.grading = [sections["grading"][c] for c in picked["grading"]]
     out.leaks = [sections["leaks"][c] for c in picked["leaks"]]
+    out.tutoring = [sections["tutoring"][c] for c in picked["tutoring"]]
     out.calls = [call for ids in picked.values() for case in ids for call in calls.get(case, [])]
     return out
 

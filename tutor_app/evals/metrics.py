@@ -10,6 +10,9 @@
   failed on have no pairs and are counted as ``failed``.
 - answer-leak rate: share of adversarial replies the leak guard's detector flags, before the
   guard (replies that failed are left out and counted).
+- reply similarity: mean chrF (``similarity.py``) of the tutor's replies against the replies a
+  teacher approved or wrote for the same moment (failed replies are left out and counted); the
+  measure of what a fine-tune on curated replies is for.
 - JSON validity: share of constrained calls that returned a valid object.
 - latency: seconds per model call (mean as the headline; median and 95th percentile by kind).
 
@@ -23,7 +26,7 @@ from typing import Iterable, Sequence
 
 from ..assessment.agreement import criterion_agreement
 from .recording import CallRecord
-from .runner import NO_ANSWER, ClassificationOutcome, EvalRun, GradingOutcome, LeakOutcome
+from .runner import NO_ANSWER, ClassificationOutcome, EvalRun, GradingOutcome, LeakOutcome, TutoringOutcome
 
 # headline metric -> whether a higher value is better
 HEADLINE = {
@@ -32,6 +35,7 @@ HEADLINE = {
     "rubric_exact": True,
     "rubric_adjacent": True,
     "answer_leak_rate": False,
+    "reply_similarity": True,
     "json_validity": True,
     "latency_ms": False,
 }
@@ -41,6 +45,7 @@ LABELS = {
     "rubric_exact": "rubric exact agreement",
     "rubric_adjacent": "rubric adjacent agreement",
     "answer_leak_rate": "answer-leak rate (before the guard)",
+    "reply_similarity": "similarity to the teachers' replies (chrF)",
     "json_validity": "JSON validity",
     "latency_ms": "latency per call (ms)",
 }
@@ -102,6 +107,11 @@ def answer_leak_rate(outcomes: Sequence[LeakOutcome]) -> float | None:
     return share(sum(1 for o in answered if o.leaked), len(answered))
 
 
+def reply_similarity(outcomes: Sequence[TutoringOutcome]) -> float | None:
+    scores = [o.similarity for o in outcomes if o.similarity is not None]
+    return statistics.fmean(scores) if scores else None
+
+
 def json_validity(calls: Iterable[CallRecord]) -> float | None:
     decisions = [c for c in calls if c.kind == "json"]
     return share(sum(1 for c in decisions if c.ok), len(decisions))
@@ -126,6 +136,7 @@ def scalar_metrics(run: EvalRun) -> dict[str, float | None]:
         "rubric_exact": rubric["exact"],
         "rubric_adjacent": rubric["adjacent"],
         "answer_leak_rate": answer_leak_rate(run.leaks),
+        "reply_similarity": reply_similarity(run.tutoring),
         "json_validity": json_validity(run.calls),
         "latency_ms": latency["mean"],
     }
@@ -146,6 +157,9 @@ def all_metrics(run: EvalRun) -> dict:
         "rubric_by_criterion": rubric["by_criterion"],
         "answer_leak_rate": {"value": headline["answer_leak_rate"], "n": len(answered),
                              "leaked": sum(1 for o in answered if o.leaked), "failed": len(run.leaks) - len(answered)},
+        "reply_similarity": {"value": headline["reply_similarity"],
+                             "n": sum(1 for o in run.tutoring if o.similarity is not None),
+                             "failed": sum(1 for o in run.tutoring if o.similarity is None)},
         "json_validity": {"value": headline["json_validity"], "calls": sum(1 for c in run.calls if c.kind == "json"),
                           "invalid": sum(1 for c in run.calls if c.kind == "json" and not c.ok)},
         "latency_ms": {"value": headline["latency_ms"],

@@ -24,7 +24,7 @@ def _fmt(value: float | None, metric: str = "") -> str:
         return "–"
     if metric == "latency_ms":
         return f"{value:.0f} ms"
-    if metric in ("rubric_qwk",):
+    if metric in ("rubric_qwk", "reply_similarity"):
         return f"{value:.2f}"
     return f"{100 * value:.0f}%"
 
@@ -55,7 +55,7 @@ def read_run(report_dir: str | Path) -> EvalRun:
 
 def report_markdown(run: EvalRun, metrics: dict) -> str:
     lines = [f"# Evaluation of {model_title(run.model)} on suite `{run.suite}`", "",
-             f"Run {run.started}, {len(run.classification) + len(run.grading) + len(run.leaks)} cases, "
+             f"Run {run.started}, {len(run.classification) + len(run.grading) + len(run.leaks) + len(run.tutoring)} cases, "
              f"{len(run.calls)} model calls, {run.seconds:.1f} s.", "",
              "| metric | value | measured on |", "|---|---|---|"]
     on = {
@@ -66,6 +66,7 @@ def report_markdown(run: EvalRun, metrics: dict) -> str:
                         "submissions the grader failed on)",
         "rubric_adjacent": f"{metrics['rubric_adjacent']['pairs']} scores",
         "answer_leak_rate": f"{metrics['answer_leak_rate']['leaked']} of {metrics['answer_leak_rate']['n']} replies",
+        "reply_similarity": f"{metrics['reply_similarity']['n']} replies ({metrics['reply_similarity']['failed']} failed)",
         "json_validity": f"{metrics['json_validity']['calls']} decisions "
                          f"({metrics['json_validity']['invalid']} invalid)",
         "latency_ms": f"{len(run.calls)} calls",
@@ -108,6 +109,13 @@ def report_markdown(run: EvalRun, metrics: dict) -> str:
             if o.error:
                 lines.append(f"- {o.case}: no reply ({o.error})")
 
+    if run.tutoring:
+        lines += ["", "## Tutor replies against the teachers' replies", "",
+                  "| case | chrF | the tutor said | the teacher's reply |", "|---|---|---|---|"]
+        for o in run.tutoring:
+            score = "failed" if o.similarity is None else f"{o.similarity:.2f}"
+            lines.append(f"| {o.case} | {score} | {_cell(o.error or o.reply)} | {_cell(o.reference)} |")
+
     latency = metrics["latency_ms"]
     lines += ["", "## Latency per call", "", "| kind | n | mean | median | 95th percentile | max |",
               "|---|---|---|---|---|---|"]
@@ -116,6 +124,12 @@ def report_markdown(run: EvalRun, metrics: dict) -> str:
         lines.append(f"| {'decision (JSON)' if kind == 'json' else 'tutor reply'} | {s['n']} | "
                      + " | ".join(_fmt(s[k], "latency_ms") for k in ("mean", "median", "p95", "max")) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A reply shortened for one table cell (its first words are what a style changes first)."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text[:SHOWN_REPLY_CHARS] + "…" if len(text) > SHOWN_REPLY_CHARS else text
 
 
 def _report_plot(metrics: dict, path: Path, title: str) -> None:
@@ -178,7 +192,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> None:
 def _signed(value: float, metric: str) -> str:
     if metric == "latency_ms":
         return f"{value:+.0f} ms"
-    if metric == "rubric_qwk":
+    if metric in ("rubric_qwk", "reply_similarity"):
         return f"{value:+.2f}"
     return f"{100 * value:+.0f} pts"
 

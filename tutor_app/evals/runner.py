@@ -2,7 +2,9 @@
 
 Each case goes through the function the app uses in class, so what is measured is what
 students get: ``classify_misconception`` for diagnoses, ``Grader.grade`` for rubric scores,
-``tutor_chat.build_messages`` and the tutor's sampling settings for replies. Replies are
+``tutor_chat.build_messages`` and the tutor's sampling settings for replies, and
+``tutor_chat.stream_tutor_reply`` (the guarded reply a student reads) for the tutoring cases
+measured against a teacher's reference reply. Replies are
 collected *before* the leak guard (which still runs in class) and read by the very guard the
 chat builds for that turn (``leak_guard.guard_for_turn``), so the leak rate says how often the
 guard has to step in.
@@ -22,11 +24,12 @@ from ..assessment.grader import Grader, GradingError, level_scores
 from ..dialogue.classify import classify_misconception
 from ..dialogue.leak_guard import guard_for_turn
 from ..dialogue.streaming import model_chunks
-from ..dialogue.tutor_chat import MAX_REPLY_TOKENS, STOP, TEMPERATURE, build_messages
+from ..dialogue.tutor_chat import MAX_REPLY_TOKENS, STOP, TEMPERATURE, build_messages, stream_tutor_reply
 from ..prompting import PromptLibrary
 from ..runtime.protocol import ModelBackend, ModelError
 from .recording import CallRecord, RecordingBackend
-from .suite import NONE, EvalSuite, HasCurricula, resolve_step
+from .similarity import chrf
+from .suite import NONE, EvalSuite, HasCurricula, TutoringCase, resolve_step
 
 NO_ANSWER = "(no answer)"  # the model failed; the app showed its fallback instead
 
@@ -60,6 +63,16 @@ class LeakOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class TutoringOutcome:
+    case: str
+    unit: str
+    reference: str  # the reply a teacher approved or wrote
+    reply: str  # what the tutor said (after the leak guard, as the student reads it)
+    similarity: float | None  # chrF of reply against reference (metrics.chrf); None when it failed
+    error: str | None = None
+
+
 @dataclass
 class EvalRun:
     suite: str
@@ -70,6 +83,7 @@ class EvalRun:
     grading: list[GradingOutcome] = field(default_factory=list)
     leaks: list[LeakOutcome] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
+    tutoring: list[TutoringOutcome] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,6 +94,7 @@ class EvalRun:
                    classification=[ClassificationOutcome(**c) for c in data.get("classification", [])],
                    grading=[GradingOutcome(**g) for g in data.get("grading", [])],
                    leaks=[LeakOutcome(**o) for o in data.get("leaks", [])],
+                   tutoring=[TutoringOutcome(**o) for o in data.get("tutoring", [])],
                    calls=[CallRecord(**c) for c in data.get("calls", [])])
 
 
@@ -93,9 +108,9 @@ def run_suite(suite: EvalSuite, curricula: HasCurricula, model: ModelBackend, pr
     info = model.info
     run = EvalRun(suite=suite.id, started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   model={"name": info.name, "backend": info.backend, "path": info.path,
-                         "lora": (info.detail or {}).get("lora")})
+                         "lora": (info.detail or {}).get("lora"), "adapter": info.adapter})
     started = time.perf_counter()
-    total = len(suite.misconceptions) + len(suite.rubric_grading) + len(suite.adversarial)
+    total = len(suite.misconceptions) + len(suite.rubric_grading) + len(suite.adversarial) + len(suite.tutoring)
     done = 0
 
     def step(case_id: str) -> None:
@@ -129,6 +144,10 @@ def run_suite(suite: EvalSuite, curricula: HasCurricula, model: ModelBackend, pr
         step(case_id)
         run.leaks.append(_adversarial(case_id, case, curricula, recording, prompts))
 
+    for case_id, case in zip(suite.case_ids("tutoring"), suite.tutoring):
+        step(case_id)
+        run.tutoring.append(_tutoring(case_id, case, curricula, recording, prompts))
+
     run.calls = list(recording.calls)
     run.seconds = time.perf_counter() - started
     return run
@@ -159,3 +178,23 @@ def _adversarial(case_id: str, case, curricula: HasCurricula, model: RecordingBa
     if finding is None:
         return LeakOutcome(case_id, case.unit, "".join(pieces), False)
     return LeakOutcome(case_id, case.unit, "".join(pieces), True, finding.rule, finding.evidence)
+
+
+def _tutoring(case_id: str, case: TutoringCase, curricula: HasCurricula, model: RecordingBackend,
+              prompts: PromptLibrary) -> TutoringOutcome:
+    """The tutor's reply to ``case.message``, in the state the case describes, against the reference.
+    The reply is the one the student reads (the chat's own function, leak guard included); a
+    model failure (which the chat turns into a friendly sentence) is the case's error instead."""
+    target = resolve_step(case, curricula)
+    attempts = [{"step_id": a.step, "answer": a.answer, "verdict": a.verdict, "misconception_id": a.misconception}
+                for a in case.attempts]
+    history = [{"role": "user" if t.role == "student" else "assistant", "content": t.content} for t in case.history]
+    reply = "".join(stream_tutor_reply(
+        model=model, prompts=prompts, unit=target.unit, problem=target.problem, step_index=target.step_index,
+        attempts=attempts, misconceptions_seen=[a.misconception for a in case.attempts if a.misconception],
+        history=history, student_message=case.message, revealed_step_ids=(), session_key=None,
+        hints_shown=case.hints))
+    failed = next((c.error for c in model.calls if c.case == case_id and not c.ok), None)
+    if failed is not None or not model.info.available:
+        return TutoringOutcome(case_id, case.unit, case.reference, reply, None, failed or "no model")
+    return TutoringOutcome(case_id, case.unit, case.reference, reply, chrf(reply, case.reference))

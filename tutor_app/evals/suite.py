@@ -1,12 +1,15 @@
 """An evaluation suite: held-out cases in a YAML file written like a curriculum (``kind: eval-suite``).
 
-Three sections, each optional, each a list of cases that point into the curricula by id, so the
+Four sections, each optional, each a list of cases that point into the curricula by id, so the
 runner builds every prompt with the app's own functions from the real unit:
 
 - ``misconceptions``: a wrong answer to a step and the misconception a teacher says it shows
   (an id of the unit's library, or ``none``);
 - ``rubric_grading``: a submission and the teacher's score per criterion of a rubric;
-- ``adversarial``: a student message on a step that tries to get the answer out of the tutor.
+- ``adversarial``: a student message on a step that tries to get the answer out of the tutor;
+- ``tutoring``: a student's question on a step (with the attempts, hints and chat before it)
+  and the ``reference`` reply a teacher approved or wrote: how close the tutor comes to what
+  the school wants it to say (the export writes these from the held-out students).
 
 A suite is held out by construction: a teacher writes it, or the export writes it from the
 held-out students. Problems come back as ``CurriculumError`` (file, line, field, what), the
@@ -29,6 +32,7 @@ from ..curriculum.schema import Id, Problem, Rubric, Step, StrictModel, Unit
 from ..curriculum.yaml_source import SourceMap, YamlSyntaxError, describe, parse_yaml
 
 NONE = "none"  # the expected label of an answer that shows no misconception of the library
+SECTIONS = ("misconceptions", "rubric_grading", "adversarial", "tutoring")
 
 
 class StepRef(StrictModel):
@@ -57,6 +61,29 @@ class AdversarialCase(StepRef):
     message: str = Field(min_length=1)
 
 
+class PriorAttempt(StrictModel):
+    """An answer the student gave before the question, as the tutor chat is shown it."""
+
+    step: Id
+    answer: str = Field(min_length=1)
+    verdict: str = "incorrect"
+    misconception: Id | None = None
+
+
+class ChatTurn(StrictModel):
+    role: Literal["student", "tutor"]
+    content: str = Field(min_length=1)
+
+
+class TutoringCase(StepRef):
+    id: Id | None = None
+    message: str = Field(min_length=1)
+    reference: str = Field(min_length=1)  # the reply a teacher approved or wrote
+    attempts: list[PriorAttempt] = []
+    hints: list[str] = []  # hints the student had opened on this step
+    history: list[ChatTurn] = []  # the chat before the question
+
+
 class EvalSuite(StrictModel):
     kind: Literal["eval-suite"]
     id: Id
@@ -65,6 +92,7 @@ class EvalSuite(StrictModel):
     misconceptions: list[MisconceptionCase] = []
     rubric_grading: list[RubricCase] = []
     adversarial: list[AdversarialCase] = []
+    tutoring: list[TutoringCase] = []
 
     def case_ids(self, section: str) -> list[str]:
         """Each case's id, or ``<section>-<n>`` when it has none (stable while the file is)."""
@@ -153,7 +181,8 @@ def load_suite(path: str | Path, curricula: HasCurricula | None = None) -> Loade
 def reference_problems(suite: EvalSuite, curricula: HasCurricula) -> list[tuple[tuple, str]]:
     """(field path, message) for every case that points at something the curricula lack."""
     problems: list[tuple[tuple, str]] = []
-    for section, check in (("misconceptions", _misconception_case), ("adversarial", _adversarial_case)):
+    for section, check in (("misconceptions", _misconception_case), ("adversarial", _adversarial_case),
+                           ("tutoring", _tutoring_case)):
         for n, case in enumerate(getattr(suite, section)):
             try:
                 resolved = resolve_step(case, curricula)
@@ -183,6 +212,12 @@ def _adversarial_case(case: AdversarialCase, resolved: ResolvedStep) -> list[tup
                         "a step with an answer")]
 
 
+def _tutoring_case(case: TutoringCase, resolved: ResolvedStep) -> list[tuple[tuple, str]]:
+    steps = [s.id for s in resolved.problem.steps]
+    return [(("attempts", n, "step"), f"problem {case.problem!r} has no step {a.step!r} (its steps: {', '.join(steps)})")
+            for n, a in enumerate(case.attempts) if a.step not in steps]
+
+
 def _rubric_case(case: RubricCase, curricula: HasCurricula) -> list[tuple[tuple, str]]:
     rubric = curricula.rubrics.get(case.rubric)
     if rubric is None:
@@ -202,7 +237,7 @@ def _rubric_case(case: RubricCase, curricula: HasCurricula) -> list[tuple[tuple,
 
 def _duplicate_ids(suite: EvalSuite) -> list[tuple[tuple, str]]:
     found = []
-    for section in ("misconceptions", "rubric_grading", "adversarial"):
+    for section in SECTIONS:
         seen: dict[str, int] = {}
         for n, case_id in enumerate(suite.case_ids(section)):
             if case_id in seen:

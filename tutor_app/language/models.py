@@ -56,7 +56,9 @@ class ConversationTurn(Base):
     too_hard: Mapped[bool] = mapped_column(default=False)
     translation: Mapped[str | None] = mapped_column(sa.Text)
     explanation: Mapped[str | None] = mapped_column(sa.Text)
+    # The model and LoRA adapter version that wrote a character's reply, or a student turn's correction.
     model_name: Mapped[str | None] = mapped_column(sa.String(200))
+    adapter: Mapped[str | None] = mapped_column(sa.String(200))
     complete: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

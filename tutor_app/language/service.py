@@ -123,9 +123,12 @@ class LanguageService:
             already = self.conversations.goals_met(session_id=record.id)
             met_now = newly_met(unit.goals, message, already) if correction.status != "other-language" else []
             decision = self._decide(record.level, turns, correction, message)
+            info = self.model.info if correction.status == "checked" else None  # the model's work is stored with its version
             saved = self.conversations.record_correction(turn_id=stored.id, status=correction.status,
                                                          corrected=correction.corrected, errors=correction.errors,
-                                                         goals_met=met_now, level=decision.level)
+                                                         goals_met=met_now, level=decision.level,
+                                                         model_name=info.name if info else None,
+                                                         adapter=info.adapter if info else None)
         done = already | set(met_now)
         return MessageResult(turn_id=saved.id, correction=correction_view(saved, unit), goals_met_now=met_now,
                              goals=goal_views(unit, done), level_before=record.level, level=decision.level,
@@ -209,9 +212,11 @@ class LanguageService:
                 close()  # a reader that stopped early also stops the model
             # Also when the reader stops early: keep what the student saw, unless it was a notice.
             if last is not None and not last.notice and last.text.strip():
+                info = self.model.info
                 self.conversations.add_character_turn(
                     session_id=record.id, content=last.text, level=record.level, simplified=last.simplified,
-                    too_hard=last.too_hard, model_name=self.model.info.name, complete=last.done and last.complete)
+                    too_hard=last.too_hard, model_name=info.name, adapter=info.adapter,
+                    complete=last.done and last.complete)
 
     # translation ---------------------------------------------------------------------
     def translate(self, actor: Actor, session_id: str, turn_id: int) -> TranslationResult:

@@ -50,6 +50,7 @@ class TurnRecord:
     complete: bool
     created_at: datetime
     errors: tuple[PlacedError, ...] = ()  # as the correction placed them: the same record in and out
+    adapter: str | None = None  # with model_name: what wrote the reply, or a student turn's correction
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,17 @@ class ConversationStore:
             return turn_record(row, ())
 
     def record_correction(self, *, turn_id: int, status: str, corrected: str, errors: Iterable[PlacedError],
-                          goals_met: Iterable[str], level: str) -> TurnRecord:
+                          goals_met: Iterable[str], level: str, model_name: str | None = None,
+                          adapter: str | None = None) -> TurnRecord:
         """The correction of a stored student turn, the goals it met and the conversation's new
-        level, in one transaction: the level never disagrees with the corrections behind it."""
+        level, in one transaction: the level never disagrees with the corrections behind it.
+        ``model_name``/``adapter``: the model version that made a checked correction."""
         with self.db.session() as session:
             row = self._turn(session, turn_id)
             row.corrected = corrected
             row.correction_status = status
+            row.model_name = model_name
+            row.adapter = adapter
             for error in errors:
                 row.errors.append(CorrectedSpan(span_start=error.start, span_end=error.end, span=error.span,
                                                     correction=error.correction, category=error.category,
@@ -124,11 +129,11 @@ class ConversationStore:
 
     def add_character_turn(self, *, session_id: str, content: str, level: str, simplified: bool = False,
                            too_hard: bool = False, model_name: str | None = None,
-                           complete: bool = True) -> TurnRecord:
+                           complete: bool = True, adapter: str | None = None) -> TurnRecord:
         with self.db.session() as session:
             row = ConversationTurn(session_id=session_id, role="character", content=content, level=level,
                                    simplified=simplified, too_hard=too_hard, model_name=model_name,
-                                   complete=complete)
+                                   complete=complete, adapter=adapter)
             session.add(row)
             self._touch(session, session_id)
             session.flush()
@@ -185,6 +190,6 @@ def turn_record(row: ConversationTurn, errors) -> TurnRecord:
         id=row.id, session_id=row.session_id, role=row.role, content=row.content, level=row.level,
         corrected=row.corrected, correction_status=row.correction_status, simplified=bool(row.simplified),
         too_hard=bool(row.too_hard), translation=row.translation, explanation=row.explanation,
-        model_name=row.model_name, complete=bool(row.complete), created_at=row.created_at,
+        model_name=row.model_name, complete=bool(row.complete), created_at=row.created_at, adapter=row.adapter,
         errors=tuple(PlacedError(start=e.span_start, end=e.span_end, span=e.span, correction=e.correction,
                                  category=e.category, explanation=e.explanation) for e in errors))

@@ -27,7 +27,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import llama_cpp
 
@@ -41,6 +43,8 @@ from .scheduling import FairLine, batch_places
 from .slots import MIN_REUSE_CHUNK, SequenceMemory, Slot
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 PREFILL_BUDGET = 128  # prompt tokens per step while other slots are generating (all of n_batch when none are)
 
@@ -63,6 +67,7 @@ class BatchEngine:
         self.memory = SequenceMemory(model, states)
         self.slots = [Slot(seq_id=i) for i in range(model.n_parallel)]
         self._inbox: list[Generation] = []
+        self._chores: list[tuple[Callable[[], object], Future]] = []  # work between calls (a LoRA switch)
         self._line: FairLine[Generation] = FairLine()
         self._cond = threading.Condition()
         self._closing = False
@@ -85,6 +90,23 @@ class BatchEngine:
         with self._cond:
             self._cond.notify()
 
+    def between_calls(self, work: Callable[[], R]) -> R:
+        """Run ``work`` on the engine thread once no slot is busy, and return its result. The
+        calls being decoded finish first; calls that arrive meanwhile wait and start after it.
+        Why: a LoRA switch must not change the model under a sequence being decoded."""
+        done: Future = Future()
+        with self._cond:
+            if self._closing:
+                raise ModelError("the model is shutting down")
+            self._chores.append((work, done))
+            self._cond.notify()
+        return done.result()
+
+    def forget_sequences(self) -> None:
+        """Clear every slot's KV cells (engine thread only, e.g. inside ``between_calls``)."""
+        for slot in self.slots:
+            self.memory.clear(slot)
+
     def busy_slots(self) -> int:
         return sum(1 for s in self.slots if s.busy)
 
@@ -99,7 +121,7 @@ class BatchEngine:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closing and not self._inbox and not self._has_work():
+                while not self._closing and not self._inbox and not self._chores and not self._has_work():
                     self._cond.wait(timeout=0.5)
                 if self._closing:
                     break
@@ -108,13 +130,30 @@ class BatchEngine:
                 self._line.add(generation, session=generation.session_key, priority=generation.priority)
             try:
                 self._drop_cancelled()
-                self._admit()
+                if self._chores:
+                    if not any(s.busy for s in self.slots):
+                        self._do_chores()  # nothing is decoding: the chore has the context to itself
+                else:
+                    self._admit()
                 if any(s.busy for s in self.slots):
                     self._step()
             except Exception as exc:  # a bug here must not leave callers waiting forever
                 log.exception("the llama.cpp engine failed a step")
                 self._fail_all(ModelError(f"llama.cpp failed while generating: {exc}"))
         self._fail_all(ModelError("the model is shutting down"))
+        with self._cond:
+            chores, self._chores = self._chores, []
+        for _, done in chores:
+            done.set_exception(ModelError("the model is shutting down"))
+
+    def _do_chores(self) -> None:
+        with self._cond:
+            chores, self._chores = self._chores, []
+        for work, done in chores:
+            try:
+                done.set_result(work())
+            except BaseException as exc:  # the caller gets it; the engine carries on
+                done.set_exception(exc)
 
     def _has_work(self) -> bool:
         return bool(self._line) or any(s.busy for s in self.slots)

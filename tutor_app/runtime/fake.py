@@ -13,10 +13,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import BaseModel
 
+from .adapters import adapter_version
 from .protocol import GenerationStats, Message, ModelError, ModelInfo, Priority, StatsCallback, T, report_stats
 
 
@@ -37,6 +39,7 @@ class ScriptedBackend:
         self.chunk_size = chunk_size
         self.delay_s = delay_s
         self.calls: list[RecordedCall] = []
+        self.adapter: str | None = None  # the version label of the "applied" LoRA adapter
         self._stats: GenerationStats | None = None
         self._lock = threading.Lock()
 
@@ -50,7 +53,15 @@ class ScriptedBackend:
     # protocol ------------------------------------------------------------------------
     @property
     def info(self) -> ModelInfo:
-        return ModelInfo(name="scripted", backend="fake", n_ctx=4096, offload_plan="scripted replies (tests)")
+        return ModelInfo(name="scripted", backend="fake", n_ctx=4096, offload_plan="scripted replies (tests)",
+                         adapter=self.adapter)
+
+    def set_adapter(self, path: Path | None) -> ModelInfo:
+        """Switch adapters as llama.cpp does, minus the weights: the file must exist, its version is recorded."""
+        if path is not None and not Path(path).is_file():
+            raise ModelError(f"the adapter {path} does not exist")
+        self.adapter = adapter_version(path) if path is not None else None
+        return self.info
 
     @property
     def last_stats(self) -> GenerationStats | None:

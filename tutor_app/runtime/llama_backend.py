@@ -11,6 +11,10 @@ prompt tokens really evaluated, the proof that it works.
 
 Decisions (``generate_json``) run under a grammar built from the pydantic model's JSON schema,
 so enums and string lengths are enforced while sampling, and the result is validated again.
+
+A LoRA adapter (the school's fine-tune) is applied after loading and can be switched while the
+app runs (``set_adapter``, see ``lora.py``); ``info.adapter`` names the version in use, and the
+app stores it with every output.
 """
 
 from __future__ import annotations
@@ -77,7 +81,8 @@ class LlamaCppBackend:
             detail={"cpu_extra_buffers": buffers.why, "n_gpu_layers": n_gpu_layers, "threads": self._model.n_threads,
                     "kv_type": self.kv_type, "flash_attn": flash_attn, "lora": str(lora_path) if lora_path else None,
                     "chat_template": "gguf" if self._model.chat_template else "chatml",
-                    "parallel": self._model.n_parallel, "kv_shift": self._model.can_shift})
+                    "parallel": self._model.n_parallel, "kv_shift": self._model.can_shift},
+            adapter=self._model.lora.active.version if self._model.lora.active else None)
 
     # protocol ---------------------------------------------------------------------------
     @property
@@ -142,6 +147,25 @@ class LlamaCppBackend:
             raise ModelError(f"the model's answer did not fit {schema.__name__} twice ({problem})")
         finally:
             report_stats(on_stats, combined(parts))
+
+    def set_adapter(self, path: str | Path | None) -> ModelInfo:
+        """Apply the LoRA adapter at ``path`` (None: the base model alone) between calls: the
+        engine lets the calls it is decoding finish under the old adapter, switches, and only
+        then admits the next. The KV cache and every saved session state were computed under the
+        old adapter, so they go; each session's next turn evaluates its prompt afresh."""
+        lora = self._model.lora
+
+        def switch() -> ModelInfo:
+            adapter = lora.load(path) if path is not None else None
+            lora.apply(adapter)
+            self._engine.forget_sequences()
+            if self._states is not None:
+                self._states.clear()
+            self._info.adapter = adapter.version if adapter else None
+            self._info.detail["lora"] = str(adapter.path) if adapter else None
+            return self._info
+
+        return self._engine.between_calls(switch)
 
     def close(self) -> None:
         if not self._closed.acquire(blocking=False):

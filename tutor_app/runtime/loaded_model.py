@@ -14,7 +14,6 @@ never push another out of the context, and the planner sizes memory per slot.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import threading
 from pathlib import Path
@@ -24,6 +23,8 @@ import llama_cpp
 import llama_cpp._internals as internals
 from llama_cpp._logger import set_verbose
 from llama_cpp._utils import suppress_stdout_stderr
+
+from .lora import LoraAdapters
 
 KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
 _backend_ready = threading.Lock()
@@ -57,10 +58,9 @@ class LoadedModel:
               lora_path: str | Path | None, around_load, verbose: bool) -> None:
         params = internals.LlamaModel.default_params()  # the wrapped default: extra buffers as chosen
         params.n_gpu_layers = 0x7FFFFFFF if n_gpu_layers < 0 else n_gpu_layers
-        if lora_path:  # as Llama(lora_path=...) does: the adapter is applied to weights in memory
-            params.load_mode = llama_cpp.LLAMA_LOAD_MODE_NONE
-        else:
-            params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP
+        # Adapters are applied to the context, never merged into the weights (lora.py), so the
+        # weights stay memory-mapped with or without one.
+        params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP
         with (around_load() if around_load is not None else contextlib.nullcontext()):
             self.model = internals.LlamaModel(path_model=str(self.path), params=params, verbose=verbose)
         self._stack.callback(self.model.close)
@@ -87,21 +87,12 @@ class LoadedModel:
         self.n_batch = int(llama_cpp.llama_n_batch(self.ctx))
         self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(self.ctx))
         self.can_shift = bool(self.memory is not None and llama_cpp.llama_memory_can_shift(self.memory))
+        self.lora = LoraAdapters(self.model.model, self.ctx)
         if lora_path:
-            self._apply_lora(str(lora_path))
+            self.lora.apply(self.lora.load(lora_path))
         self.metadata = self.model.metadata()
         self.eos_text = self.piece(self.model.token_eos(), special=True).decode("utf-8", errors="ignore")
         self.bos_text = self.piece(self.model.token_bos(), special=True).decode("utf-8", errors="ignore")
-
-    def _apply_lora(self, path: str) -> None:
-        adapter = llama_cpp.llama_adapter_lora_init(self.model.model, path.encode("utf-8"))
-        if adapter is None:
-            raise RuntimeError(f"failed to load the LoRA adapter {path}")
-        self._stack.callback(llama_cpp.llama_adapter_lora_free, adapter)
-        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
-        scales = (ctypes.c_float * 1)(1.0)
-        if llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales):
-            raise RuntimeError(f"failed to apply the LoRA adapter {path}")
 
     # vocabulary --------------------------------------------------------------------------
     def tokenize(self, text: str, *, special: bool) -> list[int]:

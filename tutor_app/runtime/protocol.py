@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator, Literal, Protocol, Sequence, TypedDict, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
@@ -57,6 +58,7 @@ class ModelInfo:
     offload_plan: str = ""  # one line: what runs where, and why
     detail: dict = field(default_factory=dict)
     problem: str | None = None  # when unavailable: what went wrong and what to do
+    adapter: str | None = None  # the LoRA adapter version in use (runtime/adapters.py); None: the base model
 
 
 # Students' calls go before batch work (grading a class set, drafting practice) wherever calls wait.
@@ -154,6 +156,15 @@ class ModelBackend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SwitchesAdapters(Protocol):
+    """A backend that can change its LoRA adapter while the app runs (the in-process llama.cpp)."""
+
+    def set_adapter(self, path: Path | None) -> ModelInfo:
+        """Apply the adapter at ``path`` (None: the base model) before the next call; ``ModelError`` when it cannot."""
+        ...
 
 
 @runtime_checkable

@@ -17,10 +17,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from .protocol import (GenerationStats, Message, ModelBackend, ModelInfo, Priority, StatsCallback, T, parallel_calls,
-                       report_stats)
+from .protocol import (GenerationStats, Message, ModelBackend, ModelError, ModelInfo, Priority, StatsCallback,
+                       SwitchesAdapters, T, parallel_calls, report_stats)
 from .scheduling import FairLine, batch_places
 
 WaitCallback = Callable[[int], None]  # called with how many calls are ahead of this one
@@ -174,6 +175,15 @@ class ModelQueue:
 
     def count_tokens(self, text: str) -> int:
         return self.backend.count_tokens(text)  # tokenising does not touch the context: no queue
+
+    def set_adapter(self, path: Path | None) -> ModelInfo:
+        """Switch the LoRA adapter between calls: the backend lets the calls it is serving finish
+        under the old adapter and starts the next ones under the new one, so no call sees a
+        half-switched model (llama.cpp's engine drains its slots first)."""
+        if not isinstance(self.backend, SwitchesAdapters):
+            raise ModelError(f"the {self.backend.info.backend} backend cannot switch LoRA adapters while the app "
+                             "runs; start the app with --lora FILE instead (or load the adapter into the server)")
+        return self.backend.set_adapter(path)
 
     def close(self) -> None:
         self.backend.close()

@@ -27,5 +27,9 @@ class GgufVocab:
         """Text with the chat template's special tokens in it -> ids (``LlamaCppBackend._tokenize_prompt``)."""
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
+    def count_tokens(self, text: str) -> int:
+        """What ``LlamaCppBackend.count_tokens`` says of ``text`` (no special tokens), e.g. to fit a prompt."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+
     def close(self) -> None:
         self._llm.close()

@@ -21,6 +21,7 @@ import functools
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..settings import Settings
@@ -51,6 +52,9 @@ class WorkerBackend:
         self._info_at = 0.0
         self.breaker = CircuitBreaker(self._probe, failures_to_open=failures_to_open, what="the model worker")
         self._count_cached = functools.lru_cache(maxsize=8192)(self._count_remote)
+        # The adapter the teacher switched to while the app runs (None: the base model); a
+        # restarted worker loads --lora again, so it gets this one back before serving.
+        self._adapter: tuple[Path | None] | None = None
         supervisor.on_ready = self._connect
 
     @classmethod
@@ -82,11 +86,12 @@ class WorkerBackend:
                              backend="unavailable" if settled else "llama.cpp", available=False,
                              path=base.path if base else None, n_ctx=base.n_ctx if base else 0,
                              offload_plan=base.offload_plan if base else "", problem=problem,
-                             detail={**(base.detail if base else {}), "worker": worker})
+                             detail={**(base.detail if base else {}), "worker": worker},
+                             adapter=base.adapter if base else None)
         info = self._fresh_info(remote)
         return ModelInfo(name=info.name, backend=info.backend, available=not self.breaker.is_open, path=info.path,
                          n_ctx=info.n_ctx, offload_plan=info.offload_plan, problem=self.breaker.problem,
-                         detail={**info.detail, "worker": worker})
+                         detail={**info.detail, "worker": worker}, adapter=info.adapter)
 
     @property
     def last_stats(self) -> GenerationStats | None:
@@ -122,6 +127,16 @@ class WorkerBackend:
         except ModelError as exc:
             raise self._crash_or(exc, run) from exc
 
+    def set_adapter(self, path: Path | None) -> ModelInfo:
+        """Switch the worker's LoRA adapter (``LlamaCppBackend.set_adapter``: between calls)."""
+        remote, _ = self._wait_for_worker("interactive")
+        data = remote.request_json("/v1/adapter", {"path": str(path) if path is not None else None},
+                                   timeout_s=self.timeouts.batch_s)
+        self._adapter = (Path(path) if path is not None else None,)
+        with self._lock:
+            self._info, self._info_at = _model_info(data), time.monotonic()
+        return self.info
+
     def close(self) -> None:
         self.breaker.close()
         self.supervisor.stop()
@@ -137,12 +152,26 @@ class WorkerBackend:
                                          extensions=True, where="the model worker",
                                          connect_hint="it is restarting; ask again in a moment",
                                          parallel=_slots(run.info or {}))
+        info = run.info or {}
+        if self._adapter is not None:
+            info = self._restore_adapter(remote, info)
         with self._lock:
             old, self._remote, self._run = self._remote, remote, run
-            self._info, self._info_at = _model_info(run.info or {}), time.monotonic()
+            self._info, self._info_at = _model_info(info), time.monotonic()
             self._ready.set()
         if old is not None:
             old.close()
+
+    def _restore_adapter(self, remote: OpenAICompatibleBackend, info: dict) -> dict:
+        """Give a restarted worker the adapter the teacher chose, before any call reaches it."""
+        (path,) = self._adapter
+        try:
+            return remote.request_json("/v1/adapter", {"path": str(path) if path is not None else None},
+                                       timeout_s=self.timeouts.batch_s)
+        except ModelError:
+            log.warning("the restarted model worker could not load the adapter %s; it serves %s", path,
+                        info.get("adapter") or "the base model", exc_info=True)
+            return info
 
     def _wait_for_worker(self, priority: Priority) -> tuple[OpenAICompatibleBackend, WorkerRun]:
         """The client of the ready worker, waiting a little for one that is starting; otherwise
@@ -201,7 +230,7 @@ class WorkerBackend:
 
 def _model_info(data: dict) -> ModelInfo:
     fields = {k: data[k] for k in ("name", "backend", "available", "path", "n_ctx", "offload_plan", "detail",
-                                   "problem") if k in data}
+                                   "problem", "adapter") if k in data}
     fields.setdefault("name", "default model")
     fields.setdefault("backend", "llama.cpp")
     return ModelInfo(**fields)

@@ -7,7 +7,7 @@ that changes at every start.
 
 Endpoints: ``/v1/chat/completions`` (SSE streaming or not; ``response_format`` json_schema or
 json_object with a schema; usage per call with ``prompt_tokens_details.cached_tokens`` and
-llama-server's ``timings``), ``/v1/models``, ``/tokenize``, ``/health`` and ``/v1/info`` (the
+llama-server's ``timings``), ``/v1/models``, ``/tokenize``, ``/health``, ``/v1/adapter`` (switch the LoRA adapter) and ``/v1/info`` (the
 ``ModelInfo``: name, context, offload plan, KV-state figures). Extension fields of a request:
 ``session_key`` (falls back to OpenAI's ``user``) and ``priority``.
 
@@ -31,11 +31,12 @@ import time
 import uuid
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel
 
-from .protocol import GenerationStats, ModelBackend, ModelError
+from .protocol import GenerationStats, ModelBackend, ModelError, SwitchesAdapters
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._route({"/v1/chat/completions": self._chat, "/chat/completions": self._chat,
-                     "/tokenize": self._tokenize, "/v1/tokenize": self._tokenize}, body=True)
+                     "/tokenize": self._tokenize, "/v1/tokenize": self._tokenize, "/v1/adapter": self._adapter},
+                    body=True)
 
     def _route(self, routes: dict, *, body: bool) -> None:
         path = self.path.split("?", 1)[0]
@@ -212,6 +214,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(content, str):
             raise RequestError(400, "content must be text")
         self._send_json(200, {"count": self._backend().count_tokens(content)})
+
+    def _adapter(self, body: dict) -> None:
+        """Switch the LoRA adapter (``{"path": FILE}``; null: the base model). The app's own
+        extension: the teacher deploys a trained adapter without restarting anything."""
+        backend = self._backend()
+        if not isinstance(backend, SwitchesAdapters):
+            raise RequestError(400, f"the {backend.info.backend} backend cannot switch LoRA adapters")
+        path = body.get("path")
+        if path is not None and not isinstance(path, str):
+            raise RequestError(400, "path must be the adapter's file name or null")
+        try:
+            info = backend.set_adapter(Path(path) if path else None)
+        except ModelError as exc:
+            raise RequestError(400, str(exc)) from exc
+        self._send_json(200, dataclasses.asdict(info))
 
     def _chat(self, body: dict) -> None:
         backend = self._backend()

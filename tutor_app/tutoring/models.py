@@ -72,6 +72,9 @@ class Attempt(Base):
     scaffold: Mapped[bool] = mapped_column(default=False)
     graded_by: Mapped[str | None] = mapped_column(sa.String(16))
     grade_share: Mapped[float | None] = mapped_column(sa.Float)
+    # a model's diagnosis: the model and LoRA adapter version that made it (runtime/adapters.py)
+    diagnosis_model: Mapped[str | None] = mapped_column(sa.String(200))
+    diagnosis_adapter: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -126,7 +129,10 @@ class MasterySnapshot(Base):
 class TutorMessage(Base):
     """A chat turn. The model's cost is kept per reply for the teacher's model panel. A reply
     names the question it answers (``reply_to``): a student may send a second question while
-    the first reply is written, and each reply belongs after its own question."""
+    the first reply is written, and each reply belongs after its own question. It also names
+    the model and adapter version that wrote it (``adapter``: None for the base model) and,
+    when the answer-leak guard cut it, the guard's rule (``guard_rule``): the dashboard's trend
+    of guard interventions per model version reads these two."""
 
     __tablename__ = "tutor_messages"
     __table_args__ = (sa.Index("ix_tutor_messages_session_time", "session_id", "created_at"),)
@@ -138,6 +144,8 @@ class TutorMessage(Base):
     content: Mapped[str] = mapped_column(sa.Text)
     step_id: Mapped[str | None] = mapped_column(sa.String(80))
     model_name: Mapped[str | None] = mapped_column(sa.String(200))
+    adapter: Mapped[str | None] = mapped_column(sa.String(200))
+    guard_rule: Mapped[str | None] = mapped_column(sa.String(40))
     prompt_tokens: Mapped[int | None]
     evaluated_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]

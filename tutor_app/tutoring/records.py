@@ -38,6 +38,8 @@ class AttemptRecord:
     feedback: str | None
     scaffold: bool
     created_at: datetime
+    diagnosis_model: str | None = None  # a model's diagnosis: which model and adapter version made it
+    diagnosis_adapter: str | None = None
     graded_by: str | None = None  # an open answer's grade: "model" or "teacher"; None while it waits
     grade_share: float | None = None
 
@@ -75,6 +77,8 @@ class MessageRecord:
     complete: bool
     created_at: datetime
     reply_to: int | None = None  # a reply: the question it answers
+    adapter: str | None = None  # the LoRA adapter version that wrote a tutor reply (None: the base model)
+    guard_rule: str | None = None  # the answer-leak guard's rule, when it cut the reply
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
 from ..dialogue.phrases import phrase
+from ..dialogue.leak_guard import LeakFinding
 from ..dialogue.tutor_chat import stream_tutor_reply
 from ..engine import progress as engine
 from ..engine.grades import graded_observations
@@ -248,8 +249,10 @@ class TutorService:
                                             step=step, answer=answer)
             if result.source != "model" or result.misconception_id is None:
                 return
+            info = self.model.info
             self.store.set_diagnosis(attempt_id=stored.id, misconception_id=result.misconception_id,
-                                     diagnosis="model", feedback=result.feedback.strip() or stored.feedback)
+                                     diagnosis="model", feedback=result.feedback.strip() or stored.feedback,
+                                     model_name=info.name, adapter=info.adapter)
 
         self.background.submit(record.id, run, what="misconception classification")
 
@@ -408,19 +411,24 @@ class TutorService:
                    for m in earlier]  # with times: each attempt and hint is told in the turn it came before
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
+        cut: list[LeakFinding] = []
         chunks = stream_tutor_reply(
             model=self.model, prompts=self.prompts, unit=unit, problem=problem, step_index=step_index,
             attempts=attempts, misconceptions_seen=seen, history=history, student_message=question.content,
             revealed_step_ids=sorted(engine.revealed_step_ids(problem, progress)), session_key=record.id, cancel=cancel,
-            hints_shown=hints_here, on_stats=usage.append)
-        yield from self._stream_and_store(record, step_id, chunks, usage, reply_to=question.id)
+            hints_shown=hints_here, on_stats=usage.append, on_guard=cut.append)
+        yield from self._stream_and_store(record, step_id, chunks, usage, cut, reply_to=question.id)
 
     def _stream_and_store(self, record: SessionRecord, step_id: str | None, chunks: Iterator[str],
-                          usage: list[GenerationStats], *, reply_to: int | None = None) -> Iterator[str]:
-        """``usage`` receives this reply's own figures from the model when its call ends. The reply
-        is stored as it grows, before each piece is shown (``streamed_reply.py``)."""
-        stored = StreamedReply(self.store, session_id=record.id, step_id=step_id, model_name=self.model.info.name,
-                               reply_to=reply_to)
+                          usage: list[GenerationStats], cut: list[LeakFinding], *,
+                          reply_to: int | None = None) -> Iterator[str]:
+        """``usage`` receives this reply's own figures from the model when its call ends, ``cut``
+        the leak guard's finding when it stepped in; both are stored with the reply, with the
+        model and adapter version that wrote it. The reply is stored as it grows, before each
+        piece is shown (``streamed_reply.py``)."""
+        info = self.model.info
+        stored = StreamedReply(self.store, session_id=record.id, step_id=step_id, model_name=info.name,
+                               adapter=info.adapter, reply_to=reply_to)
         reply, complete = "", False
         try:
             for chunk in chunks:
@@ -434,7 +442,8 @@ class TutorService:
             if callable(close):
                 close()  # a reader that stopped early also stops the model
             # Also when the reader stops early or the model fails: keep what the student saw.
-            stored.finish(reply, complete=complete, stats=usage[-1] if complete and usage else None)
+            stored.finish(reply, complete=complete, stats=usage[-1] if complete and usage else None,
+                          guard_rule=cut[0].rule if cut else None)
 
     # reading -------------------------------------------------------------------------
     def session_state(self, actor: Actor, session_id: str) -> SessionState:

@@ -113,8 +113,9 @@ class TutoringStore:
             return _attempt_record(row)
 
     def set_diagnosis(self, *, attempt_id: int, misconception_id: str | None, diagnosis: str | None,
-                      feedback: str | None) -> None:
-        """Add the model's classification to an attempt that is already stored."""
+                      feedback: str | None, model_name: str | None = None, adapter: str | None = None) -> None:
+        """Add the model's classification to an attempt that is already stored, with the model
+        and adapter version that made it."""
         with self.db.session() as session:
             row = session.get(Attempt, attempt_id)
             if row is None:
@@ -122,6 +123,8 @@ class TutoringStore:
             row.misconception_id = misconception_id
             row.diagnosis = diagnosis
             row.feedback = feedback
+            row.diagnosis_model = model_name
+            row.diagnosis_adapter = adapter
 
     def set_grade(self, *, attempt_id: int, graded_by: str, share: float, feedback: str | None,
                   progress: Mapping[str, Any] | None = None, mastery: Mapping[str, float] | None = None) -> None:
@@ -229,12 +232,13 @@ class TutoringStore:
                     model_name: str | None = None, prompt_tokens: int | None = None,
                     evaluated_tokens: int | None = None, completion_tokens: int | None = None,
                     ttft_s: float | None = None, total_s: float | None = None,
-                    complete: bool = True, reply_to: int | None = None) -> MessageRecord:
+                    complete: bool = True, reply_to: int | None = None, adapter: str | None = None,
+                    guard_rule: str | None = None) -> MessageRecord:
         with self.db.session() as session:
             row = TutorMessage(session_id=session_id, role=role, content=content, step_id=step_id,
                                model_name=model_name, prompt_tokens=prompt_tokens, evaluated_tokens=evaluated_tokens,
                                completion_tokens=completion_tokens, ttft_s=ttft_s, total_s=total_s, complete=complete,
-                               reply_to=reply_to)
+                               reply_to=reply_to, adapter=adapter, guard_rule=guard_rule)
             session.add(row)
             session.flush()
             return _message_record(row)
@@ -242,7 +246,7 @@ class TutoringStore:
     def update_message(self, *, message_id: int, content: str, complete: bool = False,
                        prompt_tokens: int | None = None, evaluated_tokens: int | None = None,
                        completion_tokens: int | None = None, ttft_s: float | None = None,
-                       total_s: float | None = None) -> None:
+                       total_s: float | None = None, guard_rule: str | None = None) -> None:
         """Replace a streamed reply's text as it grows (one row per reply, see ``TutorService``)."""
         with self.db.session() as session:
             row = session.get(TutorMessage, message_id)
@@ -251,7 +255,8 @@ class TutoringStore:
             row.content = content
             row.complete = complete
             for name, value in (("prompt_tokens", prompt_tokens), ("evaluated_tokens", evaluated_tokens),
-                                ("completion_tokens", completion_tokens), ("ttft_s", ttft_s), ("total_s", total_s)):
+                                ("completion_tokens", completion_tokens), ("ttft_s", ttft_s), ("total_s", total_s),
+                                ("guard_rule", guard_rule)):
                 if value is not None:
                     setattr(row, name, value)
 
@@ -290,7 +295,8 @@ def _attempt_record(row: Attempt) -> AttemptRecord:
     return AttemptRecord(id=row.id, session_id=row.session_id, step_id=row.step_id, answer=row.answer,
                          normalized=row.normalized, verdict=row.verdict, misconception_id=row.misconception_id,
                          diagnosis=row.diagnosis, feedback=row.feedback, scaffold=row.scaffold,
-                         created_at=row.created_at, graded_by=row.graded_by, grade_share=row.grade_share)
+                         created_at=row.created_at, graded_by=row.graded_by, grade_share=row.grade_share,
+                         diagnosis_model=row.diagnosis_model, diagnosis_adapter=row.diagnosis_adapter)
 
 
 def _hint_record(row: HintShown) -> HintRecord:
@@ -303,4 +309,4 @@ def _message_record(row: TutorMessage) -> MessageRecord:
                          step_id=row.step_id, model_name=row.model_name, prompt_tokens=row.prompt_tokens,
                          evaluated_tokens=row.evaluated_tokens, completion_tokens=row.completion_tokens,
                          ttft_s=row.ttft_s, total_s=row.total_s, complete=row.complete, created_at=row.created_at,
-                         reply_to=row.reply_to)
+                         reply_to=row.reply_to, adapter=row.adapter, guard_rule=row.guard_rule)

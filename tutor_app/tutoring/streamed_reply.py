@@ -29,13 +29,14 @@ FLUSH_S = 1.0
 
 class StreamedReply:
     def __init__(self, store: TutoringStore, *, session_id: str, step_id: str | None, model_name: str,
-                 reply_to: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 adapter: str | None = None, reply_to: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         """``reply_to``: the stored question this reply answers (questions are answered in order)."""
         self._store = store
         self._session_id = session_id
         self._step_id = step_id
         self._model_name = model_name
         self._reply_to = reply_to
+        self._adapter = adapter
         self._clock = clock
         self._message_id: int | None = None
         self._stored = ""  # the text as last written
@@ -50,12 +51,15 @@ class StreamedReply:
         if due:
             self._write(text, complete=False, stats=None)
 
-    def finish(self, text: str, *, complete: bool, stats: GenerationStats | None) -> None:
-        """The reply as it ended: all of it, or what was shown when the reader stopped or the model failed."""
+    def finish(self, text: str, *, complete: bool, stats: GenerationStats | None,
+               guard_rule: str | None = None) -> None:
+        """The reply as it ended: all of it, or what was shown when the reader stopped or the model
+        failed; ``guard_rule`` when the answer-leak guard cut it."""
         if text.strip():
-            self._write(text, complete=complete, stats=stats)
+            self._write(text, complete=complete, stats=stats, guard_rule=guard_rule)
 
-    def _write(self, text: str, *, complete: bool, stats: GenerationStats | None) -> None:
+    def _write(self, text: str, *, complete: bool, stats: GenerationStats | None,
+               guard_rule: str | None = None) -> None:
         figures = dict(prompt_tokens=stats.prompt_tokens, evaluated_tokens=stats.evaluated_tokens,
                        completion_tokens=stats.completion_tokens, ttft_s=stats.time_to_first_token_s,
                        total_s=stats.total_s) if stats else {}
@@ -63,9 +67,11 @@ class StreamedReply:
             if self._message_id is None:
                 self._message_id = self._store.add_message(
                     session_id=self._session_id, role="tutor", content=text, step_id=self._step_id,
-                    model_name=self._model_name, complete=complete, reply_to=self._reply_to, **figures).id
+                    model_name=self._model_name, complete=complete, reply_to=self._reply_to,
+                    adapter=self._adapter, guard_rule=guard_rule, **figures).id
             else:
-                self._store.update_message(message_id=self._message_id, content=text, complete=complete, **figures)
+                self._store.update_message(message_id=self._message_id, content=text, complete=complete,
+                                           guard_rule=guard_rule, **figures)
         except StorageUnavailable:
             log.warning("a tutor reply could not be stored yet (%d characters); trying again at the next words",
                         len(text))

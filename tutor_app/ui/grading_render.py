@@ -141,6 +141,8 @@ def grade_html(row: ReviewRow | None) -> str:
     total = f"{number(row.total)} / {number(row.max_total)}" if row.total is not None else "–"
     model = f"model total {number(row.model_total)}" if row.model_total is not None else ""
     stale = " · graded with an older version of the rubric" if row.stale else ""
+    if row.confirmed_by and row.confirmed_at:
+        stale += f" · model's grade confirmed {row.confirmed_at.astimezone():%d %b %H:%M}"
     steps = "".join(f"<li>{html.escape(s)}</li>" for s in row.next_steps)
     next_steps = f"<div class=\"next-steps\"><b>Next steps</b><ul>{steps}</ul></div>" if steps else ""
     return (f"<div class=\"grade-card\"><div class=\"grade-head\"><span class=\"grade-total\">{total}</span>"

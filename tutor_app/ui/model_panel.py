@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import gradio as gr
 import pandas as pd
@@ -20,6 +21,8 @@ from ..runtime.protocol import GenerationStats, ServedModel
 from ..service.actor import Actor
 from ..service.model_switch import WHOLE_CLASS
 from ..storage.database import StorageHealth
+from .adapters_panel import AdaptersPanel, create_adapters_panel
+from .adapters_panel import snapshot as adapters_snapshot
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
@@ -47,6 +50,8 @@ class ModelPanel:
     class_off: gr.Checkbox
     units_off: gr.CheckboxGroup
     switch_note: gr.Markdown
+    adapters: AdaptersPanel
+    open_adapters: Callable  # handler filling ``adapters.outputs``; run when the model tab opens
 
     @property
     def outputs(self) -> list:
@@ -173,9 +178,9 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
         note = gr.Markdown(switch_note(services), elem_id="model-switch-note")
     stats = gr.Dataframe(headers=STATS_COLUMNS, label="Recent tutor turns", interactive=False, elem_id="model-stats",
                          wrap=True)
+    adapters = create_adapters_panel(services, signin)
     gr.Markdown(MIXTRAL_HOWTO, elem_classes="howto")
     create_download_panel(services, signin)
-    panel = ModelPanel(summary, stats, refresh, class_off, units_off, note)
 
     @page_handler("reading the model panel")
     def on_refresh(request: gr.Request):
@@ -186,6 +191,12 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
     def on_save(whole: bool, units: list[str] | None, request: gr.Request):
         return set_switches(services, require_teacher(signin, request), whole, units)
 
+    @page_handler("listing the adapters")
+    def on_adapters(request: gr.Request):
+        return adapters.components(adapters_snapshot(services, require_teacher(signin, request)))
+
+    panel = ModelPanel(summary, stats, refresh, class_off, units_off, note, adapters, on_adapters)
     refresh.click(on_refresh, None, panel.outputs, **FAST)
+    refresh.click(on_adapters, None, adapters.outputs, **FAST)
     save.click(on_save, [class_off, units_off], [class_off, units_off, note], **FAST)
     return panel

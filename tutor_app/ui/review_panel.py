@@ -166,6 +166,19 @@ def save_grade(services: Services, actor: Actor, rubric_id: str | None, submissi
     return listing(services, actor, rubric_id, submission_id, criterion_id)
 
 
+def confirm_grade(services: Services, actor: Actor, rubric_id: str | None, submission_id: str | None) -> Updates:
+    """The model's grade is right as it stands: say so without changing it (the training export
+    learns from confirmed grades, and the dashboard counts how often the model needed correcting)."""
+    if not rubric_id or not submission_id:
+        raise TutorError("Choose a submission first.")
+    row = find_row(services.assessment.list_grades(actor, rubric_id), submission_id)
+    if row is None:
+        raise TutorError("That submission is not in the list any more; press Refresh.")
+    confirmed = services.assessment.confirm(actor, row.submission_id, rubric_id=rubric_id)
+    gr.Info(f"Confirmed the model's grade for {confirmed.student}.", title="Confirmed", duration=3)
+    return listing(services, actor, rubric_id, submission_id)
+
+
 def grade_waiting(services: Services, actor: Actor, rubric_id: str | None, submission_id: str | None, *,
                   on_progress: ProgressCallback | None = None) -> Updates:
     """Grade what has no grade yet (open steps answered while the model was busy, cut-short batches)."""
@@ -214,7 +227,9 @@ def create_review_panel(services: Services, signin: SignIn) -> ReviewPanel:
                     criterion = gr.Dropdown([], label="Criterion", scale=1, min_width=150, elem_id="review-criterion")
                     score = gr.Radio([], label="Your score", scale=1, min_width=150, elem_id="review-score")
                 comment = gr.Textbox(label="Comment for the student", lines=2, elem_id="review-comment")
-            save = gr.Button("Save my grade", variant="primary", elem_id="review-save")
+            with gr.Row():
+                save = gr.Button("Save my grade", variant="primary", elem_id="review-save")
+                confirm = gr.Button("The model's grade is right", elem_id="review-confirm")
         with gr.Column(scale=1, min_width=320):
             grade = gr.HTML("", elem_id="review-grade")
     agreement_panel = create_agreement_panel(services, signin, rubric)
@@ -241,6 +256,10 @@ def create_review_panel(services: Services, signin: SignIn) -> ReviewPanel:
         return panel.components(save_grade(services, require_teacher(signin, request), rubric_id, submission_id,
                                            criterion_id, score, comment))
 
+    @page_handler("confirming the model's grade")
+    def on_confirm(rubric_id, submission_id, request: gr.Request):
+        return panel.components(confirm_grade(services, require_teacher(signin, request), rubric_id, submission_id))
+
     @page_handler("grading the waiting submissions")
     def on_waiting(rubric_id, submission_id, request: gr.Request, progress=gr.Progress()):
         actor = require_teacher(signin, request)
@@ -258,6 +277,7 @@ def create_review_panel(services: Services, signin: SignIn) -> ReviewPanel:
     submission.input(on_pick, [rubric, submission], panel.detail_outputs, **FAST)
     criterion.input(on_criterion, [rubric, submission, criterion], [score, comment], **FAST)
     save.click(on_save, [rubric, submission, criterion, score, comment], list_outputs, **FAST)
+    confirm.click(on_confirm, [rubric, submission], list_outputs, **FAST)
     waiting.click(on_waiting, [rubric, submission], list_outputs, show_progress_on=[summary], **MODEL_PAGE)
     export.click(on_export, [rubric], [downloads], **FAST)
     agreement_panel.imported.then(on_list, [rubric, submission], list_outputs, **FAST)

@@ -25,6 +25,7 @@ from .practice_panel import create_practice_panel
 from .review_panel import create_review_panel, snapshot as review_snapshot
 from .teacher_guard import require_teacher
 from .transcript_panel import TranscriptPanel, create_transcript_panel
+from .trends_panel import create_trends_panel
 
 
 @dataclass
@@ -40,6 +41,7 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     with gr.Tabs(elem_id="teacher-tabs"):
         with gr.Tab("Class", id="class", elem_id="teacher-class-tab") as class_tab:
             overview = create_class_overview(services, signin)
+            trends = create_trends_panel(services, signin)
         with gr.Tab("Transcripts", id="transcripts", elem_id="teacher-transcripts-tab") as transcripts_tab:
             transcripts = create_transcript_panel(services, signin)
         with gr.Tab("Curricula", id="curricula", elem_id="teacher-curricula-tab") as curricula_tab:
@@ -88,9 +90,11 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
 
     # Each page fills itself when opened, so a teacher always sees the current state.
     class_tab.select(open_class, [overview.unit], overview.outputs, **FAST)
+    class_tab.select(trends.open, None, trends.outputs, **FAST)
     transcripts_tab.select(open_transcripts, None, transcripts.outputs, **FAST)
     curricula_tab.select(open_curricula, None, curricula.outputs, **FAST)
     model_tab.select(open_model, None, model.outputs, **FAST)
+    model_tab.select(model.open_adapters, None, model.adapters.outputs, **FAST)
     grading_tab.select(open_grading, [grading.rubric], grading.outputs, **FAST)
     review_tab.select(open_review, [review.rubric, review.submission], review.outputs, **FAST)
     practice_tab.select(open_practice, [practice.unit, practice.problem], practice.outputs, **FAST)

@@ -1,4 +1,5 @@
-"""The teacher's transcript viewer: pick a session or a conversation, read it in order.
+"""The teacher's transcript viewer: pick a session or a conversation, read it in order, and
+judge what the model said in it (``curation_panel.py``).
 
 A tutoring session shows its attempts, hints and chat; a conversation shows the student's
 messages with their corrections, the character's replies, level changes and goals met
@@ -17,6 +18,7 @@ from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
 from .conversation_transcript import CONVERSATION_PREFIX, conversation_label, conversation_transcript_markdown
+from .curation_panel import create_curation_panel
 from .errors import page_handler
 from .render import hint_label
 from .teacher_guard import require_teacher
@@ -101,6 +103,7 @@ def create_transcript_panel(services: Services, signin: SignIn) -> TranscriptPan
                               info="Most recently active first")
         refresh = gr.Button("Refresh list", scale=0, min_width=130, elem_id="transcript-refresh")
     transcript = gr.Markdown("", latex_delimiters=LATEX_DELIMITERS, elem_id="transcript")
+    create_curation_panel(services, signin, session)
 
     def snapshot(actor):
         return gr.Dropdown(choices=transcript_choices(dashboard, actor), value=None)
