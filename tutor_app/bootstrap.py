@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assessment.service import AssessmentService
+from .curriculum.last_good import FOLDER_NAME as LAST_GOOD_FOLDER
 from .curriculum.library import CurriculumLibrary
 from .dashboard.service import DashboardService
 from .language.service import LanguageService
@@ -50,7 +51,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
     either way it is wrapped in the queue that serialises calls to the one model."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
-    library = CurriculumLibrary(settings.curricula)
+    library = CurriculumLibrary(settings.curricula, keep_dir=settings.data_dir / LAST_GOOD_FOLDER)
     library.reload()  # bad files are reported in library.errors; the app starts with the good ones
     prompts = PromptLibrary()
     if model is None:

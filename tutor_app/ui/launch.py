@@ -77,6 +77,18 @@ def roster_notes(auth) -> list[str]:
     return notes
 
 
+def curriculum_notes(report) -> list[str]:
+    """Every curriculum error, one ``file:line: field: what`` line each, for the start-up output:
+    whoever starts the app sees at once what the teacher's Curricula page would show."""
+    if report is None or not report.errors:
+        return []
+    notes = [f"curricula: {report.summary()}"]
+    notes += [f"  {error}" for error in report.errors]
+    if report.kept:
+        notes.append(f"  Students keep the last good version of {', '.join(report.kept)} until the file is fixed.")
+    return notes
+
+
 def launch(settings) -> int:
     from ..bootstrap import create_services
 
@@ -96,6 +108,8 @@ def launch(settings) -> int:
           flush=True)
     if generated:
         print(f"Teacher sign-in: user 'teacher', password '{generated}' (shown once; write it down).", flush=True)
+    for note in curriculum_notes(services.library.last_report):
+        print(note, flush=True)
     if settings.login_required:
         for note in roster_notes(services.auth):
             print(note, flush=True)
