@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .assessment.service import AssessmentService
 from .curriculum.last_good import FOLDER_NAME as LAST_GOOD_FOLDER
 from .curriculum.library import CurriculumLibrary
+from .dashboard.mastery_fit import MasteryFitService
 from .dashboard.service import DashboardService
 from .language.service import LanguageService
 from .practice.service import PracticeService
@@ -35,6 +36,7 @@ class Services:
     model: ServedModel  # the one model, shared: every call in the app goes through it (a ModelQueue)
     tutor: TutorService
     dashboard: DashboardService
+    mastery_fit: MasteryFitService  # the class's fitted BKT parameters: view, adopt, history
     auth: Auth
     assessment: AssessmentService
     practice: PracticeService
@@ -64,6 +66,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None) ->
         settings=settings, db=db, library=library, prompts=prompts, model=queued,
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment),
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
+        mastery_fit=MasteryFitService(db=db, library=library),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
         language=LanguageService(db=db, library=library, model=queued, prompts=prompts))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..settings import Settings
-from . import check, draft, eval_guard, grade, models, roster, serve, worksheet
+from . import check, draft, eval_guard, fit_mastery, grade, models, roster, serve, worksheet
 
 
 @dataclass(frozen=True)
@@ -42,4 +42,6 @@ COMMANDS = (
             alias="--list-models"),
     Command("eval-guard", "measure the answer-leak guard on labelled replies (JSONL)", eval_guard.run,
             eval_guard.arguments, alias="--eval-guard"),
+    Command("fit-mastery", "fit each skill's mastery parameters from the class's answers; --adopt adopts them",
+            fit_mastery.run, fit_mastery.arguments),
 )

@@ -86,3 +86,54 @@ class Transcript(BaseModel):
     statement: str  # the student's variant of the problem ("" when the unit no longer has it)
     seed: int
     entries: list[TranscriptEntry]
+
+
+# mastery parameters fitted from the class (``mastery_fit.py``) ------------------------------------
+class ParamValues(BaseModel):
+    p_init: float
+    p_transit: float
+    p_guess: float
+    p_slip: float
+
+
+class SkillFit(BaseModel):
+    """One skill: the parameters in use beside what the class's answers say."""
+
+    skill_id: str
+    skill_name: str
+    current: ParamValues
+    source: Literal["file", "adopted"]  # the unit file's values, or values adopted from a fit
+    adopted_at: datetime | None = None
+    adopted_by: str | None = None
+    status: Literal["fitted", "too-little-data", "rejected"]
+    fitted: ParamValues | None = None  # the estimate, shown for a rejected fit too (with the reason)
+    margins: dict[str, float | None] | None = None  # half-widths of the 95% intervals
+    students: int  # how much data the fit rests on
+    observations: int
+    reason: str | None = None  # why the fit cannot be adopted
+    adoptable: bool  # fitted, and different from what is in use
+
+
+class MasteryFitTable(BaseModel):
+    curriculum_id: str
+    title: str
+    min_students: int  # the thresholds a fit needs before it is tried (``engine.bkt_fit``)
+    min_observations: int
+    max_margin: float  # and the precision it needs to be offered
+    ignored_events: int  # stored answers of problems or steps the unit no longer has
+    skills: list[SkillFit]
+
+
+class ParamsChangeView(BaseModel):
+    """One entry of the parameters' history: who changed what, when, and on how much data."""
+
+    curriculum_id: str
+    skill_id: str
+    skill_name: str
+    source: Literal["fit", "file"]
+    before: ParamValues
+    after: ParamValues | None  # None: back to the unit file's values
+    students: int | None
+    observations: int | None
+    changed_by: str
+    at: datetime
