@@ -29,6 +29,14 @@ class MasteryTable(BaseModel):
     students: list[StudentMastery]
 
 
+class Place(BaseModel):
+    """Where in a unit something happened, in the words a teacher reads on the page (the ids are
+    kept beside it for links and exports): the problem's title and "step 2: <its prompt>"."""
+
+    problem_title: str = ""  # "" when the unit no longer has the problem: the page shows the id
+    step_label: str = ""  # "step 2: Now find x." ("" likewise); "level A2" for conversation practice
+
+
 class MisconceptionCount(BaseModel):
     curriculum_id: str
     problem_id: str
@@ -39,6 +47,7 @@ class MisconceptionCount(BaseModel):
     students: int
     by_bug_rule: int
     by_model: int
+    place: Place = Place()
 
 
 class StuckStudent(BaseModel):
@@ -53,6 +62,7 @@ class StuckStudent(BaseModel):
     still_on_step: bool
     last_at: datetime
     reason: str  # one line a teacher reads, e.g. "6 wrong attempts, saw the worked answer"
+    place: Place = Place()
 
 
 class SessionListItem(BaseModel):
@@ -66,6 +76,8 @@ class SessionListItem(BaseModel):
     hints: int
     started_at: datetime
     updated_at: datetime
+    unit_title: str = ""  # "" when the unit is gone: the page shows the ids
+    place: Place = Place()  # the problem, and the step the session is on
 
 
 class TranscriptEntry(BaseModel):
@@ -75,6 +87,7 @@ class TranscriptEntry(BaseModel):
     text: str  # the answer, the hint, or the chat message
     verdict: str | None = None
     misconception_id: str | None = None
+    misconception: str = ""  # its description in the unit ("" when the unit no longer has it)
     feedback: str | None = None
     scaffold: bool = False
     level: int | None = None
@@ -86,6 +99,7 @@ class Transcript(BaseModel):
     statement: str  # the student's variant of the problem ("" when the unit no longer has it)
     seed: int
     entries: list[TranscriptEntry]
+    step_labels: dict[str, str] = {}  # step id -> "step 1: <its prompt>", for the steps the unit still has
 
 
 # mastery parameters fitted from the class (``mastery_fit.py``) ------------------------------------
