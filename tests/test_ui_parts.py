@@ -260,6 +260,21 @@ def test_model_card_shows_plan_context_queue_and_speed():
     assert "not available" in off and "not a GGUF file" in off and "no tutor turns yet" in off
 
 
+def test_the_model_panel_shows_the_speed_measured_here_beside_the_estimate():
+    from tutor_app.runtime.speed import SpeedMeasurement
+    from tutor_app.ui.teacher_render import measured_speed_html
+
+    llama = ModelInfo(name="smollm2", backend="llama.cpp", path="/m/smollm2.gguf")
+    assert "not measured yet" in measured_speed_html(llama, None)
+    assert measured_speed_html(ModelInfo(name="remote", backend="openai"), None) == "–"
+    found = SpeedMeasurement(model="smollm2", path="/m/smollm2.gguf", machine="2 CPUs, 24 GiB RAM, no GPU",
+                             measured_tokens_per_s=27.5, estimated_tokens_per_s=74.3, tokens=64,
+                             measured_at="2026-12-05T21:00:00+00:00")
+    shown = measured_speed_html(llama, found)
+    assert "<b>27.5 tokens/s</b>" in shown and "the planner estimated 74.3" in shown
+    assert "Measured here" in model_markdown(llama, waiting=0, recent=[], measured=found)
+
+
 def test_the_model_panel_reads_the_line_and_the_last_calls_costs_from_the_shared_model():
     queue = ModelQueue(ScriptedBackend())
     assert "".join(queue.stream_chat([{"role": "user", "content": "hi there"}])) != ""

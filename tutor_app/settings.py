@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     moe_offload: Literal["auto", "layers", "experts-cpu"] = Field("auto", description="how a mixture of experts is "
                                                                                     "split between GPU and CPU")
     kv_cache_mb: int = Field(1024, ge=0, description="RAM for saved per-session KV states before they spill to disk")
+    min_tokens_per_s: float = Field(5.0, gt=0, description="the slowest decoding worth recommending: download auto "
+                                                           "and list-models recommend only models expected to reach "
+                                                           "it on this machine (tokens/s)")
 
     @field_validator("n_gpu_layers", mode="before")
     @classmethod

@@ -110,6 +110,9 @@ def launch(settings) -> int:
         print(f"Teacher sign-in: user 'teacher', password '{generated}' (shown once; write it down).", flush=True)
     for note in curriculum_notes(services.library.last_report):
         print(note, flush=True)
+    from ..runtime.speed import start_speed_check
+
+    start_speed_check(services.model, settings)  # times the model in its first minute (the planner learns from it)
     if settings.login_required:
         for note in roster_notes(services.auth):
             print(note, flush=True)

@@ -7,12 +7,14 @@ the page is to see the queue while a class is using it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
 from ..bootstrap import Services
 from ..runtime.protocol import GenerationStats, ServedModel
+from ..runtime.speed import SpeedRecords
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
@@ -22,8 +24,8 @@ from .teacher_render import model_markdown
 
 MIXTRAL_HOWTO = (
     "**Better tutor replies.** The built-in model is tiny: it proves the set-up works, and checking, hints and "
-    "mastery do not depend on it. For real tutoring, download Mixtral 8x7B (the quant that fits this machine is "
-    "chosen for you) and restart with it:\n\n"
+    "mastery do not depend on it. For real tutoring, download Mixtral 8x7B (the largest quant that fits this "
+    "machine and reaches the minimum speed, `--min-tokens-per-s`, is chosen for you) and restart with it:\n\n"
     "```\npython app.py --download auto\npython app.py --model <the name it printed> --n-gpu-layers auto\n```\n\n"
     "`python app.py --list-models` shows which quants fit this machine; the download below does the same "
     "from this page."
@@ -51,10 +53,12 @@ def stats_frame(recent: list[GenerationStats]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
-def model_snapshot(model: ServedModel) -> tuple[str, pd.DataFrame]:
-    """Values for ``ModelPanel.outputs``."""
+def model_snapshot(model: ServedModel, data_dir: Path | None = None) -> tuple[str, pd.DataFrame]:
+    """Values for ``ModelPanel.outputs``; ``data_dir``: where the measured speed is kept."""
     recent = model.recent_stats()
-    return model_markdown(model.info, waiting=model.waiting(), recent=recent), stats_frame(recent)
+    measured = SpeedRecords(data_dir).latest_for_model(model.info.name) if data_dir is not None else None
+    return (model_markdown(model.info, waiting=model.waiting(), recent=recent, measured=measured),
+            stats_frame(recent))
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
@@ -72,7 +76,7 @@ def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:
     @page_handler("reading the model panel")
     def on_refresh(request: gr.Request):
         require_teacher(signin, request)
-        return model_snapshot(model)
+        return model_snapshot(model, services.settings.data_dir)
 
     refresh.click(on_refresh, None, [summary, stats], **FAST)
     return ModelPanel(summary, stats, refresh)

@@ -79,7 +79,7 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     @page_handler("reading the model panel")
     def open_model(request: gr.Request):
         require_teacher(signin, request)
-        return model_snapshot(services.model)
+        return model_snapshot(services.model, services.settings.data_dir)
 
     @page_handler("opening the grading page")
     def open_grading(rubric_id: str | None, request: gr.Request):
