@@ -294,7 +294,7 @@ def _require_teacher(actor: Actor) -> None:
 
 def plain_prompt(prompt: str, limit: int = PROMPT_CHARS) -> str:
     """A step's prompt as one short line of plain text (its LaTeX read as the checker reads it)."""
-    text = re.sub(r"\s+([.,;:?!])", r"\1", " ".join(latex_to_plain(prompt).split()))
+    text = re.sub(r"\s+([.,;:?!^])", r"\1", " ".join(latex_to_plain(prompt).split()))
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 

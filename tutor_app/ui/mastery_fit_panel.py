@@ -154,14 +154,14 @@ def create_mastery_fit_panel(services: Services, signin: SignIn) -> MasteryFitPa
         gr.HTML(intro_html(shown), elem_id="fit-intro")
         for skill in shown.skills:
             with gr.Row(elem_classes="fit-row"):
-                gr.HTML(skill_card_html(skill), elem_id=f"fit-{skill.skill_id}")
+                gr.HTML(skill_card_html(skill), elem_id=f"fit-skill-{skill.skill_id}")
                 with gr.Column(scale=0, min_width=200):
                     if skill.adoptable:
                         gr.Button(f"Adopt for {skill.skill_name}", variant="primary",
-                                  elem_id=f"fit-adopt-{skill.skill_id}").click(
+                                  elem_id=f"fit-adopt-skill-{skill.skill_id}").click(
                             _on_adopt_one(skill.skill_id), [unit], outputs, **FAST)
                     if skill.source == "adopted":
-                        gr.Button("Back to the file's values", elem_id=f"fit-file-{skill.skill_id}").click(
+                        gr.Button("Back to the file's values", elem_id=f"fit-file-skill-{skill.skill_id}").click(
                             _on_file_values(skill.skill_id), [unit], outputs, **FAST)
 
     gr.Markdown("### History of the class's parameters", elem_classes="section-title")
