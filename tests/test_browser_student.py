@@ -57,9 +57,23 @@ def latest_feedback(page):
 
 
 def mastery_legend_text(page) -> str:
-    legend = page.locator("#mastery-legend .mastery-legend")
+    """The mastery chart's words: each skill's name, percentage and level."""
+    legend = page.locator("#mastery-chart .mastery-rows")
     expect(legend).to_contain_text("Use inverse operations")
     return legend.inner_text()
+
+
+def drawn_bars(page) -> dict[str, tuple[float, int, str]]:
+    """Skill name -> (the share of its bar the browser drew, the percentage printed beside it,
+    the level in words), read from the rendered page."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#mastery-chart .mastery-row')]
+        .map(row => {
+            const track = row.querySelector('.bar-track').getBoundingClientRect().width;
+            const fill = row.querySelector('.bar-fill').getBoundingClientRect().width;
+            const words = row.querySelector('.mastery-words').innerText.trim();
+            return [row.querySelector('.mastery-name').childNodes[0].textContent.trim(),
+                    [fill / track, parseInt(words), words.replace(/^\\d+%\\s*/, '')]];
+        }))""")
 
 
 def test_a_student_works_a_whole_problem(app, browser, artifacts_dir):
@@ -105,8 +119,8 @@ def test_a_student_works_a_whole_problem(app, browser, artifacts_dir):
     expect(page.locator("#progress")).to_contain_text("1 of 2 steps done")
     expect(page.locator("#step-prompt")).to_contain_text("Step 2 of 2")
     expect(page.locator("#hints .hint")).to_have_count(0)  # the new step starts without hints
-    page.wait_for_function("before => !document.querySelector('#mastery-legend').innerText.includes(before)",
-                           arg=before)
+    page.wait_for_function("before => !document.querySelector('#mastery-chart .mastery-rows').innerText"
+                           ".includes(before)", arg=before)
     expect(page.locator("#mastery-chart svg, #mastery-chart canvas").first).to_be_visible()
 
     answer(page, "x = 6")
@@ -131,6 +145,45 @@ def test_a_student_works_a_whole_problem(app, browser, artifacts_dir):
     expect(again.locator("#progress")).to_contain_text("0 of 2 steps done")
     assert again.locator("#problem-statement").inner_text() == statement
     context.close()
+
+
+def test_the_mastery_chart_agrees_with_its_words_and_marks_each_new_level(app, browser, artifacts_dir):
+    """Item 8 of the walk-through: the bars showed the previous answer's values (0.2 where the
+    legend said 60%). Each bar must be as long as the number beside it says, after every answer,
+    with the level in words, and a skill that reaches a new level is marked."""
+    page = open_page(browser, app.url, DESKTOP)
+    start_problem(page, "Dana")
+    key = page.locator("#mastery-legend .mastery-legend")
+    for words in ("just starting", "getting there", "solid", "mastered"):
+        expect(key).to_contain_text(words)
+    seen = []
+    for text, skill, percent, level in (("2x = 8", "Use inverse operations", 60, "getting there"),
+                                        ("x = 4", "Divide by the coefficient", 60, "getting there")):
+        answer(page, text)
+        row = page.locator("#mastery-chart .mastery-row.reached")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(skill)
+        expect(row).to_contain_text(f"new level: {level}")
+        expect(page.locator("#mastery-chart .mastery-news")).to_contain_text(f"{skill} is now {level}")
+        bars = drawn_bars(page)
+        assert tuple(bars[skill][1:]) == (percent, level), bars
+        for name, (drawn, printed, _) in bars.items():
+            assert abs(drawn - printed / 100) <= 0.01, (name, drawn, printed)
+        seen.append(bars)
+    assert tuple(seen[0]["Divide by the coefficient"][1:]) == (20, "just starting")
+    page.screenshot(path=str(artifacts_dir / "student-mastery-progress.png"), full_page=True)
+
+    page.locator("#next-problem").click()
+    expect(page.locator("#progress")).to_contain_text("0 of 2 steps done")
+    answer(page, "3x = 15")  # the second problem's first step: the skill climbs again
+    expect(page.locator("#mastery-chart .mastery-row.reached")).to_contain_text("new level: solid")
+    bars = drawn_bars(page)
+    assert tuple(bars["Use inverse operations"][1:]) == (89, "solid")
+    assert abs(bars["Use inverse operations"][0] - 0.89) <= 0.01
+    answer(page, "x = 6")  # a wrong answer: no level reached, nothing marked
+    expect(page.locator("#feedback .feedback.latest")).to_be_visible()
+    expect(page.locator("#mastery-chart .mastery-row.reached")).to_have_count(0)
+    page.close()
 
 
 def test_a_returning_student_sees_their_steps_hints_and_chat(app, browser, artifacts_dir):

@@ -8,6 +8,7 @@ and model drafts. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
@@ -16,16 +17,19 @@ import time
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tutor_app.curriculum.params import render_variant
 from tutor_app.runtime.fake import ScriptedBackend
 from tutor_app.service.actor import Actor
 
 from assessment_support import REPO, SAMPLES, grading_reply
+from mastery_fit_support import FEW_STUDENTS, FITTED_STUDENTS, STEPS, UNIT_YAML as FIT_UNIT_YAML, store_simulated_class
 from ui_harness import (DESKTOP, PHONE, TEACHER_PASSWORD, UNIT_YAML, launch_chromium, open_page, running_app,
                         sign_in, text_field)
 
 pytestmark = pytest.mark.browser
 
 RUBRIC_FILE = REPO / "curricula" / "rubrics" / "explain-your-reasoning.yaml"
+FIT_TITLE = "Year group doubling drill"
 SPANISH_FILE = REPO / "curricula" / "language" / "spanish-a2-restaurant.yaml"
 ROSTER = ["Ana", "Ben", "Cy"]
 TEXTS = sorted((SAMPLES / "submissions").glob("*.txt"))
@@ -75,8 +79,12 @@ def app(tmp_path_factory):
     shutil.copy(RUBRIC_FILE, curricula / RUBRIC_FILE.name)
     shutil.copy(SPANISH_FILE, curricula / SPANISH_FILE.name)
     (curricula / "worksheet-practice.yaml").write_text(WORKSHEET_UNIT, encoding="utf-8")
+    # a year group's answers, for the mastery page; its title sorts last so the pages open on the others
+    (curricula / "fit.yaml").write_text(FIT_UNIT_YAML.replace("title: Fit practice", f"title: {FIT_TITLE}"),
+                                        encoding="utf-8")
     with running_app(root, ScriptedBackend(), require_login=True, students=ROSTER) as (running, pins):
         assert running.services.library.errors == []
+        store_simulated_class(running.services.db)
         yield running, pins
 
 
@@ -144,19 +152,113 @@ def test_the_class_overview_shows_mastery_misconceptions_and_who_is_stuck(teache
     expect(page.locator("#misconception-chart svg, #misconception-chart canvas").first).to_be_visible()
     expect(page.locator("#stuck-students")).to_contain_text("Ana")
     expect(page.locator("#stuck-students")).to_contain_text("still on it")
+    # places by their titles, not the unit's ids ("two-step-1 · isolate")
+    for part in ("#stuck-students", "#misconception-chart"):
+        expect(page.locator(part)).to_contain_text("Two-step equation · step 1: Subtract 3 from both sides.")
+        expect(page.locator(part)).not_to_contain_text("two-step-1")
+        expect(page.locator(part)).not_to_contain_text("isolate")
+    bug = page.locator("#misconception-chart .misconception-row").first
+    expect(bug).to_contain_text("Applies the same operation instead of the inverse one")
+    expect(bug).to_contain_text("2 times, 1 student")
     page.screenshot(path=str(artifacts_dir / "teacher-class.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def perimeter_for_area(app):
+    """Ben gives the rectangle's perimeter for its area: a misconception in the worksheet unit."""
+    running, _ = app
+    tutor, ben = running.services.tutor, Actor(role="student", student="Ben")
+    started = tutor.start_session(ben, "Ben", "worksheet-practice", "rectangle")
+    problem = running.services.library.units["worksheet-practice"].problems[0]
+    seed = tutor.store.get_session(session_id=started.session_id).seed
+    (perimeter,) = render_variant(problem, seed).steps[0].misconceptions[0].answers
+    assert tutor.submit_answer(ben, started.session_id, perimeter).verdict == "misconception"
+
+
+def test_another_unit_redraws_the_misconception_chart_and_its_labels(teacher_page, perimeter_for_area,
+                                                                    artifacts_dir):
+    """Item 10 of the walk-through: after switching unit the chart went blank and kept the old
+    unit's legend. Every switch draws the chosen unit's misconceptions, and only those."""
+    page = teacher_page
+    page.locator("#teacher-class-tab-button").click()
+    chart = page.locator("#misconception-chart")
+    for title, shown, gone in (("Worksheet practice", "Gives the perimeter when asked for the area.",
+                                "Applies the same operation"),
+                               ("Two-step equations", "Applies the same operation instead of the inverse one",
+                                "Gives the perimeter"),
+                               ("Worksheet practice", "Gives the perimeter when asked for the area.",
+                                "Applies the same operation")):
+        page.locator("#overview-unit input").click()
+        page.get_by_role("option", name=title, exact=True).click()
+        expect(chart).to_contain_text(shown)
+        expect(chart).not_to_contain_text(gone)
+        expect(chart.locator("svg.bar").first).to_be_visible()
+    expect(chart.locator(".misconception-row")).to_have_count(1)
+    expect(chart).to_contain_text("Area of a rectangle · step 1: What is its area, in cm^2?")
+    expect(chart).to_contain_text("1 time, 1 student")
+    page.screenshot(path=str(artifacts_dir / "teacher-class-other-unit.png"), full_page=True)
+    page.locator("#overview-unit input").click()
+    page.get_by_role("option", name="Two-step equations", exact=True).click()
+    expect(chart).to_contain_text("Applies the same operation")
+
+
+def test_the_mastery_page_shows_fits_beside_the_values_in_use_and_adopts_them(app, teacher_page, artifacts_dir):
+    running, _ = app
+    page = teacher_page
+    page.locator("#teacher-mastery-tab-button").click()
+    page.locator("#fit-unit input").click()
+    page.get_by_role("option", name=FIT_TITLE, exact=True).click()
+    drill = page.locator("#fit-skill-drill")
+    expect(drill).to_contain_text("fit can be adopted")
+    expect(drill).to_contain_text("in use (unit file)")
+    expect(drill).to_contain_text(f"Rests on {FITTED_STUDENTS} students and {FITTED_STUDENTS * STEPS:,} observations.")
+    expect(drill.locator("tbody tr")).to_have_count(4)  # p_init, p_transit, p_guess, p_slip: in use | fitted ± margin
+    expect(drill.locator("tbody tr").first).to_contain_text(" ± ")
+    review = page.locator("#fit-skill-review")
+    expect(review).to_contain_text(f"Rests on {FEW_STUDENTS} students")
+    expect(review).to_contain_text("Not offered: too uncertain")
+    expect(page.locator("#fit-skill-later")).to_contain_text("too little data")
+    expect(page.locator("#fit-intro")).to_contain_text("at least 30 students and 300 observations")
+    expect(page.locator("#fit-adopt-skill-review")).to_have_count(0)
+    expect(page.locator("#fit-history")).to_contain_text("No parameters adopted yet")
+    page.screenshot(path=str(artifacts_dir / "teacher-mastery-fit.png"), full_page=True)
+
+    page.locator("#fit-adopt-skill-drill").click()  # one click for one skill
+    expect(page.locator("#fit-status")).to_contain_text("Adopted the fitted values for Doubling drill.")
+    expect(drill).to_contain_text("by teacher")
+    expect(drill).to_contain_text("fit in use")
+    history = page.locator("#fit-history")
+    expect(history.locator("tbody tr")).to_have_count(1)
+    expect(history).to_contain_text("adopted the fit")
+    expect(history).to_contain_text(f"{FITTED_STUDENTS} students, {FITTED_STUDENTS * STEPS:,} observations")
+    assert set(running.services.tutor.params.adopted(curriculum_id="fit-practice")) == {"drill"}
+    page.screenshot(path=str(artifacts_dir / "teacher-mastery-adopted.png"), full_page=True)
+
+    page.locator("#fit-file-skill-drill").click()
+    expect(drill).to_contain_text("in use (unit file)")
+    expect(history.locator("tbody tr")).to_have_count(2)
+    expect(history.locator("tbody tr").first).to_contain_text("back to the unit file's values")
+    page.locator("#fit-adopt-all").click()  # one click for every usable fit
+    expect(history.locator("tbody tr")).to_have_count(3)
+    expect(drill).to_contain_text("fit in use")
+    assert set(running.services.tutor.params.adopted(curriculum_id="fit-practice")) == {"drill"}
 
 
 def test_a_transcript_shows_every_attempt_and_hint(teacher_page, artifacts_dir):
     page = teacher_page
     page.locator("#teacher-transcripts-tab-button").click()
     page.locator("#transcript-session input").click()
-    page.get_by_role("option").filter(has_text="Ana · equations-test").first.click()
+    page.get_by_role("option").filter(has_text="Ana · Two-step equations / Two-step equation").first.click()
     transcript = page.locator("#transcript")
     expect(transcript).to_contain_text("2x = 14")
     expect(transcript).to_contain_text("2x = 9")
     expect(transcript).to_contain_text("worked step")
     expect(transcript.locator(".feedback.verdict-misconception")).to_have_count(2)
+    expect(transcript).to_contain_text("Ana — Two-step equations / Two-step equation")
+    expect(transcript).to_contain_text("Step 1: Subtract 3 from both sides. What equation do you get?")
+    expect(transcript).to_contain_text("misconception: Applies the same operation instead of the inverse one")
+    for internal in ("equations-test", "two-step-1", "isolate", "added-instead-of-subtracted"):
+        expect(transcript).not_to_contain_text(internal)
     page.screenshot(path=str(artifacts_dir / "teacher-transcript.png"), full_page=True)
 
 
@@ -269,7 +371,14 @@ def test_curricula_reload_reports_a_broken_file_and_keeps_the_unit(app, teacher_
     expect(page.locator("#curricula-report")).to_contain_text("all files valid")
 
 
-def test_the_model_panel_names_the_model_and_its_queue(teacher_page, artifacts_dir):
+def test_the_model_panel_names_the_model_and_its_queue(app, teacher_page, artifacts_dir):
+    from tutor_app.runtime.speed import SpeedMeasurement, SpeedRecords
+
+    running, _ = app
+    # what the app's first-minute check stores for a model it runs itself (a script has no speed)
+    SpeedRecords(running.services.settings.data_dir).add(SpeedMeasurement(
+        model="scripted", path=None, machine="2 CPUs, 24 GiB RAM, no GPU", measured_tokens_per_s=27.5,
+        estimated_tokens_per_s=74.3, tokens=64, measured_at="2026-12-05T21:00:00+00:00"))
     page = teacher_page
     page.locator("#teacher-model-tab-button").click()
     summary = page.locator("#model-summary")
@@ -277,6 +386,9 @@ def test_the_model_panel_names_the_model_and_its_queue(teacher_page, artifacts_d
     expect(summary).to_contain_text("Context size")
     expect(summary).to_contain_text("4,096 tokens")
     expect(summary).to_contain_text("waiting")
+    expect(summary).to_contain_text("Measured here")
+    expect(summary).to_contain_text("27.5 tokens/s on 05 Dec 2026")
+    expect(summary).to_contain_text("the planner estimated 74.3")
     page.screenshot(path=str(artifacts_dir / "teacher-model.png"), full_page=True)
 
 
@@ -458,6 +570,15 @@ def test_the_teacher_overrides_a_score_and_reads_the_agreement_report(teacher_pa
     page.screenshot(path=str(artifacts_dir / "teacher-review.png"), full_page=True)
 
 
+def make_drafts(page, count: int):
+    """Ask the Practice page for ``count`` drafts; returns the report."""
+    drafts = page.locator("#drafts-count input[type=number]")
+    drafts.fill(str(count))
+    drafts.press("Enter")
+    page.locator("#drafts-make").click()
+    return page.locator("#drafts-report")
+
+
 def test_the_teacher_makes_a_worksheet_and_drafts_problems(app, teacher_page, artifacts_dir):
     running, _ = app
     page = teacher_page
@@ -511,11 +632,7 @@ def test_the_teacher_makes_a_worksheet_and_drafts_problems(app, teacher_page, ar
            "steps": [{**good["steps"][0], "answer": "thirty-six square metres", "check": "numeric"}]}
     running.model.enqueue_json(good)
     running.model.enqueue_json(bad)
-    drafts = page.locator("#drafts-count input[type=number]")
-    drafts.fill("2")
-    drafts.press("Enter")
-    page.locator("#drafts-make").click()
-    report = page.locator("#drafts-report")
+    report = make_drafts(page, 2)
     expect(report).to_contain_text("1 draft passed the checks, 1 rejected")
     expect(report).to_contain_text("Garden bed")
     expect(report).to_contain_text("cannot read")
@@ -523,3 +640,34 @@ def test_the_teacher_makes_a_worksheet_and_drafts_problems(app, teacher_page, ar
     assert not list(running.services.settings.curricula.rglob("*draft*"))  # nothing went live
     without_notices(page)
     page.screenshot(path=str(artifacts_dir / "teacher-practice.png"), full_page=True)
+
+
+def test_drafted_latex_reaches_the_page_intact_and_a_wrong_key_is_rejected(app, teacher_page, artifacts_dir):
+    """Item 13 of the walk-through: a model writes LaTeX with one backslash in its JSON, which
+    turned ``\\frac`` into a form feed and ``rac``; and a key that is right only against itself
+    passed. The page shows the fraction typeset and says why the other draft was dropped."""
+    running, _ = app
+    page = teacher_page
+    page.locator("#teacher-practice-tab-button").click()
+    expect(page.locator("#practice-unit input")).to_have_value("Worksheet practice")
+    latex = {"title": "Half a garden bed", "statement": r"A bed is $\frac{1}{2}$ m wide and $\text{8 m}$ long.",
+             "steps": [{"prompt": r"What is its area, in $\text{m}^2$?", "answer": "4", "check": "numeric",
+                        "skill": "rectangle-area", "hints": [r"$\frac{1}{2} \times 8$"], "bug_rules": []}],
+             "difficulty": 1}
+    wrong_key = {"title": "A key that does not solve it", "statement": "The width $x$ solves $3x + 4 = 19$.",
+                 "steps": [{"prompt": "Find $x$.", "answer": "x = 4", "check": "equation", "skill": "rectangle-area",
+                            "hints": ["Subtract 4, then divide by 3."], "bug_rules": []}], "difficulty": 1}
+    running.model.enqueue_json(json.dumps(latex).replace("\\\\", "\\"))  # one backslash, as the model writes it
+    running.model.enqueue_json(wrong_key)
+    report = make_drafts(page, 2)
+    expect(report).to_contain_text("1 draft passed the checks, 1 rejected")
+    expect(report.locator(".draft-ok .katex .mfrac")).to_have_count(1)  # the fraction, typeset
+    expect(report).not_to_contain_text(re.compile(r"(?<!\\f)rac\{"))  # only as part of \frac (KaTeX keeps the source)
+    expect(report.locator(".draft-rejected")).to_contain_text(
+        "the answer 'x = 4' does not have the solutions of the problem's own equation 3x + 4 = 19")
+    with page.expect_download() as download:
+        page.locator("#drafts-file a").first.click()
+    written = open(download.value.path(), encoding="utf-8").read()
+    assert "\\frac{1}{2}" in written and "\\text{8 m}" in written and "\x0c" not in written and "\t" not in written
+    without_notices(page)
+    page.screenshot(path=str(artifacts_dir / "teacher-drafts-latex.png"), full_page=True)

@@ -62,6 +62,48 @@ def test_reload_keeps_the_last_good_version_of_a_broken_unit(tmp_path):
     assert library.units["algebra"].title == "Algebra fixed" and report.kept == [] and library.errors == []
 
 
+def test_the_last_good_version_is_kept_on_disk_and_served_after_a_restart(tmp_path):
+    curricula, kept = tmp_path / "curricula", tmp_path / "data" / "curricula-last-good"
+    path = write(curricula, "math/algebra.yaml", UNIT)
+    CurriculumLibrary(curricula, keep_dir=kept).reload()
+    assert (kept / "math" / "algebra.yaml").read_text(encoding="utf-8") == UNIT  # the text that passed
+    write(curricula, "math/algebra.yaml", broken(UNIT, "title: Algebra", "title: 'Algebra"))
+
+    restarted = CurriculumLibrary(curricula, keep_dir=kept)  # nothing in memory: a new process
+    report = restarted.reload()
+    assert restarted.units["algebra"].title == "Algebra" and report.kept == ["algebra"]
+    assert restarted.files["algebra"] == path and len(report.errors) == 1  # the error is still reported
+    assert (kept / "math" / "algebra.yaml").read_text(encoding="utf-8") == UNIT  # never the broken text
+
+    write(curricula, "math/algebra.yaml", UNIT.replace("title: Algebra", "title: Algebra fixed"))
+    assert restarted.reload().ok and "Algebra fixed" in (kept / "math" / "algebra.yaml").read_text(encoding="utf-8")
+    path.unlink()  # a unit the teacher removed stays removed, after a restart too
+    restarted.reload()
+    assert restarted.units == {} and not (kept / "math" / "algebra.yaml").exists()
+    assert CurriculumLibrary(curricula, keep_dir=kept).reload().kept == []
+
+
+def test_a_kept_copy_that_no_longer_validates_is_not_served(tmp_path):
+    """A kept unit whose open step names a rubric that is gone now is not served half-working."""
+    curricula, kept = tmp_path / "curricula", tmp_path / "kept"
+    rubric = write(curricula, "r.yaml", "kind: rubric\nid: essay\ntitle: Essay\ncriteria:\n  - id: c\n    name: C\n"
+                                        "    levels: [{score: 0, description: a}, {score: 1, description: b}]\n")
+    unit = UNIT + "      - id: why\n        prompt: Why?\n        check: open\n        rubric: essay\n"
+    write(curricula, "a.yaml", unit)
+    assert CurriculumLibrary(curricula, keep_dir=kept).reload().ok
+    write(curricula, "a.yaml", "id: [")
+    rubric.unlink()
+    library = CurriculumLibrary(curricula, keep_dir=kept)
+    assert library.reload().kept == [] and library.units == {}
+
+
+def test_copies_are_never_kept_inside_the_curricula_folder(tmp_path):
+    write(tmp_path, "algebra.yaml", UNIT)
+    library = CurriculumLibrary(tmp_path, keep_dir=tmp_path / "kept")
+    library.reload()
+    assert not (tmp_path / "kept").exists() and library.reload().ok
+
+
 def test_a_broken_file_never_loaded_before_is_just_reported(tmp_path):
     library = CurriculumLibrary(tmp_path)
     write(tmp_path, "algebra.yaml", "id: [")

@@ -100,6 +100,8 @@ def test_scaffold_hint_errors_name_the_hint_not_union_members(tmp_path):
 
 @pytest.mark.parametrize("content, line, words", [
     ("id: a\ntitle: [unclosed\n", 2, "a [ opened on this line is never closed"),
+    ("id: a\nproblems: [\n", 2, "a [ opened on this line is never closed"),
+    ("id: a\nhint: {scaffold: [1, 2]\n\n", 2, "a { opened on this line is never closed"),
     ("id: a\ntitle: 'open quote\n\nnext: 1\n", 2, "a quote opened on this line is never closed"),
     ("id: a\nhint: {scaffold: What is 3 + 4?, answer: 7}\n", 2, "put texts containing , ? : # [ ] { } in quotes"),
     ("id: a\n\ttitle: tab\n", 2, "indent with spaces, not tabs"),
@@ -112,6 +114,32 @@ def test_yaml_syntax_errors_have_a_line_and_a_hint(tmp_path, content, line, word
     [error] = load_file(path).errors
     assert error.line == line and words in error.message and error.path == ""
     assert str(error).endswith(f"bad.yaml:{line}: {error.message}")
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_an_unclosed_quote_is_reported_where_it_opens_and_where_yaml_gave_up(tmp_path, quote):
+    """YAML reads an unclosed quote on to the next quote character, lines further down, and
+    stops only there: the error names the line the broken value starts on, and that one too."""
+    opened = f"prompt: {quote}Subtract 3 from both sides."
+    text = broken(UNIT, "prompt: Subtract 3 from both sides.", opened)
+    text = text.replace("{scaffold: 'What is 11 - 3?', answer: \"8\", check: numeric}",
+                        "{scaffold: What is 11 - 3?, answer: 8, check: numeric}")
+    text = text.replace("answers: [2x = 14]", f"answers: [{quote}2x = 14{quote}]")  # the next quote, far below
+    path = write(tmp_path, "a.yaml", text)
+    [error] = load_file(path).errors
+    gave_up = line_of(text, "2x = 14")
+    assert error.line == line_of(text, opened) and gave_up - error.line >= 8
+    assert f"quotes that starts on this line is not closed on it" in error.message
+    assert f"line {gave_up}" in error.message and f"close the quote on line {error.line}" in error.message
+
+
+def test_a_parser_error_names_the_block_it_was_reading(tmp_path):
+    """PyYAML's context mark: where the block the parser was reading began, beside where it gave up."""
+    text = broken(UNIT, "        answer: x = 4", "       answer: x = 4")
+    path = write(tmp_path, "a.yaml", text)
+    [error] = load_file(path).errors
+    assert error.line == line_of(text, "answer: x = 4")
+    assert f"(in the block collection that starts on line {line_of(text, '- id: isolate')};" in error.message
 
 
 def test_latex_in_double_quotes_is_caught_before_it_loses_a_backslash(tmp_path):

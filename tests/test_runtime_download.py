@@ -263,16 +263,16 @@ def test_download_command(tiny_entry, hub, tmp_path, capsys):
 def test_download_auto_when_nothing_fits(monkeypatch, tmp_path, capsys):
     small = Machine(total_ram=8 * GIB, available_ram=8 * GIB, cpu_count=4)
     monkeypatch.setattr("tutor_app.runtime.machine.probe_machine", lambda: small)
-    assert download_command("auto", Settings(models_dir=tmp_path)) == 1
+    assert download_command("auto", Settings(models_dir=tmp_path, data_dir=tmp_path / "data")) == 1
     err = capsys.readouterr().err
-    assert "No Mixtral quant fits this machine" in err and "does not fit" in err
+    assert "no Mixtral quant fits this machine" in err and "does not fit" in err
 
 
 def test_list_models(monkeypatch, tmp_path, capsys):
     big = Machine(total_ram=64 * GIB, available_ram=60 * GIB, cpu_count=8)
     monkeypatch.setattr("tutor_app.runtime.machine.probe_machine", lambda: big)
     (tmp_path / "mixtral-8x7b-instruct-v0.1.Q2_K.gguf").write_bytes(b"GGUF")
-    assert list_models_command(Settings(models_dir=tmp_path)) == 0
+    assert list_models_command(Settings(models_dir=tmp_path, data_dir=tmp_path / "data", min_tokens_per_s=3)) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line for line in out.splitlines() if line.startswith(("smollm2", "mixtral"))}
     assert set(rows) == set(registry.KNOWN_MODELS)

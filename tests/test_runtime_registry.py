@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tutor_app.runtime.machine import Gpu, Machine
-from tutor_app.runtime.registry import DEFAULT_MODEL, KNOWN_MODELS, MIXTRAL_QUANTS, choose_quant, get_model
+from tutor_app.runtime.machine import Gpu, Machine, SpeedScale
+from tutor_app.runtime.registry import (DEFAULT_MODEL, KNOWN_MODELS, MIXTRAL_QUANTS, choose_quant, get_model,
+                                       recommend)
 
 GIB = 2**30
 
@@ -49,8 +50,34 @@ def test_shipped_default_is_found_not_downloaded(smollm2_path, tmp_path):
     (16, 12, "mixtral-8x7b-instruct-q3_k_m"),
 ])
 def test_choose_quant_takes_the_largest_that_fits(ram, vram, expected):
-    chosen = choose_quant(box(ram, vram))
+    chosen = choose_quant(box(ram, vram), min_tokens_per_s=0)  # any speed: what fits decides
     assert (chosen.name if chosen else None) == expected
     if chosen is not None:  # and the next larger one really does not fit
         larger = MIXTRAL_QUANTS[MIXTRAL_QUANTS.index(chosen) + 1:]
         assert all(not e.plan(box(ram, vram)).fits for e in larger)
+
+
+@pytest.mark.parametrize(("ram", "vram", "minimum", "expected"), [
+    (64, 0, 5.0, None),  # every quant fits, none reaches 5 tokens/s on eight CPU cores
+    (64, 0, 3.0, "mixtral-8x7b-instruct-q5_k_m"),
+    (32, 8, 5.0, "mixtral-8x7b-instruct-q2_k"),  # all fit; only the smallest is fast enough
+    (16, 12, 5.0, "mixtral-8x7b-instruct-q3_k_m"),
+    (16, 12, 7.0, "mixtral-8x7b-instruct-q2_k"),
+])
+def test_only_a_quant_expected_at_the_minimum_speed_is_recommended(ram, vram, minimum, expected):
+    found = recommend(box(ram, vram), minimum)
+    assert (found.entry.name if found.entry else None) == expected
+    if found.entry is None:
+        assert f"no Mixtral quant reaches the minimum of {minimum:g} tokens/s here" in found.reason
+    else:
+        assert found.entry.plan(box(ram, vram)).expected_tokens_per_s >= minimum
+        larger = MIXTRAL_QUANTS[MIXTRAL_QUANTS.index(found.entry) + 1:]
+        assert all(not e.plan(box(ram, vram)).fits or e.plan(box(ram, vram)).expected_tokens_per_s < minimum
+                   for e in larger)
+
+
+def test_a_slower_machine_than_the_planner_assumes_gets_a_smaller_recommendation():
+    measured = box(16, 12)
+    measured.speed_scale = SpeedScale(cpu_compute=0.6)  # its cores did 60% of the FLOPs the planner assumes
+    assert recommend(box(16, 12), 5.0).entry.quant == "Q3_K_M"
+    assert recommend(measured, 5.0).entry.quant == "Q2_K"

@@ -220,3 +220,31 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
     counts = {(r.curriculum_id, r.misconception_id): r.count for r in class_misconception_counts(db)}
     assert counts == {("fractions", "add-denominators"): 1, ("tapas", "gender-agreement"): 1}
     db.close()
+
+
+def test_a_school_database_from_before_fitted_mastery_gains_the_parameters_history(tmp_path):
+    """A database of revision 0003 reaches head: its mastery estimates are untouched, and the
+    class's parameters can be adopted and read back (none are adopted at first)."""
+    from tutor_app.curriculum.schema import BKTParams
+    from tutor_app.tutoring.mastery_params import MasteryParamsStore, ParamsChange
+
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    old = Database(url, migrate_to="0003_language")
+    with old.engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
+        c.exec_driver_sql("INSERT INTO mastery (student_id, curriculum_id, skill_id, p_known, updated_at) "
+                          "VALUES (1, 'fractions', 'halves', 0.6, '2026-01-05 09:01:00')")
+    old.close()
+
+    db = Database(url)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+    assert TutoringStore(db).mastery(student="Ada", curriculum_id="fractions") == {"halves": 0.6}
+    params = MasteryParamsStore(db)
+    assert params.adopted(curriculum_id="fractions") == {}
+    fitted = BKTParams(p_init=0.31, p_transit=0.12, p_guess=0.22, p_slip=0.08)
+    params.record(curriculum_id="fractions", changes=[ParamsChange("halves", BKTParams(), fitted, 200, 2000)],
+                  changed_by="teacher")
+    assert params.adopted(curriculum_id="fractions") == {"halves": fitted}
+    (entry,) = params.history()
+    assert (entry.before, entry.after, entry.students, entry.changed_by) == (BKTParams(), fitted, 200, "teacher")
+    db.close()

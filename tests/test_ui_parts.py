@@ -299,6 +299,21 @@ def test_model_card_shows_plan_context_queue_and_speed():
     assert "not available" in off and "not a GGUF file" in off and "no tutor turns yet" in off
 
 
+def test_the_model_panel_shows_the_speed_measured_here_beside_the_estimate():
+    from tutor_app.runtime.speed import SpeedMeasurement
+    from tutor_app.ui.teacher_render import measured_speed_html
+
+    llama = ModelInfo(name="smollm2", backend="llama.cpp", path="/m/smollm2.gguf")
+    assert "not measured yet" in measured_speed_html(llama, None)
+    assert measured_speed_html(ModelInfo(name="remote", backend="openai"), None) == "–"
+    found = SpeedMeasurement(model="smollm2", path="/m/smollm2.gguf", machine="2 CPUs, 24 GiB RAM, no GPU",
+                             measured_tokens_per_s=27.5, estimated_tokens_per_s=74.3, tokens=64,
+                             measured_at="2026-12-05T21:00:00+00:00")
+    shown = measured_speed_html(llama, found)
+    assert "<b>27.5 tokens/s</b>" in shown and "the planner estimated 74.3" in shown
+    assert "Measured here" in model_markdown(llama, waiting=0, recent=[], measured=found)
+
+
 def test_the_model_panel_reads_the_line_and_the_last_calls_costs_from_the_shared_model():
     queue = ModelQueue(ScriptedBackend())
     assert "".join(queue.stream_chat([{"role": "user", "content": "hi there"}])) != ""
@@ -310,31 +325,44 @@ def test_the_model_panel_reads_the_line_and_the_last_calls_costs_from_the_shared
 def test_stuck_students_are_listed_with_where_and_why():
     from datetime import datetime, timezone
 
-    from tutor_app.dashboard.shapes import StuckStudent
+    from tutor_app.dashboard.shapes import Place, StuckStudent
     from tutor_app.ui.class_overview import stuck_html
 
     row = StuckStudent(student="Ana <3", session_id="s", curriculum_id="u", problem_id="p1", step_id="isolate",
                        wrong_attempts=4, hints=3, bottom_out_hints=1, still_on_step=True,
                        last_at=datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc), reason="4 wrong attempts")
-    text = stuck_html([row])
+    text = stuck_html([row])  # a unit that no longer has the problem: the ids are all there is
     assert "Ana &lt;3" in text and "p1 · isolate" in text and "4 wrong attempts" in text and "still on it" in text
+    titled = stuck_html([row.model_copy(update={"place": Place(problem_title="Two <step>",
+                                                               step_label="step 1: Subtract 3")})])
+    assert "Two &lt;step&gt; · step 1: Subtract 3" in titled and "p1" not in titled and "isolate" not in titled
     assert "Nobody is stuck" in stuck_html([])
 
 
 def test_misconception_bars_are_labelled_by_description_and_step():
-    from tutor_app.dashboard.shapes import MisconceptionCount
-    from tutor_app.ui.class_overview import misconception_frame
+    import re
 
+    from tutor_app.dashboard.shapes import MisconceptionCount, Place
+    from tutor_app.ui.class_overview import LABEL_CHARS, misconception_chart_html
+
+    long = "Applies the same operation instead of the inverse one, on both sides of the equation <always>"
     rows = [MisconceptionCount(curriculum_id="u", problem_id="p1", step_id="isolate", misconception_id="m1",
-                               description="Applies the same operation instead of the inverse one", count=5,
-                               students=3, by_bug_rule=5, by_model=0),
+                               description=long, count=5, students=3, by_bug_rule=5, by_model=0,
+                               place=Place(problem_title="Two-step equation", step_label="step 1: Subtract 3")),
             MisconceptionCount(curriculum_id="u", problem_id="p1", step_id="solve", misconception_id="m2",
                                description="", count=2, students=2, by_bug_rule=1, by_model=1)]
-    frame = misconception_frame(rows)
-    assert list(frame["count"]) == [5, 2]
-    assert frame["misconception"][0].endswith("…") and len(frame["misconception"][0]) <= 32
-    assert frame["misconception"][1] == "m2"  # no description left in the unit: the id
-    assert list(frame["where"]) == ["p1 · isolate", "p1 · solve"]
+    text = misconception_chart_html(rows)
+    assert [int(n) for n in re.findall(r'data-count="(\d+)"', text)] == [5, 2]
+    labels = re.findall(r'class="misconception-label" title="([^"]*)">([^<]*)<', text)
+    assert labels[0][0] == long.replace("<", "&lt;").replace(">", "&gt;")  # the whole text as the tooltip
+    assert labels[0][1].endswith("…") and len(labels[0][1]) <= LABEL_CHARS
+    assert labels[1][1] == "m2"  # no description left in the unit: the id
+    places = re.findall(r'class="misconception-where">([^<]*)<', text)
+    assert places == ["Two-step equation · step 1: Subtract 3", "p1 · solve"]  # titles; ids for what is gone
+    shares = [float(x) for x in re.findall(r'data-share="([0-9.]+)"', text)]
+    assert shares == [1.0, 0.4]  # each bar as long as its count says
+    assert "5 times, 3 students" in text and "2 times, 2 students" in text
+    assert "No misconceptions" in misconception_chart_html([])
 
 
 def test_with_several_places_only_the_calls_beyond_them_are_ahead():

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from tutor_app.curriculum.schema import Problem
+from tutor_app.engine.mastery_levels import LEVELS
 from tutor_app.tutoring.shapes import HintResult, StartSessionResult, SubmitAnswerResult
 from tutor_app.ui import render
+from tutor_app.ui.mastery_chart import LEVEL_COLOURS, mastery_chart_html, mastery_key_html, mastery_rows, rising
 from tutor_app.ui.problem_view import AnswerForm, StepForms, apply_answer, apply_hint, replay, view_from_start
 from tutor_app.ui.session_history import answer_forms
 
@@ -96,14 +100,29 @@ def test_before_any_problem_the_page_welcomes_and_shows_nothing_else():
     assert render.progress_markdown(None) == render.step_markdown(None) == render.feedback_markdown(None) == ""
 
 
-def test_mastery_frame_lists_every_skill_and_marks_the_mastered_ones():
-    frame = render.mastery_frame({"a": 0.97}, {"a": "Alpha", "b": "Beta"}, threshold=0.95)
-    assert list(frame["skill"]) == ["Alpha ✓", "Beta"]
-    assert list(frame["mastery"]) == [0.97, 0.0]
-    colours = render.mastery_colours(frame)
-    assert colours["Alpha ✓"] == render.MASTERED_COLOUR and colours["Beta"] != render.MASTERED_COLOUR
-    legend = render.mastery_legend(frame, colours)
-    assert "Alpha ✓ <b>97%</b>" in legend and "Beta <b>0%</b>" in legend and render.MASTERED_COLOUR in legend
+def test_the_mastery_chart_lists_every_skill_in_words_and_marks_the_mastered_ones():
+    rows = mastery_rows({"a": 0.97, "c": 0.5999999999}, {"a": "Alpha", "b": "Beta", "c": "Gamma"})
+    assert [(r.name, r.percent, r.level.label) for r in rows] == [
+        ("Alpha", 97, "mastered"), ("Beta", 0, "just starting"), ("Gamma", 60, "getting there")]
+    chart = mastery_chart_html(rows)
+    assert "Alpha ✓" in chart and "Beta ✓" not in chart
+    assert "<b>97%</b> mastered" in chart and "<b>0%</b> just starting" in chart and "<b>60%</b> getting there" in chart
+    # each bar is drawn from the number printed beside it, in its level's colour
+    assert re.findall(r'data-percent="(\d+)"', chart) == ["97", "0", "60"]
+    assert re.findall(r'data-share="([0-9.]+)"', chart) == ["0.9700", "0.0000", "0.6000"]
+    assert re.findall(r'fill:(#[0-9a-f]{6})', chart) == [LEVEL_COLOURS["mastered"], LEVEL_COLOURS["starting"],
+                                                         LEVEL_COLOURS["getting-there"]]
+    key = mastery_key_html()  # the key names the same colours and words
+    for level in LEVELS:
+        assert f"background:{LEVEL_COLOURS[level.id]}\"></span>{level.label}" in key
+
+
+def test_a_skill_that_climbs_a_level_is_marked_as_progress():
+    assert [c.skill_id for c in rising({"a": 0.3, "b": 0.9, "c": 0.2}, {"a": 0.6, "b": 0.6, "c": 0.3})] == ["a"]
+    chart = mastery_chart_html(mastery_rows({"a": 0.6, "b": 0.6}, {"a": "Alpha", "b": "Beta"}, reached=["a"]))
+    assert "Progress! Alpha is now <b>getting there</b>." in chart
+    assert chart.count("new level: getting there") == 1 and 'class="mastery-row level-getting-there reached"' in chart
+    assert "Progress!" not in mastery_chart_html(mastery_rows({"a": 0.6}, {"a": "Alpha"}))
 
 
 @dataclass

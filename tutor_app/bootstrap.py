@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from .assessment.service import AssessmentService
 from .curation.service import CurationService
+from .curriculum.last_good import FOLDER_NAME as LAST_GOOD_FOLDER
 from .curriculum.library import CurriculumLibrary
+from .dashboard.mastery_fit import MasteryFitService
 from .dashboard.service import DashboardService
 from .deployment.service import AdapterService
 from .language.service import LanguageService
@@ -39,6 +41,7 @@ class Services:
     switches: ModelSwitches  # the teacher's switches: the model off for a unit or the class
     tutor: TutorService
     dashboard: DashboardService
+    mastery_fit: MasteryFitService  # the class's fitted BKT parameters: view, adopt, history
     auth: Auth
     assessment: AssessmentService
     practice: PracticeService
@@ -62,7 +65,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
     moved = move_legacy_roster(settings)
     private_if_present(roster_path(settings))
     db = Database(settings.database_url)
-    library = CurriculumLibrary(settings.curricula)
+    library = CurriculumLibrary(settings.curricula, keep_dir=settings.data_dir / LAST_GOOD_FOLDER)
     library.reload()  # bad files are reported in library.errors; the app starts with the good ones
     prompts = PromptLibrary()
     if model is None:
@@ -81,6 +84,7 @@ def create_services(settings: Settings, *, model: ModelBackend | None = None, wa
         tutor=TutorService(db=db, library=library, model=queued, prompts=prompts, assessment=assessment,
                            switches=switches),
         dashboard=DashboardService(db=db, library=library), auth=Auth(db, roster_path(settings)),
+        mastery_fit=MasteryFitService(db=db, library=library),
         assessment=assessment,
         practice=PracticeService(settings=settings, library=library, model=queued, prompts=prompts),
         language=LanguageService(db=db, library=library, model=queued, prompts=prompts, switches=switches),

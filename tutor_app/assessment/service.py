@@ -69,6 +69,7 @@ class AssessmentService:
         self.model = model
         self.astore = AssessmentStore(db)
         self.grader = Grader(model, prompts or PromptLibrary(), config)
+        self.time_limit_s = time_limit_s
         self._listeners: list[GradeListener] = []
 
     def on_graded(self, listener: GradeListener) -> None:
@@ -84,7 +85,6 @@ class AssessmentService:
             except Exception:  # the grade is stored; a listener's failure must not undo the teacher's work
                 log.warning("a listener failed on the grade of %s's answer (%s)", event.student, event.source,
                             exc_info=True)
-        self.time_limit_s = time_limit_s
 
     # rubrics ------------------------------------------------------------------------------
     def rubrics(self) -> list[tuple[str, str]]:

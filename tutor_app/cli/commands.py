@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..settings import Settings
-from . import check, draft, eval_guard, evaluate, export_training, grade, models, roster, serve, train_lora, worksheet
+from . import (check, draft, eval_guard, evaluate, export_training, fit_mastery, grade, models, roster, serve,
+               train_lora, worksheet)
 
 
 @dataclass(frozen=True)
@@ -51,4 +52,6 @@ COMMANDS = (
             evaluate.arguments),
     Command("compare-evals", "compare two evaluation reports of one suite, with confidence intervals",
             evaluate.compare, evaluate.compare_arguments),
+    Command("fit-mastery", "fit each skill's mastery parameters from the class's answers; --adopt adopts them",
+            fit_mastery.run, fit_mastery.arguments),
 )

@@ -47,6 +47,7 @@ class LoadedFile:
     item: Loaded | None = None
     source: SourceMap = field(default_factory=SourceMap)
     errors: list[CurriculumError] = field(default_factory=list)
+    text: str | None = None  # what was read, so a valid file can be kept as the very text that passed
 
     def error(self, loc: tuple, message: str, line: int | None = None) -> CurriculumError:
         """An error at field path ``loc`` of this file, on the line where that field was written."""
@@ -64,7 +65,7 @@ def curriculum_files(root: Path) -> list[Path]:
 
 def load_file(path: Path) -> LoadedFile:
     loaded = LoadedFile(Path(path))
-    text = _read_text(loaded)
+    text = loaded.text = _read_text(loaded)
     if text is None:
         return loaded
     try:

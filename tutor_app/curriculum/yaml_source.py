@@ -81,10 +81,14 @@ class ParsedYaml:
 
 
 class YamlSyntaxError(Exception):
-    def __init__(self, line: int | None, message: str) -> None:
+    """``line``: where the teacher should look (the start of the broken value when that is known);
+    ``gave_up_line``: where the parser stopped, when that is another line."""
+
+    def __init__(self, line: int | None, message: str, *, gave_up_line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.gave_up_line = gave_up_line
 
 
 def parse_yaml(text: str) -> ParsedYaml:
@@ -95,7 +99,7 @@ def parse_yaml(text: str) -> ParsedYaml:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc) from None
+        raise _syntax_error(exc, text) from None
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1
         raise YamlSyntaxError(line, f"the file contains a control character (code {exc.character:#04x}) that YAML "
@@ -141,16 +145,24 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> i
     return total
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "not valid YAML"
     if exc.context_mark is not None and ("<stream end>" in problem or "end of stream" in problem):
         # YAML notices at the end of the file; the mistake is where the bracket or quote was opened.
         opened = {"flow sequence": "a [", "flow mapping": "a {", "quoted scalar": "a quote"}
-        what = next((v for k, v in opened.items() if k in (exc.context or "")), "something")
-        return YamlSyntaxError(exc.context_mark.line + 1, f"YAML syntax error: {what} opened on this line is never closed")
+        what = next((v for k, v in opened.items() if k in (exc.context or "")), None)
+        line = exc.context_mark.line + 1
+        if what is None:  # "while parsing a flow node": the bracket is found by reading the tokens again
+            line, what = _unclosed_bracket(text, exc.problem_mark or exc.context_mark) or (line, "something")
+        return YamlSyntaxError(line, f"YAML syntax error: {what} opened on this line is never closed")
     if "expected a single document" in str(exc):
         problem = "more than one YAML document ('---'); one file holds one unit"
+    if isinstance(exc, yaml.parser.ParserError) and exc.problem_mark is not None:
+        runaway = _runaway_quote(text, exc.problem_mark)
+        if runaway is not None:
+            return runaway.error(exc)
+        problem += _enclosing(exc)
     message = f"YAML syntax error: {problem}"
     if "escape character" in problem:
         message += f" ({DOUBLE_QUOTE_HINT})"
@@ -163,6 +175,78 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
     elif "found character '`'" in problem or "found character '@'" in problem:
         message += " (a text starting with ` or @ needs quotes)"
     return YamlSyntaxError(mark.line + 1 if mark is not None else None, message)
+
+
+@dataclass(frozen=True)
+class _RunawayQuote:
+    """A quoted value that swallowed the lines after it: its closing quote is missing, so YAML
+    read on to the next quote character, possibly many lines further down, and gave up only
+    there. The teacher must be sent to where the value starts, not where YAML stopped."""
+
+    start_line: int  # 1-based
+    end_line: int
+    quote: str
+
+    def error(self, exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+        gave_up = exc.problem_mark.line + 1
+        where = (f"line {gave_up}" if gave_up == self.end_line
+                 else f"line {self.end_line}, and gave up on line {gave_up}")
+        return YamlSyntaxError(
+            self.start_line,
+            f"YAML syntax error: the text in {self.quote} quotes that starts on this line is not closed on it, so "
+            f"YAML read on to the next {self.quote} quote on {where} ({exc.problem}); close the quote on line "
+            f"{self.start_line}", gave_up_line=gave_up)
+
+
+def _tokens_before(text: str, mark: yaml.Mark) -> list[yaml.Token]:
+    """The tokens YAML's scanner read before ``mark`` (the scanner stops at its own first error)."""
+    loader = TextScalarLoader(text)
+    tokens = []
+    try:
+        while loader.check_token():
+            token = loader.get_token()
+            if token.start_mark.index >= mark.index:
+                break
+            tokens.append(token)
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return tokens
+
+
+def _unclosed_bracket(text: str, mark: yaml.Mark) -> tuple[int, str] | None:
+    """(line, "a [" or "a {") of the innermost bracket still open at ``mark``."""
+    open_brackets = []
+    for token in _tokens_before(text, mark):
+        if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+            open_brackets.append(token)
+        elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and open_brackets:
+            open_brackets.pop()
+    if not open_brackets:
+        return None
+    token = open_brackets[-1]
+    return token.start_mark.line + 1, "a [" if isinstance(token, yaml.FlowSequenceStartToken) else "a {"
+
+
+def _runaway_quote(text: str, problem_mark: yaml.Mark) -> _RunawayQuote | None:
+    """The last value the scanner finished before the parser gave up, when it is a quoted text
+    spanning several lines: in a teacher's file that is a missing closing quote, not a wish."""
+    scalars = [t for t in _tokens_before(text, problem_mark) if isinstance(t, yaml.ScalarToken)]
+    last = scalars[-1] if scalars else None
+    if last is None or last.style not in ("'", '"') or last.end_mark.line == last.start_mark.line:
+        return None
+    return _RunawayQuote(last.start_mark.line + 1, last.end_mark.line + 1,
+                         "double" if last.style == '"' else "single")
+
+
+def _enclosing(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's context mark, in words: where the block YAML was reading began, when that is
+    another line than where it gave up (the mistake is somewhere between the two)."""
+    if exc.context_mark is None or exc.problem_mark is None or exc.context_mark.line == exc.problem_mark.line:
+        return ""
+    what = (exc.context or "").removeprefix("while parsing ").removeprefix("a ").strip() or "block"
+    return f" (in the {what} that starts on line {exc.context_mark.line + 1}; the mistake is between there and here)"
 
 
 def _walk(node: yaml.Node, loc: tuple, text: str, source: SourceMap, issues: list[YamlIssue], seen: set[int]) -> None:

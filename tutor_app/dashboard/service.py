@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from ..curation.store import CurationStore
+from ..checking.notation import latex_to_plain
 from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import render_variant
 from ..engine.mastery import MASTERY_THRESHOLD
@@ -27,11 +29,12 @@ from ..storage.database import Database
 from ..tutoring import reports
 from ..tutoring.records import CountRow, SessionSummary
 from ..tutoring.store import TutoringStore
-from .shapes import (MasteryTable, MisconceptionCount, SessionListItem, SkillInfo, StudentMastery, StuckStudent,
-                     Transcript, TranscriptEntry)
+from .shapes import (MasteryTable, MisconceptionCount, Place, SessionListItem, SkillInfo, StudentMastery,
+                     StuckStudent, Transcript, TranscriptEntry)
 from .trends import TrendRow, model_trends
 
 STUCK_WRONG_ATTEMPTS = 3  # wrong answers on one step before a teacher should look
+PROMPT_CHARS = 70  # a step's prompt in a list: enough to recognise it
 FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
 
 
@@ -73,7 +76,8 @@ class DashboardService:
                                    misconception_id=r.misconception_id,
                                    description=self._misconception_text(r.curriculum_id, r.misconception_id),
                                    count=r.count, students=r.students, by_bug_rule=r.diagnoses.get("bug_rule", 0),
-                                   by_model=r.diagnoses.get("model", 0))
+                                   by_model=r.diagnoses.get("model", 0),
+                                   place=self._place(r.curriculum_id, r.problem_id, r.step_id))
                 for r in rows]
 
     def stuck_students(self, actor: Actor, curriculum_id: str | None = None) -> list[StuckStudent]:
@@ -94,7 +98,8 @@ class DashboardService:
             stuck.append(StuckStudent(student=s.student, session_id=s.session_id, curriculum_id=s.curriculum_id,
                                       problem_id=s.problem_id, step_id=s.step_id, wrong_attempts=s.wrong_attempts,
                                       hints=s.hints, bottom_out_hints=s.bottom_out_hints,
-                                      still_on_step=s.still_on_step, last_at=s.last_at, reason=", ".join(reasons)))
+                                      still_on_step=s.still_on_step, last_at=s.last_at, reason=", ".join(reasons),
+                                      place=self._place(s.curriculum_id, s.problem_id, s.step_id)))
         stuck.sort(key=lambda s: s.last_at, reverse=True)
         stuck.sort(key=lambda s: not s.still_on_step)
         return stuck
@@ -103,8 +108,8 @@ class DashboardService:
                  limit: int = 500) -> list[SessionListItem]:
         """Sessions, most recently active first, to pick a transcript from."""
         _require_teacher(actor)
-        return [_list_item(s) for s in reports.session_summaries(self.db, curriculum_id=curriculum_id,
-                                                                  student=student, limit=limit)]
+        return [self._list_item(s) for s in reports.session_summaries(self.db, curriculum_id=curriculum_id,
+                                                                       student=student, limit=limit)]
 
     def transcript(self, actor: Actor, session_id: str) -> Transcript:
         """Attempts, hints and chat of one session, in the order they happened."""
@@ -115,7 +120,8 @@ class DashboardService:
         (summary,) = reports.session_summaries(self.db, session_id=session_id)
         entries = [TranscriptEntry(at=a.created_at, kind="attempt", step_id=a.step_id, text=a.answer,
                                    verdict=a.verdict, misconception_id=a.misconception_id, feedback=a.feedback,
-                                   scaffold=a.scaffold)
+                                   misconception=self._misconception_text(record.curriculum_id, a.misconception_id)
+                                   if a.misconception_id else "", scaffold=a.scaffold)
                    for a in self.store.attempts(session_id=session_id)]
         entries += [TranscriptEntry(at=h.created_at, kind="hint", step_id=h.step_id, text=h.text, level=h.level,
                                     bottom_out=h.bottom_out, scaffold=h.scaffold)
@@ -124,8 +130,8 @@ class DashboardService:
                                     step_id=m.step_id, text=m.content)
                     for m in self.store.messages(session_id=session_id)]
         entries.sort(key=lambda e: e.at)  # stable: same-instant entries keep attempt, hint, chat order
-        return Transcript(session=_list_item(summary), statement=self._statement(record), seed=record.seed,
-                          entries=entries)
+        return Transcript(session=self._list_item(summary), statement=self._statement(record), seed=record.seed,
+                          entries=entries, step_labels=self._step_labels(record.curriculum_id, record.problem_id))
 
     def conversations(self, actor: Actor, curriculum_id: str | None = None, student: str | None = None, *,
                       limit: int = 500) -> list[ConversationListItem]:
@@ -222,6 +228,33 @@ class DashboardService:
         return _write_csv(header, rows, path)
 
     # curriculum look-ups -------------------------------------------------------------
+    def _list_item(self, s: SessionSummary) -> SessionListItem:
+        unit = self.library.units.get(s.curriculum_id)
+        return SessionListItem(session_id=s.id, student=s.student, curriculum_id=s.curriculum_id,
+                               problem_id=s.problem_id, step_id=s.step_id, done=s.done, attempts=s.attempts,
+                               hints=s.hints, started_at=s.created_at, updated_at=s.updated_at,
+                               unit_title=unit.title if unit else "",
+                               place=self._place(s.curriculum_id, s.problem_id, s.step_id))
+
+    def _place(self, curriculum_id: str, problem_id: str, step_id: str | None) -> Place:
+        """Titles for ids: the teacher reads "Two-step equation, step 1: Subtract 3 ...", not
+        "two-step-1 · isolate". Ids the unit no longer has stay empty (the page shows the id)."""
+        if problem_id == CONVERSATION:
+            return Place(problem_title="conversation", step_label=f"level {step_id}" if step_id else "")
+        unit = self.library.units.get(curriculum_id)
+        problem = next((p for p in unit.problems if p.id == problem_id), None) if unit else None
+        if problem is None:
+            return Place()
+        return Place(problem_title=problem.title or problem.id,
+                     step_label=self._step_labels(curriculum_id, problem_id).get(step_id or "", ""))
+
+    def _step_labels(self, curriculum_id: str, problem_id: str) -> dict[str, str]:
+        unit = self.library.units.get(curriculum_id)
+        problem = next((p for p in unit.problems if p.id == problem_id), None) if unit else None
+        if problem is None:
+            return {}
+        return {step.id: f"step {n}: {plain_prompt(step.prompt)}" for n, step in enumerate(problem.steps, start=1)}
+
     def _misconception_text(self, curriculum_id: str, misconception_id: str) -> str:
         conversation = self._conversation(curriculum_id)
         unit = self.library.units.get(curriculum_id) or conversation
@@ -272,10 +305,10 @@ def _require_teacher(actor: Actor) -> None:
         raise Forbidden("Only the teacher can see the class overview and exports.")
 
 
-def _list_item(s: SessionSummary) -> SessionListItem:
-    return SessionListItem(session_id=s.id, student=s.student, curriculum_id=s.curriculum_id,
-                           problem_id=s.problem_id, step_id=s.step_id, done=s.done, attempts=s.attempts,
-                           hints=s.hints, started_at=s.created_at, updated_at=s.updated_at)
+def plain_prompt(prompt: str, limit: int = PROMPT_CHARS) -> str:
+    """A step's prompt as one short line of plain text (its LaTeX read as the checker reads it)."""
+    text = re.sub(r"\s+([.,;:?!^])", r"\1", " ".join(latex_to_plain(prompt).split()))
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _cell(value) -> object:

@@ -4,7 +4,10 @@ The model writes under a JSON schema built from the unit (its skill ids and misc
 are enums, so a draft cannot name a skill the unit lacks). A draft then has to pass what a
 teacher's own problem passes: the curriculum schema, the curriculum validator (answers its
 checker can read, bug rules naming real misconceptions, ...) and the live checkers (the answer
-is marked correct against itself; no bug-rule answer equals the right answer). Drafts that
+is marked correct against itself; no bug-rule answer equals the right answer), then the checks
+of ``draft_checks`` (its maths markup, the equation it poses, the file it will be written to).
+LaTeX backslashes that the model's JSON turned into control characters are put back first
+(``latex_escapes``). Drafts that
 pass are written as YAML to the drafts folder, never into ``curricula/``: a model's problem
 reaches students only after a teacher has read it and copied it into a unit. Rejected drafts
 are listed at the end of the same file with the reasons, so the teacher sees what was dropped.
@@ -26,6 +29,8 @@ from ..prompting import PromptLibrary
 from ..runtime.fanout import fan_out
 from ..runtime.protocol import ModelBackend, ModelError, ModelUnavailable, parallel_calls
 from ..settings import Settings
+from .draft_checks import equation_check, markup_check, saved_file_check
+from .latex_escapes import restore_eaten_escapes
 from .variants import answer_problems
 
 DRAFT_CHECKS = ("numeric", "expression", "equation", "text")
@@ -97,10 +102,27 @@ def draft_problems_found(unit: Unit, problem: Problem, rubric_ids: set[str]) -> 
     for error in validate_unit(LoadedFile(Path(f"drafts/{unit.id}")), trial, rubric_ids):
         if error.path.startswith("problems[0]"):  # other errors are about the unit without its problems
             reasons.append(f"{error.path.removeprefix('problems[0].')}: {error.message}")
+    reasons += markup_check(problem)
     if not reasons:  # the checker is only asked about answers the validator could read
         for step in problem.steps:
             reasons += answer_problems(step)
+    if not reasons:
+        reasons += equation_check(problem) + saved_file_check(problem)
     return reasons
+
+
+def with_escapes_restored(draft: BaseModel) -> BaseModel:
+    """The draft with every text's eaten LaTeX backslashes put back (``latex_escapes``)."""
+    def restore(value):
+        if isinstance(value, str):
+            return restore_eaten_escapes(value)
+        if isinstance(value, list):
+            return [restore(v) for v in value]
+        if isinstance(value, dict):
+            return {k: restore(v) for k, v in value.items()}
+        return value
+
+    return type(draft).model_validate(restore(draft.model_dump()))
 
 
 @dataclass(frozen=True)
@@ -152,8 +174,8 @@ def draft_problems(*, model: ModelBackend, prompts: PromptLibrary, unit: Unit, c
             misconceptions=[{"id": m.id, "description": " ".join(m.description.split())} for m in unit.misconceptions],
             example=example, avoid=avoid, focus_skill=skill.id, max_steps=MAX_STEPS, number=number)
         try:
-            return schema.model_validate(model.generate_json(messages, schema, max_tokens=max_tokens, temperature=0.7,
-                                                             priority="batch").model_dump())
+            return with_escapes_restored(schema.model_validate(model.generate_json(
+                messages, schema, max_tokens=max_tokens, temperature=0.7, priority="batch").model_dump()))
         except (ModelError, ValidationError) as exc:  # ModelUnavailable too: the wave ends, then the run
             return exc
 

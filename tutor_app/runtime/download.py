@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .registry import KNOWN_MODELS, ModelEntry, choose_quant, get_model
+from .registry import KNOWN_MODELS, ModelEntry, get_model, recommend
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 HASH_CHUNK = 8 * 2**20
@@ -294,20 +294,34 @@ def _quiet_bar() -> type:
 
 
 # Commands -------------------------------------------------------------------------------
+def measured_machine(settings: Any, probe: Any = None):
+    """This machine (read by ``probe``, default ``probe_machine``), with the planner corrected by
+    the last decode measured on it (``speed.py``), and a line saying which measurement that is."""
+    from .speed import SpeedRecords, with_measured_speed
+
+    if probe is None:
+        from .machine import probe_machine as probe
+    machine = probe()
+    latest = SpeedRecords(settings.data_dir).latest(machine)
+    if latest is None:
+        return machine, ("speeds are the planner's estimates: no decode has been measured on this machine yet "
+                         "(the app measures its model in its first minute)")
+    return with_measured_speed(machine, settings.data_dir), (
+        f"speeds corrected by a measured decode: {latest.model} ran at {latest.measured_tokens_per_s:g} tokens/s "
+        f"here on {latest.when:%Y-%m-%d} (the planner estimated {latest.estimated_tokens_per_s:g})")
+
+
 def download_command(name: str, settings: Any) -> int:
     """``python app.py --download NAME|auto``: 0 when the model is in models/ and verified."""
-    from .machine import probe_machine
-
     if name == "auto":
-        machine = probe_machine()
-        entry = choose_quant(machine)
-        if entry is None:
-            smallest = min((e for e in KNOWN_MODELS.values() if not e.shipped), key=lambda e: e.size_bytes)
-            print(f"No Mixtral quant fits this machine: {smallest.plan(machine).reason}. The shipped default model "
-                  "keeps working (python app.py).", file=sys.stderr)
+        machine, calibration = measured_machine(settings)
+        found = recommend(machine, settings.min_tokens_per_s)
+        if found.entry is None:
+            print(f"Nothing to download: {found.reason}. The shipped default model keeps working (python app.py); "
+                  f"{calibration}.", file=sys.stderr)
             return 1
-        print(f"auto: {entry.name} is the largest quant that fits this machine ({entry.plan(machine).reason})")
-        name = entry.name
+        print(f"auto: {found.entry.name} is {found.reason}; {calibration}")
+        name = found.entry.name
     try:
         path = download_model(name, settings.models_dir)
     except KeyError as exc:
@@ -323,14 +337,14 @@ def download_command(name: str, settings: Any) -> int:
 
 def list_models_command(settings: Any) -> int:
     """``python app.py --list-models``: each known model, its size, and whether it fits this machine."""
-    from .machine import probe_machine
-
-    machine = probe_machine()
+    machine, calibration = measured_machine(settings)
+    minimum = settings.min_tokens_per_s
     rows = [("NAME", "SIZE", "FITS THIS MACHINE", "DOWNLOADED")]
     for entry in KNOWN_MODELS.values():
         try:
             plan = entry.plan(machine)
-            fits = f"yes, about {plan.expected_tokens_per_s:.0f} tokens/s" if plan.fits else "no"
+            slow = f", below the minimum of {minimum:g}" if plan.expected_tokens_per_s < minimum else ""
+            fits = f"yes, about {plan.expected_tokens_per_s:.1f} tokens/s{slow}" if plan.fits else "no"
         except Exception as exc:  # a broken or missing shipped file must not stop the listing
             fits = f"unknown ({type(exc).__name__})"
         path = entry.local_path(Path(settings.models_dir))
@@ -340,7 +354,8 @@ def list_models_command(settings: Any) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     gpus = ", ".join(f"{g.name} {g.free_vram / GIB:.1f} GiB free" for g in machine.usable_gpus) or "no usable GPU"
-    print(f"\nThis machine: {machine.total_ram / GIB:.1f} GiB RAM ({machine.available_ram / GIB:.1f} available), {gpus}.")
-    best = choose_quant(machine)
-    print(f"python app.py --download auto would fetch: {best.name if best else 'nothing (no Mixtral quant fits)'}")
+    print(f"\nThis machine: {machine.total_ram / GIB:.1f} GiB RAM ({machine.available_ram / GIB:.1f} available), {gpus}; "
+          f"{calibration}.")
+    best = recommend(machine, minimum)
+    print(f"python app.py --download auto would fetch: {best.entry.name if best.entry else 'nothing'} ({best.reason})")
     return 0

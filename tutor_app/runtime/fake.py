@@ -47,7 +47,9 @@ class ScriptedBackend:
     def enqueue_text(self, reply: str | Callable[[list[Message]], str]) -> None:
         self._texts.append(reply)
 
-    def enqueue_json(self, payload: dict | BaseModel | Callable[[list[Message], type[BaseModel]], Any]) -> None:
+    def enqueue_json(self, payload: str | dict | BaseModel | Callable[[list[Message], type[BaseModel]], Any]) -> None:
+        """A dict or model is sent as JSON text written correctly; a ``str`` is the JSON text
+        itself, exactly as a model wrote it (its escapes and all)."""
         self._jsons.append(payload)
 
     # protocol ------------------------------------------------------------------------
@@ -108,7 +110,7 @@ class ScriptedBackend:
         if isinstance(payload, BaseModel):
             payload = payload.model_dump()
         # Round-trip through JSON text, as a real backend does, so schema violations surface here.
-        text = json.dumps(payload)
+        text = payload if isinstance(payload, str) else json.dumps(payload)
         report_stats(on_stats, GenerationStats(prompt_tokens=sum(self.count_tokens(m["content"]) for m in msgs),
                                                completion_tokens=self.count_tokens(text)))
         return schema.model_validate_json(text)

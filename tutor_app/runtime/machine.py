@@ -30,6 +30,17 @@ class Gpu:
     bandwidth: float | None = None  # bytes/s; None: the planner's default for a consumer GPU
 
 
+@dataclass(frozen=True)
+class SpeedScale:
+    """How this machine's resources ran against the planner's constants: 0.37 for CPU compute
+    means its threads did 37% of the FLOPs the planner assumes. 1.0 until a decode has been
+    measured here (``speed.py`` derives these from a measurement; the planner applies them)."""
+
+    cpu_memory: float = 1.0
+    cpu_compute: float = 1.0
+    gpu_memory: float = 1.0
+
+
 @dataclass
 class Machine:
     total_ram: int
@@ -39,6 +50,7 @@ class Machine:
     gpu_offload_supported: bool = False  # the installed llama.cpp can offload to a GPU
     memory_bandwidth: float | None = None  # bytes/s of RAM; None: the planner's default
     name: str = "this machine"
+    speed_scale: SpeedScale = field(default_factory=SpeedScale)
 
     @property
     def usable_gpus(self) -> list[Gpu]:

@@ -14,7 +14,9 @@ Speed is estimated per generated token as a roofline: the bytes it reads (every 
 weight, the routed share of the experts (2 of 8 for Mixtral), the output matrix and the KV cache
 of a typical conversation), each over the bandwidth of the memory it sits in; on the CPU at
 least the time for two FLOPs per active weight; plus small fixed costs per GPU layer and per
-CPU-GPU hand-over. The constants below say where their values come from.
+CPU-GPU hand-over. The constants below say where their values come from; once a decode has
+been measured on the machine, ``Machine.speed_scale`` corrects the resource that limited it
+(``speed.py``), and each plan keeps its seconds per token by resource for that.
 
 ``python -m tutor_app.runtime.offload --table`` prints the Markdown table of Mixtral quants on
 typical school machines (docs/offload_table.md).
@@ -93,6 +95,9 @@ class OffloadPlan:
     reason: str  # one line for the start-up log and the teacher's model panel
     compared: dict[str, float] = field(default_factory=dict)  # placement -> est. tokens/s, when both fit
     n_parallel: int = 1  # slots: conversations decoded together, each with its own n_ctx of KV cache
+    # seconds per generated token by resource (cpu_memory, cpu_compute, gpu_memory, fixed); the CPU's
+    # time is the larger of its two, the rest add up (what a measured speed is checked against)
+    seconds_per_token: dict[str, float] = field(default_factory=dict)
 
     @property
     def override_patterns(self) -> list[str]:
@@ -110,6 +115,7 @@ class _Placement:
     vram_bytes: int
     tokens_per_s: float
     slots: int = 1
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def plan_offload(shape: ModelShape, machine: Machine, settings: Any = None, *,
@@ -220,11 +226,12 @@ class _Model:
     def __init__(self, shape: ModelShape, machine: Machine) -> None:
         self.s = shape
         self.n = shape.n_layers
-        self.cpu_bw = (machine.memory_bandwidth or CPU_PEAK_BANDWIDTH) * CPU_DECODE_EFFICIENCY
+        scale = machine.speed_scale
+        self.cpu_bw = (machine.memory_bandwidth or CPU_PEAK_BANDWIDTH) * CPU_DECODE_EFFICIENCY * scale.cpu_memory
         gpus = machine.usable_gpus
         slowest = min((g.bandwidth or GPU_PEAK_BANDWIDTH for g in gpus), default=GPU_PEAK_BANDWIDTH)
-        self.gpu_bw = slowest * GPU_DECODE_EFFICIENCY
-        self.cpu_flops = max(1, machine.cpu_count // 2) * CPU_FLOPS_PER_THREAD
+        self.gpu_bw = slowest * GPU_DECODE_EFFICIENCY * scale.gpu_memory
+        self.cpu_flops = max(1, machine.cpu_count // 2) * CPU_FLOPS_PER_THREAD * scale.cpu_compute
 
     def place(self, kind: Literal["cpu", "layers", "experts-cpu"], ctx: int, kv: str, n_gpu_layers: int,
               cpu_expert_layers: int, slots: int = 1) -> _Placement:
@@ -267,11 +274,12 @@ class _Model:
             ram += s.output_bytes
             cpu_read += s.output_bytes
             cpu_params += s.output_params
-        cpu_seconds = max(cpu_read / self.cpu_bw, 2 * cpu_params / self.cpu_flops)
-        seconds = (cpu_seconds + gpu_read / self.gpu_bw + gpu_layers * GPU_LAYER_OVERHEAD_S
-                   + crossings * CROSSING_OVERHEAD_S)
+        terms = {"cpu_memory": cpu_read / self.cpu_bw, "cpu_compute": 2 * cpu_params / self.cpu_flops,
+                 "gpu_memory": gpu_read / self.gpu_bw,
+                 "fixed": gpu_layers * GPU_LAYER_OVERHEAD_S + crossings * CROSSING_OVERHEAD_S}
+        seconds = max(terms["cpu_memory"], terms["cpu_compute"]) + terms["gpu_memory"] + terms["fixed"]
         return _Placement(kind, n_gpu_layers, cpu_expert_layers, int(ram), int(vram), 1 / seconds if seconds else 0.0,
-                          slots)
+                          slots, terms)
 
 
 def _candidates(model: _Model, ctx: int, kv: str, n_gpu_layers: Any, moe_offload: str,
@@ -310,7 +318,7 @@ def _plan(shape: ModelShape, machine: Machine, p: _Placement, ctx: int, kv: str,
         experts_on_cpu=p.kind == "experts-cpu", cpu_expert_layers=p.cpu_expert_layers if p.kind == "experts-cpu" else 0,
         n_layers=shape.n_layers, fits=fits, expected_tokens_per_s=round(p.tokens_per_s, 1), ram_bytes=p.ram_bytes,
         vram_bytes=p.vram_bytes, ram_budget=ram_budget, vram_budget=vram_budget, placement=p.kind, reason=reason,
-        compared={k: round(v, 1) for k, v in compared.items()}, n_parallel=p.slots)
+        compared={k: round(v, 1) for k, v in compared.items()}, n_parallel=p.slots, seconds_per_token=dict(p.seconds))
 
 
 def _reason_fits(shape: ModelShape, machine: Machine, p: _Placement, ctx: int, kv: str, preferred: int,

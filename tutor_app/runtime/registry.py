@@ -100,9 +100,36 @@ def get_model(name: str) -> ModelEntry:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(KNOWN_MODELS)}") from None
 
 
-def choose_quant(machine: Machine) -> ModelEntry | None:
-    """The largest Mixtral quant the offload planner fits on ``machine`` (margins included), or None."""
-    for entry in reversed(MIXTRAL_QUANTS):
-        if entry.plan(machine).fits:
-            return entry
-    return None
+DEFAULT_MIN_TOKENS_PER_S = 5.0  # below this a student waits longer for a sentence than it takes to read
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What ``download auto`` would fetch, and why; ``entry`` None when no quant qualifies."""
+
+    entry: ModelEntry | None
+    reason: str
+
+
+def choose_quant(machine: Machine, min_tokens_per_s: float = DEFAULT_MIN_TOKENS_PER_S) -> ModelEntry | None:
+    """The largest Mixtral quant the offload planner fits on ``machine`` (margins included) and
+    expects to decode at ``min_tokens_per_s`` or faster, or None (``recommend`` says why)."""
+    return recommend(machine, min_tokens_per_s).entry
+
+
+def recommend(machine: Machine, min_tokens_per_s: float = DEFAULT_MIN_TOKENS_PER_S) -> Recommendation:
+    """``choose_quant`` with its reason. The estimates are the planner's, corrected by a speed
+    measured on this machine when there is one (``machine.speed_scale``, ``speed.py``)."""
+    plans = [(entry, entry.plan(machine)) for entry in reversed(MIXTRAL_QUANTS)]
+    for entry, plan in plans:
+        if plan.fits and plan.expected_tokens_per_s >= min_tokens_per_s:
+            return Recommendation(entry, f"the largest quant that fits this machine and is expected at "
+                                         f"{min_tokens_per_s:g} tokens/s or faster: {plan.reason}")
+    fitting = [(entry, plan) for entry, plan in plans if plan.fits]
+    if fitting:
+        entry, plan = max(fitting, key=lambda pair: pair[1].expected_tokens_per_s)
+        return Recommendation(None, f"no Mixtral quant reaches the minimum of {min_tokens_per_s:g} tokens/s here: "
+                                    f"the fastest that fits, {entry.quant}, is expected at about "
+                                    f"{plan.expected_tokens_per_s:g} tokens/s ({plan.reason})")
+    smallest = min(MIXTRAL_QUANTS, key=lambda e: e.size_bytes)
+    return Recommendation(None, f"no Mixtral quant fits this machine: {smallest.plan(machine).reason}")

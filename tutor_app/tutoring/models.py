@@ -154,3 +154,31 @@ class TutorMessage(Base):
     complete: Mapped[bool] = mapped_column(default=True)  # False: the stream stopped early
     reply_to: Mapped[int | None]  # the question's id (no foreign key: a message is never deleted alone)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MasteryParamsChange(Base):
+    """One change of a skill's BKT parameters for the class: values adopted from a fit of the
+    class's answers (``source`` "fit"), or a return to the unit file's values ("file", the new
+    values empty). The newest row per unit and skill says what is in use; all rows are the
+    history a teacher reads: who, when, the values before and after, and how much data a fit
+    rested on. The unit's YAML is never rewritten: it stays the teacher's file."""
+
+    __tablename__ = "mastery_params"
+    __table_args__ = (sa.Index("ix_mastery_params_skill", "curriculum_id", "skill_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[str] = mapped_column(sa.String(80))
+    skill_id: Mapped[str] = mapped_column(sa.String(80))
+    source: Mapped[str] = mapped_column(sa.String(16))  # "fit" | "file"
+    p_init: Mapped[float | None] = mapped_column(sa.Float)
+    p_transit: Mapped[float | None] = mapped_column(sa.Float)
+    p_guess: Mapped[float | None] = mapped_column(sa.Float)
+    p_slip: Mapped[float | None] = mapped_column(sa.Float)
+    old_p_init: Mapped[float] = mapped_column(sa.Float)
+    old_p_transit: Mapped[float] = mapped_column(sa.Float)
+    old_p_guess: Mapped[float] = mapped_column(sa.Float)
+    old_p_slip: Mapped[float] = mapped_column(sa.Float)
+    students: Mapped[int | None]  # the data a fit rested on
+    observations: Mapped[int | None]
+    changed_by: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

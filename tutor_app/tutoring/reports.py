@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..engine.observation_sequences import StepEvent
 from ..service.models import Student
 from ..storage.base import UTCDateTime
 from ..storage.database import Database
@@ -166,6 +167,27 @@ def attempt_rows(db: Database, *, curriculum_id: str | None = None) -> list[Atte
                            verdict=a.verdict, misconception_id=a.misconception_id, diagnosis=a.diagnosis,
                            scaffold=a.scaffold, seed=s.seed)
                 for a, s, name in session.execute(query)]
+
+
+def step_events(db: Database, *, curriculum_id: str) -> list[StepEvent]:
+    """Every answer and hint of the unit's sessions as the plain events ``observation_sequences``
+    turns into BKT observations (two queries, whatever the size of the class)."""
+    sessions = (sa.select(TutorSession.id, TutorSession.problem_id, Student.name).join(Student)
+                .where(TutorSession.curriculum_id == curriculum_id).subquery())
+    attempts = (sa.select(Attempt.id, Attempt.step_id, Attempt.verdict, Attempt.scaffold, Attempt.created_at,
+                          sessions.c.id, sessions.c.problem_id, sessions.c.name)
+                .join(sessions, Attempt.session_id == sessions.c.id))
+    hints = (sa.select(HintShown.id, HintShown.step_id, HintShown.created_at, sessions.c.id, sessions.c.problem_id,
+                       sessions.c.name)
+             .join(sessions, HintShown.session_id == sessions.c.id))
+    with db.session() as session:
+        events = [StepEvent(student=name, session_id=sid, problem_id=problem_id, step_id=step_id, at=at,
+                            kind="attempt", verdict=verdict, scaffold=scaffold, order=row_id)
+                  for row_id, step_id, verdict, scaffold, at, sid, problem_id, name in session.execute(attempts)]
+        events += [StepEvent(student=name, session_id=sid, problem_id=problem_id, step_id=step_id, at=at,
+                             kind="hint", order=row_id)
+                   for row_id, step_id, at, sid, problem_id, name in session.execute(hints)]
+    return events
 
 
 def _aware(value):

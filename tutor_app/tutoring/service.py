@@ -66,6 +66,7 @@ from ..service.locks import StripedLocks
 from ..service.model_switch import ModelSwitches
 from ..storage.database import Database
 from .background import BackgroundJobs
+from .mastery_params import MasteryParamsStore
 from .records import AttemptRecord, MessageRecord, SessionHistory, SessionRecord
 from .shapes import AttemptView, HintResult, SessionState, StartSessionResult, SubmitAnswerResult
 from .store import TutoringStore
@@ -97,6 +98,7 @@ class TutorService:
         ``assessment`` (an ``AssessmentService``) grades open steps; without it they stay pending;
         ``switches``: the teacher's model switches (without them the model is always allowed)."""
         self.store = TutoringStore(db)
+        self.params = MasteryParamsStore(db)
         self.library = library
         self.model = model
         self.prompts = prompts
@@ -192,7 +194,7 @@ class TutorService:
             _text(answer, what="answer", limit=limit, empty="")  # how long an answer may be is the step's to say
             outcome, new_progress = engine.submit_answer(unit, problem, progress, answer)
             mastery_before = self._mastery(record.student, unit)
-            mastery_after = apply_observations(unit, mastery_before, outcome.observations)
+            mastery_after = apply_observations(unit, mastery_before, outcome.observations, self._adopted(unit))
             changed = {k: v for k, v in mastery_after.items() if mastery_before.get(k) != v}
             stored = self.store.add_attempt(
                 session_id=record.id, step_id=step.id, answer=answer, normalized=outcome.normalized,
@@ -326,7 +328,7 @@ class TutorService:
             step = self._current_step(problem, progress)
             outcome, new_progress = engine.next_hint(problem, progress)
             mastery_before = self._mastery(record.student, unit)
-            mastery_after = apply_observations(unit, mastery_before, outcome.observations)
+            mastery_after = apply_observations(unit, mastery_before, outcome.observations, self._adopted(unit))
             changed = {k: v for k, v in mastery_after.items() if mastery_before.get(k) != v}
             self.store.add_hint(session_id=record.id, step_id=step.id, level=outcome.level, text=outcome.text,
                                 bottom_out=outcome.bottom_out, scaffold=outcome.scaffold,
@@ -534,7 +536,12 @@ class TutorService:
                                   step_prompt=step.prompt)
 
     def _mastery(self, student: str, unit: Unit) -> dict[str, float]:
-        return current_mastery(unit, self.store.mastery(student=student, curriculum_id=unit.id))
+        return current_mastery(unit, self.store.mastery(student=student, curriculum_id=unit.id), self._adopted(unit))
+
+    def _adopted(self, unit: Unit) -> dict:
+        """The BKT parameters the teacher adopted for the class from a fit (they override the
+        unit file's values; ``mastery_params.py``)."""
+        return self.params.adopted(curriculum_id=unit.id)
 
 
 def _text(value, *, what: str, limit: int, empty: str) -> str:

@@ -1,5 +1,9 @@
 """The teacher's class overview for one unit: mastery per student and skill, the most
-frequent misconceptions per step, and who is stuck right now."""
+frequent misconceptions per step, and who is stuck right now.
+
+Places are named by titles ("Two-step equation, step 1: Subtract 3 ...") rather than ids; the
+misconception chart is drawn here as HTML bars (``bar_chart`` says why not a ``BarPlot``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import gradio as gr
-import pandas as pd
 
 from ..bootstrap import Services
 from .api import FAST
 from .auth import SignIn
+from .bar_chart import svg_bar
 from .errors import page_handler
 from .student_view import unit_choices
 from .teacher_guard import require_teacher
@@ -24,7 +28,7 @@ class ClassOverview:
     unit: gr.Dropdown
     refresh: gr.Button
     heatmap: gr.HTML
-    misconceptions: gr.BarPlot
+    misconceptions: gr.HTML
     stuck: gr.HTML
     snapshot: Callable  # (actor, unit_id) -> values for ``outputs``
 
@@ -33,15 +37,39 @@ class ClassOverview:
         return [self.heatmap, self.misconceptions, self.stuck]
 
 
-def misconception_frame(rows) -> pd.DataFrame:
-    """One bar per (misconception, step), labelled so the teacher can tell steps apart."""
-    data = [{"misconception": _short(r.description or r.misconception_id), "where": f"{r.problem_id} · {r.step_id}",
-             "count": r.count}
-            for r in rows]
-    return pd.DataFrame(data, columns=["misconception", "where", "count"])
+LABEL_CHARS = 60  # a misconception's description on its bar; the whole of it is the tooltip
 
 
-def _short(text: str, limit: int = 32) -> str:
+def where(place, problem_id: str, step_id: str) -> str:
+    """"Two-step equation · step 1: Subtract 3 ..." from the titles the dashboard found; the ids
+    for a problem or step the unit no longer has."""
+    problem = place.problem_title or problem_id
+    step = place.step_label or step_id
+    return f"{problem} · {step}" if step else problem
+
+
+def misconception_chart_html(rows) -> str:
+    """One bar per (misconception, step), longest first (the dashboard's order), each with its
+    count and where it happened, so the teacher can tell steps apart without a colour legend."""
+    if not rows:
+        return "<div class=\"empty-note\">No misconceptions seen in this unit yet.</div>"
+    most = max(r.count for r in rows)
+    items = []
+    for r in rows:
+        text = r.description or r.misconception_id
+        label = _short(text, LABEL_CHARS)
+        place = where(r.place, r.problem_id, r.step_id)
+        times = f"{r.count} time{'s' if r.count != 1 else ''}, {r.students} student{'s' if r.students != 1 else ''}"
+        bar = svg_bar(r.count / most, label=f"{text}: {times}", css_class="misconception-bar")
+        items.append(f"<li class=\"misconception-row\" data-misconception=\"{html.escape(r.misconception_id)}\" "
+                     f"data-count=\"{r.count}\"><div class=\"misconception-label\" title=\"{html.escape(text)}\">"
+                     f"{html.escape(label)}</div><div class=\"misconception-where\">{html.escape(place)}</div>"
+                     f"<div class=\"misconception-bar-row\">{bar}<span class=\"misconception-count\">{times}</span>"
+                     f"</div></li>")
+    return f"<ul class=\"misconception-chart\">{''.join(items)}</ul>"
+
+
+def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -56,7 +84,7 @@ def stuck_html(rows) -> str:
                else "<span class=\"badge\">moved on</span>")
         when = s.last_at.astimezone().strftime("%d %b %H:%M")
         items.append(f"<li><b>{html.escape(s.student)}</b> {now}<div class=\"stuck-where\">"
-                     f"{html.escape(s.problem_id)} · {html.escape(s.step_id)} · {when}</div>"
+                     f"{html.escape(where(s.place, s.problem_id, s.step_id))} · {when}</div>"
                      f"<div class=\"stuck-why\">{html.escape(s.reason)}</div></li>")
     return f"<ul class=\"stuck-list\">{''.join(items)}</ul>"
 
@@ -85,24 +113,21 @@ def create_class_overview(services: Services, signin: SignIn) -> ClassOverview:
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             gr.Markdown("### Most frequent misconceptions", elem_classes="section-title")
-            misconceptions = gr.BarPlot(None, x="misconception", y="count", color="where", x_title=" ",
-                                        color_title="step",
-                                        y_title="times seen", height=300, x_label_angle=-15, show_label=False,
-                                        label="Misconceptions", elem_id="misconception-chart", sort="-y")
+            misconceptions = gr.HTML(elem_id="misconception-chart")
         with gr.Column(scale=1, min_width=320):
             gr.Markdown("### Who is stuck", elem_classes="section-title")
             stuck = gr.HTML(elem_id="stuck-students")
 
     def snapshot(actor, unit_id: str | None):
         if not unit_id:
-            return heatmap_html({}, [], threshold=1.0), None, stuck_html([])
+            return heatmap_html({}, [], threshold=1.0), misconception_chart_html([]), stuck_html([])
         table = dashboard.class_mastery(actor, unit_id)
         heat = heatmap_html({s.student: s.mastery for s in table.students},
                             [(k.id, k.name) for k in table.skills], threshold=table.threshold)
         if unit_id in services.library.conversations and not table.skills:
             heat = CONVERSATION_NOTE
         counts = dashboard.misconceptions(actor, unit_id, limit=12)
-        return heat, misconception_frame(counts), stuck_html(dashboard.stuck_students(actor, unit_id))
+        return heat, misconception_chart_html(counts), stuck_html(dashboard.stuck_students(actor, unit_id))
 
     @page_handler("reading the class overview")
     def on_refresh(unit_id: str | None, request: gr.Request):

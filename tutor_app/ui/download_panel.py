@@ -11,8 +11,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..bootstrap import Services
-from ..runtime.download import DownloadError, download_model
-from ..runtime.registry import KNOWN_MODELS, choose_quant
+from ..runtime.download import DownloadError, download_model, measured_machine
+from ..runtime.registry import KNOWN_MODELS, recommend
 from .api import FAST
 from .auth import SignIn
 from .errors import page_handler
@@ -22,22 +22,23 @@ AUTO = "auto"
 
 
 def download_choices() -> list[tuple[str, str]]:
-    choices = [("The largest Mixtral quant that fits this machine", AUTO)]
+    choices = [("The largest Mixtral quant that fits this machine at a usable speed", AUTO)]
     choices += [(f"{e.name} ({e.size_bytes / 1e9:.1f} GB): {e.description}", e.name)
                 for e in KNOWN_MODELS.values() if not e.shipped]
     return choices
 
 
-def resolve(name: str) -> str:
-    """``auto`` becomes the quant the planner picks for this machine; a clear error when none fits."""
+def resolve(name: str, settings) -> str:
+    """``auto`` becomes the quant ``python app.py download auto`` would fetch (it fits, and its
+    speed here, corrected by a measured decode, reaches the minimum); a clear error when none does."""
     if name != AUTO:
         return name
     from ..runtime.machine import probe_machine_in_child  # llama.cpp stays out of the app's process
 
-    entry = choose_quant(probe_machine_in_child())
-    if entry is None:
-        raise DownloadError("No Mixtral quant fits this machine's memory; the built-in model keeps working.")
-    return entry.name
+    found = recommend(measured_machine(settings, probe=probe_machine_in_child)[0], settings.min_tokens_per_s)
+    if found.entry is None:
+        raise DownloadError(f"Nothing downloaded: {found.reason}. The built-in model keeps working.")
+    return found.entry.name
 
 
 def done_markdown(name: str, path) -> str:
@@ -59,7 +60,7 @@ def create_download_panel(services: Services, signin: SignIn) -> None:
     def on_download(choice: str, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
         require_teacher(signin, request)
         try:
-            model = resolve(choice or AUTO)
+            model = resolve(choice or AUTO, services.settings)
             path = download_model(model, models_dir, progress=True)
         except (DownloadError, KeyError) as exc:
             return f"**Not downloaded.** {exc.args[0] if exc.args else exc}"

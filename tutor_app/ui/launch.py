@@ -91,6 +91,18 @@ def roster_notes(auth) -> list[str]:
     return notes
 
 
+def curriculum_notes(report) -> list[str]:
+    """Every curriculum error, one ``file:line: field: what`` line each, for the start-up output:
+    whoever starts the app sees at once what the teacher's Curricula page would show."""
+    if report is None or not report.errors:
+        return []
+    notes = [f"curricula: {report.summary()}"]
+    notes += [f"  {error}" for error in report.errors]
+    if report.kept:
+        notes.append(f"  Students keep the last good version of {', '.join(report.kept)} until the file is fixed.")
+    return notes
+
+
 def model_summary(info) -> str:
     """The model's part of the start-up line. The model worker loads in the background while the
     app starts listening: its plan line is printed when it has one."""
@@ -120,8 +132,14 @@ def launch(settings, *, model=None) -> int:
           flush=True)
     if generated:
         print(f"Teacher sign-in: user 'teacher', password '{generated}' (shown once; write it down).", flush=True)
-    for note in services.notes + (roster_notes(services.auth) if settings.login_required else []):
+    for note in services.notes + curriculum_notes(services.library.last_report):
         print(note, flush=True)
+    from ..runtime.speed import start_speed_check
+
+    start_speed_check(services.model, settings)  # times the model in its first minute (the planner learns from it)
+    if settings.login_required:
+        for note in roster_notes(services.auth):
+            print(note, flush=True)
     try:
         serve(demo, host=settings.host, port=settings.port, quiet=True, upload_mb=settings.upload_mb)
     except OSError as exc:

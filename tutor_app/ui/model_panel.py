@@ -12,6 +12,7 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -23,6 +24,7 @@ from ..service.model_switch import WHOLE_CLASS
 from ..storage.database import StorageHealth
 from .adapters_panel import AdaptersPanel, create_adapters_panel
 from .adapters_panel import snapshot as adapters_snapshot
+from ..runtime.speed import SpeedRecords
 from .api import FAST
 from .auth import SignIn
 from .download_panel import create_download_panel
@@ -32,8 +34,8 @@ from .teacher_render import model_markdown, storage_markdown
 
 MIXTRAL_HOWTO = (
     "**Better tutor replies.** The built-in model is tiny: it proves the set-up works, and checking, hints and "
-    "mastery do not depend on it. For real tutoring, download Mixtral 8x7B (the quant that fits this machine is "
-    "chosen for you) and restart with it:\n\n"
+    "mastery do not depend on it. For real tutoring, download Mixtral 8x7B (the largest quant that fits this "
+    "machine and reaches the minimum speed, `--min-tokens-per-s`, is chosen for you) and restart with it:\n\n"
     "```\npython app.py --download auto\npython app.py --model <the name it printed> --n-gpu-layers auto\n```\n\n"
     "`python app.py --list-models` shows which quants fit this machine; the download below does the same "
     "from this page."
@@ -148,19 +150,22 @@ def worker_markdown(worker: dict | None) -> str:
     return "\n\n".join(parts)
 
 
-def model_snapshot(model: ServedModel, storage: StorageHealth = StorageHealth()) -> tuple[str, pd.DataFrame]:
-    """Values for the first two of ``ModelPanel.outputs``."""
+def model_snapshot(model: ServedModel, storage: StorageHealth = StorageHealth(),
+                   data_dir: Path | None = None) -> tuple[str, pd.DataFrame]:
+    """Values for the first two of ``ModelPanel.outputs``; ``data_dir``: where the measured speed is kept."""
     recent = model.recent_stats()
     info = model.info
+    measured = SpeedRecords(data_dir).latest_for_model(info.name) if data_dir is not None else None
     summary = "\n\n".join(part for part in (storage_markdown(storage),
-                                              model_markdown(info, waiting=model.waiting(), recent=recent)) if part)
+                                              model_markdown(info, waiting=model.waiting(), recent=recent,
+                                                             measured=measured)) if part)
     worker = worker_markdown((info.detail or {}).get("worker"))
     return (summary + "\n\n" + worker if worker else summary), stats_frame(recent)
 
 
 def panel_snapshot(services: Services) -> tuple:
     """Values for ``ModelPanel.outputs``."""
-    return (*model_snapshot(services.model, services.db.health), *switch_snapshot(services))
+    return (*model_snapshot(services.model, services.db.health, services.settings.data_dir), *switch_snapshot(services))
 
 
 def create_model_panel(services: Services, signin: SignIn) -> ModelPanel:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import re
 
-import pandas as pd
-
 from .problem_view import AttemptLine, ProblemView
 from .theme import VERDICT_LABELS
 
@@ -160,39 +158,3 @@ def hints_markdown(view: ProblemView | None) -> str:
                   hint.text, "", "</div>", ""]
     parts.append("</div>")
     return "\n".join(parts)
-
-
-def mastery_frame(mastery: dict[str, float], skill_names: dict[str, str], *, threshold: float) -> pd.DataFrame:
-    """Rows for the mastery bar chart: every skill of the unit (0 when not yet practised), a
-    mastered skill marked with a tick in its name so the legend says it without colour."""
-    rows = []
-    names = dict(skill_names)
-    names.update({sid: sid for sid in mastery if sid not in names})  # a skill the unit no longer lists
-    for skill_id, name in names.items():
-        p = float(mastery.get(skill_id, 0.0))
-        mastered = p >= threshold
-        rows.append({"skill": f"{name} ✓" if mastered else name, "mastery": round(p, 3),
-                     "status": "mastered" if mastered else "learning"})
-    return pd.DataFrame(rows, columns=["skill", "mastery", "status"])
-
-
-MASTERED_COLOUR = "#16a34a"
-LEARNING_COLOURS = ("#6366f1", "#0ea5e9", "#a855f7", "#f59e0b", "#ec4899", "#14b8a6", "#64748b", "#f97316")
-
-
-def mastery_colours(frame: pd.DataFrame) -> dict[str, str]:
-    """Green for every mastered skill; skills still being learnt get distinct calm colours."""
-    colours = {}
-    for n, row in enumerate(frame.itertuples()):
-        colours[row.skill] = MASTERED_COLOUR if row.status == "mastered" else LEARNING_COLOURS[n % len(LEARNING_COLOURS)]
-    return colours
-
-
-def mastery_legend(frame: pd.DataFrame, colours: dict[str, str]) -> str:
-    """The chart's legend with its numbers, as wrapping HTML: the plot's own legend is one line
-    of SVG that a phone cuts off, and numbers in words serve screen readers too."""
-    items = "".join(
-        f"<span class=\"legend-item\"><span class=\"swatch\" style=\"background:{colours.get(row.skill, '#64748b')}\">"
-        f"</span>{html.escape(row.skill)} <b>{round(100 * row.mastery)}%</b></span>"
-        for row in frame.itertuples())
-    return f"<div class=\"mastery-legend\">{items}</div>" if items else ""

@@ -14,7 +14,6 @@ from typing import Any
 import gradio as gr
 
 from ..bootstrap import Services
-from ..engine.mastery import MASTERY_THRESHOLD
 from ..service.actor import Actor
 from ..service.errors import TutorError
 from ..tutoring.shapes import StartSessionResult
@@ -23,6 +22,7 @@ from .api import FAST, PAGE
 from .auth import SignIn
 from .chat_view import ChatView, create_chat_view, model_line
 from .errors import page_handler
+from .mastery_chart import mastery_chart_html, mastery_key_html, mastery_rows, rising
 from .problem_view import AnswerForm, ProblemView, apply_answer, apply_hint
 from .render import MATHS_KINDS
 from .theme import LATEX_DELIMITERS
@@ -71,8 +71,8 @@ class StudentView:
     feedback_md: gr.Markdown
     hints_md: gr.Markdown
     next_problem: gr.Button
-    mastery: gr.BarPlot
-    mastery_legend: gr.Markdown
+    mastery: gr.HTML
+    mastery_legend: gr.HTML
     chat: ChatView
     poll: gr.Timer
 
@@ -108,16 +108,17 @@ def problem_choices(library, unit_id: str | None) -> list[tuple[str, str]]:
 
 
 # the handlers ---------------------------------------------------------------------------
-def page(services: Services, view: ProblemView | None, *, keep_typed_answer: bool = False) -> Updates:
+def page(services: Services, view: ProblemView | None, *, keep_typed_answer: bool = False,
+         reached: list[str] | tuple[str, ...] = ()) -> Updates:
     """The problem, its steps, the answer form and the mastery chart, drawn from ``view``. After a
-    hint the answer box keeps what the student was typing."""
+    hint the answer box keeps what the student was typing; ``reached``: skills whose level the
+    last action raised, marked as progress on the chart."""
     working = view is not None and not view.problem_done
     skills: dict[str, str] = {}
     if view is not None:
         unit = services.library.units.get(view.curriculum_id)
         skills = {s.id: s.name for s in unit.skills} if unit is not None else {}
-    chart = render.mastery_frame(view.mastery if view else {}, skills, threshold=MASTERY_THRESHOLD)
-    colours = render.mastery_colours(chart)
+    chart = mastery_chart_html(mastery_rows(view.mastery, skills, reached)) if view is not None else ""
     form = view.answer_form if view is not None else AnswerForm()
     picking = form.picks
     smaller = bool(view and view.scaffold_question)
@@ -140,9 +141,8 @@ def page(services: Services, view: ProblemView | None, *, keep_typed_answer: boo
         "submit": gr.Button(interactive=working),
         "hint": gr.Button(interactive=working),
         "next_problem": gr.Button(visible=bool(view and view.problem_done)),
-        "mastery": gr.BarPlot(value=chart if view is not None else None, visible=view is not None,
-                              color_map=colours, sort=list(chart["skill"])),  # bars in the unit's order, as in the legend
-        "mastery_legend": render.mastery_legend(chart, colours) if view is not None else "",
+        "mastery": gr.HTML(value=chart, visible=view is not None),
+        "mastery_legend": gr.HTML(value=mastery_key_html() if view is not None else "", visible=view is not None),
         "poll": gr.Timer(active=session_history.still_waiting(services, view)),
         "model_line": model_line(services.model, allowed=services.tutor.model_allowed(view.curriculum_id)
                                  if view is not None else True),
@@ -193,10 +193,11 @@ def check_answer(services: Services, actor: Actor, view: ProblemView | None, tex
     text = (picked or "") if picking else (text or "").strip()
     if not text:
         raise TutorError("Choose one of the answers first." if picking else "Type an answer first.")
+    before = view.mastery
     result = services.tutor.submit_answer(actor, view.session_id, text)
     view = apply_answer(view, text, result)
     view = replace(view, seen=session_history.seen_after(services, actor, view, result))
-    return {"view": view, **page(services, view)}
+    return {"view": view, **page(services, view, reached=[c.skill_id for c in rising(before, view.mastery)])}
 
 
 def late_news(services: Services, actor: Actor, view: ProblemView | None) -> Updates:
@@ -256,14 +257,10 @@ def create_student_view(services: Services, signin: SignIn, *, model_concurrency
             next_button = gr.Button("Next problem →", variant="primary", visible=False, elem_id="next-problem")
         with gr.Column(scale=2, min_width=300, elem_classes="chat-column"):
             chat = create_chat_view(services, signin, view_state, model_concurrency=model_concurrency)
-            # Skill names are the teacher's and can be long: they go in a legend of our own below the
-            # bars (it wraps on a phone), not under the axis or in the plot's one-line legend.
+            # One bar per skill with its level in words, and the levels' key below (``mastery_chart``).
             with gr.Group(elem_id="mastery-card"):
-                mastery = gr.BarPlot(None, x="skill", y="mastery", color="skill", y_lim=[0, 1],
-                                     title="Your mastery of this unit", x_title=" ", y_title="mastery",
-                                     color_title=" ", x_axis_labels_visible=False, colors_in_legend=[], height=200,
-                                     show_label=False, elem_id="mastery-chart", visible=False)
-                mastery_legend = gr.Markdown("", elem_id="mastery-legend")
+                mastery = gr.HTML("", elem_id="mastery-chart", visible=False)
+                mastery_legend = gr.HTML("", elem_id="mastery-legend", visible=False)
 
     sv = StudentView(view=view_state, name=name, unit=unit, problem=problem, start=start_button,
                      problem_md=problem_md, progress_md=progress_md, step_md=step_md, scaffold_md=scaffold_md,

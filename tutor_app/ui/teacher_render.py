@@ -93,7 +93,18 @@ def load_report_markdown(units: Mapping[str, object], errors: Sequence[object], 
     return "\n".join(lines)
 
 
-def model_markdown(info: ModelInfo, *, waiting: int, recent: Iterable[GenerationStats]) -> str:
+def measured_speed_html(info: ModelInfo, measured) -> str:
+    """The decode measured on this machine (``runtime.speed``) beside the planner's estimate."""
+    if measured is None:
+        return ("not measured yet: the app times a short reply of a model it runs itself in its first minute"
+                if info.backend == "llama.cpp" else "–")
+    when = measured.when.astimezone().strftime("%d %b %Y %H:%M")
+    estimate = (f" (the planner estimated {measured.estimated_tokens_per_s:g}; its estimates for this machine now "
+                f"use the measurement)" if measured.estimated_tokens_per_s else "")
+    return f"<b>{measured.measured_tokens_per_s:g} tokens/s</b> on {when}{estimate}"
+
+
+def model_markdown(info: ModelInfo, *, waiting: int, recent: Iterable[GenerationStats], measured=None) -> str:
     speeds = [s.decode_tokens_per_s for s in recent if s.decode_tokens_per_s]
     status = ("<span class=\"status-ok\">running</span>" if info.available
               else "<span class=\"status-off\">not available</span>")
@@ -107,6 +118,7 @@ def model_markdown(info: ModelInfo, *, waiting: int, recent: Iterable[Generation
         ("Offload plan", html.escape(info.offload_plan) or "–"),
         ("Queue", f"{waiting} waiting"),
         ("Speed", speed),
+        ("Measured here", measured_speed_html(info, measured)),
     ]
     rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     parts = [f"<div class=\"model-card\"><div class=\"model-name\">{html.escape(info.name)}</div>"

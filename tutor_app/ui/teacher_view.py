@@ -1,5 +1,6 @@
-"""The teacher's pages: class overview, session transcripts, curricula, model, exports, and
-rubric grading, review and practice worksheets (each page its own ``*_panel`` module).
+"""The teacher's pages: class overview, mastery parameters fitted from the class, session
+transcripts, curricula, model, exports, and rubric grading, review and practice worksheets
+(each page its own ``*_panel`` module).
 
 Only the teacher role gets here (the tab is hidden from students and every handler checks the
 role again). The data comes from the dashboard service; this module only lays it out.
@@ -20,6 +21,7 @@ from .curricula_panel import CurriculaPanel, create_curricula_panel, curricula_s
 from .errors import page_handler
 from .exports_panel import create_exports_panel
 from .grading_panel import create_grading_panel
+from .mastery_fit_panel import create_mastery_fit_panel
 from .model_panel import ModelPanel, create_model_panel, panel_snapshot
 from .practice_panel import create_practice_panel
 from .review_panel import create_review_panel, snapshot as review_snapshot
@@ -42,6 +44,8 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
         with gr.Tab("Class", id="class", elem_id="teacher-class-tab") as class_tab:
             overview = create_class_overview(services, signin)
             trends = create_trends_panel(services, signin)
+        with gr.Tab("Mastery", id="mastery", elem_id="teacher-mastery-tab") as mastery_tab:
+            mastery = create_mastery_fit_panel(services, signin)
         with gr.Tab("Transcripts", id="transcripts", elem_id="teacher-transcripts-tab") as transcripts_tab:
             transcripts = create_transcript_panel(services, signin)
         with gr.Tab("Curricula", id="curricula", elem_id="teacher-curricula-tab") as curricula_tab:
@@ -60,6 +64,10 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     @page_handler("reading the class overview")
     def open_class(unit_id: str | None, request: gr.Request):
         return overview.snapshot(require_teacher(signin, request), unit_id)
+
+    @page_handler("fitting the class's mastery parameters")
+    def open_mastery(unit_id: str | None, request: gr.Request):
+        return mastery.snapshot(require_teacher(signin, request), unit_id)
 
     @page_handler("listing sessions")
     def open_transcripts(request: gr.Request):
@@ -91,6 +99,7 @@ def create_teacher_view(services: Services, signin: SignIn) -> TeacherView:
     # Each page fills itself when opened, so a teacher always sees the current state.
     class_tab.select(open_class, [overview.unit], overview.outputs, **FAST)
     class_tab.select(trends.open, None, trends.outputs, **FAST)
+    mastery_tab.select(open_mastery, [mastery.unit], mastery.outputs, **FAST)
     transcripts_tab.select(open_transcripts, None, transcripts.outputs, **FAST)
     curricula_tab.select(open_curricula, None, curricula.outputs, **FAST)
     model_tab.select(open_model, None, model.outputs, **FAST)

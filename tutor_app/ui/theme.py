@@ -63,4 +63,6 @@ def create_theme() -> gr.themes.Base:
 
 
 def load_css() -> str:
-    return CSS_PATH.read_text(encoding="utf-8")
+    """``style.css``, then the other stylesheets beside it (``charts.css``...) in name order."""
+    others = sorted(p for p in CSS_PATH.parent.glob("*.css") if p != CSS_PATH)
+    return "\n".join(p.read_text(encoding="utf-8") for p in [CSS_PATH, *others])

@@ -38,14 +38,18 @@ class TranscriptPanel:
 
 
 def session_label(s) -> str:
-    state = "done" if s.done else f"on {s.step_id or '–'}"
+    """What the teacher picks a session by: titles, not ids (the ids when the unit lost them)."""
+    problem = s.place.problem_title or s.problem_id
+    state = "done" if s.done else f"on {(s.place.step_label or s.step_id or '–').split(':')[0]}"
     when = s.updated_at.astimezone().strftime("%d %b %H:%M")
-    return f"{s.student} · {s.curriculum_id} / {s.problem_id} · {state} · {s.attempts} answers, {s.hints} hints · {when}"
+    return (f"{s.student} · {s.unit_title or s.curriculum_id} / {problem} · {state} · {s.attempts} answers, "
+            f"{s.hints} hints · {when}")
 
 
 def transcript_markdown(t) -> str:
     s = t.session
-    lines = [f"### {html.escape(s.student)} — {html.escape(s.curriculum_id)} / {html.escape(s.problem_id)}",
+    lines = [f"### {html.escape(s.student)} — {html.escape(s.unit_title or s.curriculum_id)} / "
+             f"{html.escape(s.place.problem_title or s.problem_id)}",
              f"{'Solved' if s.done else 'In progress'} · started {s.started_at.astimezone():%d %b %Y %H:%M} · "
              f"variant seed {t.seed}", ""]
     if t.statement:
@@ -54,11 +58,14 @@ def transcript_markdown(t) -> str:
     for e in t.entries:
         if e.step_id and e.step_id != step:
             step = e.step_id
-            lines += [f"**Step `{html.escape(step)}`**", ""]
+            label = t.step_labels.get(step)
+            lines += [f"**{html.escape(label[:1].upper() + label[1:])}**" if label else f"**Step `{html.escape(step)}`**",
+                      ""]
         when = e.at.astimezone().strftime("%H:%M:%S")
         if e.kind == "attempt":
             label = VERDICT_LABELS.get(e.verdict or "", e.verdict or "")
-            extra = f" · misconception `{html.escape(e.misconception_id)}`" if e.misconception_id else ""
+            named = html.escape(e.misconception) if e.misconception else f"`{html.escape(e.misconception_id or '')}`"
+            extra = f" · misconception: {named}" if e.misconception_id else ""
             target = " (sub-question)" if e.scaffold else ""
             block = [f"<div class=\"feedback verdict-{e.verdict}\">", "",
                      f"<small>{when}</small> **{label}**{target}{extra} — answered <code>{html.escape(e.text)}</code>"]
