@@ -120,3 +120,45 @@ def test_a_backend_that_cannot_switch_says_so(scripted_model):
     queue = ModelQueue(NoSwitch())
     with pytest.raises(ModelError, match="--lora"):
         queue.set_adapter(None)
+
+
+def test_the_model_worker_switches_and_a_restarted_worker_keeps_the_deployed_adapter(smollm2_path, adapter,
+                                                                                     tmp_path):
+    """``python app.py`` runs llama.cpp in its model worker: the teacher's switch reaches it over
+    the worker's /v1/adapter, answers as ``--lora`` does, and survives the worker's restart."""
+    import os
+    import signal
+    import time
+
+    from tutor_app.runtime.loading import load_backend
+    from tutor_app.runtime.worker_backend import WorkerBackend
+    from tutor_app.settings import Settings
+
+    with_lora = LlamaCppBackend(smollm2_path, n_ctx=512, lora_path=adapter)
+    try:
+        expected = reply(with_lora)
+    finally:
+        with_lora.close()
+    backend = load_backend(Settings(data_dir=tmp_path / "data", models_dir=tmp_path / "models", n_ctx=512,
+                                    kv_cache_mb=0))
+    assert isinstance(backend, WorkerBackend), backend.info.problem
+    backend.supervisor.backoff_s = (0.2,)
+    queue = ModelQueue(backend)
+    try:
+        assert queue.info.adapter is None
+        assert queue.set_adapter(adapter).adapter == adapter_version(adapter)
+        assert reply(queue) == expected
+        with pytest.raises(ModelError, match="not-an-adapter"):
+            queue.set_adapter(tmp_path / "not-an-adapter.gguf")
+        assert queue.info.adapter == adapter_version(adapter)  # a refused file changes nothing
+
+        os.kill(backend.info.detail["worker"]["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while not (backend.supervisor.restarts == 1 and backend.info.available) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert backend.supervisor.restarts == 1, backend.info.problem
+        backend._info_at = 0  # read the new worker's own figures
+        assert queue.info.adapter == adapter_version(adapter)
+        assert reply(queue) == expected
+    finally:
+        queue.close()

@@ -247,8 +247,11 @@ class TutorService:
         def run() -> None:
             if time.monotonic() > deadline or not self._model_idle(unit.id):
                 return
+            # It starts only in a free place, so it delays no one; and it is this student's, worth
+            # having within a student's time limits: a server that hangs fails it as it fails a
+            # chat reply (batch work's long limits are for a class set of essays).
             result = classify_misconception(model=self.model, prompts=self.prompts, unit=unit, problem=problem,
-                                            step=step, answer=answer)
+                                            step=step, answer=answer, priority="interactive")
             if result.source != "model" or result.misconception_id is None:
                 return
             info = self.model.info
