@@ -24,6 +24,7 @@ from ..prompting import PromptLibrary
 from ..storage.database import Database
 from ..tutoring.models import TutorMessage
 from ..tutoring.records import AttemptRecord, HintRecord, MessageRecord, SessionRecord
+from ..tutoring.service import model_history
 from ..tutoring.store import TutoringStore
 from .items import Collected, CountTokens, Exclusion, TrainingItem, with_answer
 from .sources import message_owner
@@ -91,7 +92,7 @@ def _one(collected: Collected, session: SessionView, message: MessageRecord, jud
         return exclude(f"step {message.step_id} is no longer in problem {session.problem.id}")
     step_index = step_ids.index(message.step_id) if message.step_id is not None else len(step_ids)
     before = (question.created_at, question.id)
-    history = [m for m in earlier if (m.created_at, m.id) < before]
+    history = model_history([m for m in earlier if (m.created_at, m.id) < before])
     attempts = [a for a in session.attempts if a.created_at < question.created_at]
     shown = [h for h in session.hints if h.step_id == message.step_id and h.created_at < question.created_at]
     hints = [h.text for h in shown]
