@@ -184,7 +184,7 @@ def finetune_loop(folder: Path) -> list[str]:
              "|---|---|---|---|---|---|---|",
              f"| {t['steps']} x 4 | {t['examples']} ({t['trained_tokens']}) | {t['train_seconds']:.0f} "
              f"({t['total_seconds']:.0f} with loading and conversion) | {t['loss_first']:.2f} -> {t['loss_last']:.2f} | "
-             f"{t['adapter_bytes'] / 2**20:.1f} MiB, {t['tensors']} tensors, r {t['rank']} | "
+             f"{t['adapter_bytes'] / 2**20:.1f} MiB, {t['tensors']} tensors, r {'/'.join(map(str, t['rank'])) if isinstance(t['rank'], list) else t['rank']} | "
              f"{e['opening_with_phrase']['base']}/{e['tutoring_cases']} -> "
              f"{e['opening_with_phrase']['adapter']}/{e['tutoring_cases']} | {e['recommendation']} |", "",
              "| metric (held-out students) | base | adapter | difference | 95% interval | verdict |",
