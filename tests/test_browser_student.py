@@ -143,7 +143,7 @@ def test_a_student_works_a_whole_problem(app, browser, artifacts_dir):
     again = open_page(context, app.url)
     expect(text_field(again, "student-name")).to_have_value("Ana")
     expect(again.locator("#progress")).to_contain_text("0 of 2 steps done")
-    assert again.locator("#problem-statement").inner_text() == statement
+    again.wait_for_function("s => document.querySelector('#problem-statement').innerText === s", arg=statement)
     context.close()
 
 

@@ -85,13 +85,14 @@ def test_a_one_step_problem_says_step_not_steps(services):
 def test_an_open_answer_is_shown_waiting_and_then_graded_when_the_poll_finds_the_grade(services, model):
     started = student_view.start(services, ANA, "Ana", FINDINGS_ID, "pendulum")
     assert explicit(started["answer"])["elem_classes"] == ["written-answer-box"]  # sentences, not a code font
-    model_busy = services.model.waiting
+    waiting, free = services.model.waiting, services.model.free_places
     services.model.waiting = lambda: 1  # the model is busy: the answer waits for the teacher
+    services.model.free_places = lambda: 0
     try:
         done = student_view.check_answer(services, ANA, started["view"],
                                          "The energy is transferred to the air by air resistance.", None)
     finally:
-        services.model.waiting = model_busy
+        services.model.waiting, services.model.free_places = waiting, free
     assert "Problem finished" in done["step_md"] and "Problem solved" not in done["step_md"]
     assert "waiting for your teacher or the tutor" in done["progress_md"] and "✓" not in done["progress_md"]
     assert explicit(done["poll"])["active"] is True  # the page looks for the grade
