@@ -1,5 +1,5 @@
 """The tutoring service end to end, with a real curriculum library over a unit written here,
-real SQLite and the scripted model: a whole problem walk, the model's part (and its failures),
+real SQLite and a real PostgreSQL server (each test runs on both) and the scripted model: a whole problem walk, the model's part (and its failures),
 ownership, clear errors, resuming, and a restart of the process."""
 
 from __future__ import annotations
@@ -108,9 +108,9 @@ def library(curricula):
     return library
 
 
-@pytest.fixture
-def store():
-    db = Database("sqlite://")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request):
+    db = Database("sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
     yield TutoringStore(db)
     db.close()
 
@@ -495,10 +495,10 @@ def test_seeds_are_random_by_default(service, store):
     assert len(seeds) > 1
 
 
-def test_a_session_resumes_after_the_process_restarts(tmp_path, curricula):
+def test_a_session_resumes_after_the_process_restarts(school_db_url, curricula):
     """One Python process starts a problem and answers the first step, then dies; a new one
     carries on from the second step with the same variant."""
-    url = f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
+    url = school_db_url
     script = textwrap.dedent(f"""
         import os
         from pathlib import Path
