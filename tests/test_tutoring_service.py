@@ -399,6 +399,50 @@ def test_two_answers_at_once_are_judged_one_after_the_other(service, store):
     assert store.get_session(session_id=sid).step_id == "solve"
 
 
+def test_two_app_processes_judge_two_tabs_answers_one_after_the_other(postgres_url, library, monkeypatch):
+    """A district: two app processes (each its own engine and its own in-process locks) on one
+    PostgreSQL database, and two tabs sending an answer to the same session at the same moment.
+    The second answer is judged on the step the first one moved to: no attempt is lost and none
+    is judged twice on the same step. Checking is slowed so that, without the session row's lock,
+    both processes would read the session before either wrote."""
+    from tutor_app.engine import progress
+
+    real_check = progress.submit_answer
+
+    def slow_check(*args, **kwargs):
+        outcome = real_check(*args, **kwargs)
+        time.sleep(0.3)
+        return outcome
+
+    monkeypatch.setattr(progress, "submit_answer", slow_check)
+    databases = [Database(postgres_url), Database(postgres_url)]
+    processes = [make_service(TutoringStore(db), library, ScriptedBackend()) for db in databases]
+    sid = start(processes[0]).session_id
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def answer(service):
+        barrier.wait()
+        try:
+            results.append(service.submit_answer(ADA, sid, "2x = 8"))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(service,)) for service in processes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.verdict for r in results) == ["correct", "incorrect"]
+    store = TutoringStore(databases[1])
+    assert sorted(a.step_id for a in store.attempts(session_id=sid)) == ["isolate", "solve"]
+    assert store.get_session(session_id=sid).step_id == "solve"
+    for service, db in zip(processes, databases):
+        service.close()
+        db.close()
+
+
 # ownership and errors ------------------------------------------------------------------
 def test_a_sessions_history_is_read_back_for_its_student_only(service, scripted_model):
     """What the student's page is rebuilt from when they come back: attempts, hints and chat."""
