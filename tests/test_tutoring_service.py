@@ -443,6 +443,64 @@ def test_two_app_processes_judge_two_tabs_answers_one_after_the_other(postgres_u
         db.close()
 
 
+def test_two_real_app_processes_serve_one_class_without_losing_or_doubling_attempts(postgres_url, curricula,
+                                                                                    tmp_path):
+    """Two Python processes on one PostgreSQL database, both answering every student's problem
+    (wrong, then the two right steps) at the same time, as two tabs behind a load balancer would.
+    Every answer a process got a verdict for is stored once, and no step is judged right twice.
+    (Real timing: without the row lock it fails most runs; the test above forces the race.)"""
+    library = CurriculumLibrary(curricula)
+    library.reload()
+    db = Database(postgres_url)
+    service = make_service(TutoringStore(db), library, ScriptedBackend())
+    students = [f"Student {i}" for i in range(12)]
+    sessions = [service.start_session(LOCAL_ACTOR, name, "linear-equations", "two-step-1").session_id
+                for name in students]
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from tutor_app.curriculum.library import CurriculumLibrary
+        from tutor_app.prompting import PromptLibrary
+        from tutor_app.runtime.fake import ScriptedBackend
+        from tutor_app.service.actor import LOCAL_ACTOR
+        from tutor_app.service.errors import TutorError
+        from tutor_app.storage.database import Database
+        from tutor_app.tutoring.service import TutorService
+        library = CurriculumLibrary(Path({str(curricula)!r})); library.reload()
+        service = TutorService(db=Database({postgres_url!r}), library=library, model=ScriptedBackend(),
+                               prompts=PromptLibrary())
+        go = Path(sys.argv[1])
+        while not go.exists():
+            time.sleep(0.01)
+        judged = 0
+        for answer in ("2x = 14", "2x = 8", "x = 4"):
+            for sid in {sessions!r}:
+                try:
+                    service.submit_answer(LOCAL_ACTOR, sid, answer)
+                    judged += 1
+                except TutorError:  # already solved by the other process
+                    pass
+        print(judged, flush=True)
+    """)
+    go = tmp_path / "go"  # the start line both processes wait at
+    children = [subprocess.Popen([sys.executable, "-c", script, str(go)], cwd=REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(1.0)
+    go.touch()
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    judged = sum(int(out.split()[-1]) for out, _ in outputs)
+    attempts = [a for sid in sessions for a in service.store.attempts(session_id=sid)]
+    assert len(attempts) == judged >= len(sessions) * 3
+    assert len({a.id for a in attempts}) == len(attempts)
+    for sid in sessions:
+        right = [a.step_id for a in service.store.attempts(session_id=sid) if a.verdict == "correct"]
+        assert sorted(right) == ["isolate", "solve"], right
+        assert service.store.get_session(session_id=sid).done
+    service.close()
+    db.close()
+
+
 # ownership and errors ------------------------------------------------------------------
 def test_a_sessions_history_is_read_back_for_its_student_only(service, scripted_model):
     """What the student's page is rebuilt from when they come back: attempts, hints and chat."""
