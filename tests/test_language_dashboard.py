@@ -4,6 +4,8 @@ corrections, replies, level changes, goals met), the CSV exports, and teacher-on
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 
@@ -17,7 +19,7 @@ from tutor_app.service.actor import Actor
 from tutor_app.service.errors import Forbidden, NotFound
 from tutor_app.storage.database import Database
 from tutor_app.tutoring.store import TutoringStore
-from tutor_app.ui.class_overview import misconception_frame, overview_choices
+from tutor_app.ui.class_overview import misconception_chart_html, overview_choices
 
 from language_units import TAPAS
 
@@ -94,9 +96,9 @@ def test_the_class_overview_offers_conversation_units_and_charts_their_errors(sc
     assert ("Tapas in Madrid (conversation)", "tapas") in overview_choices(library)
     table = dashboard.class_mastery(TEACHER, "tapas")  # a conversation unit is a unit: no NotFound
     assert table.title == "Tapas in Madrid" and table.skills == []
-    frame = misconception_frame(dashboard.misconceptions(TEACHER, "tapas"))
-    assert list(frame["where"]) == ["conversation · A2", "conversation · A2"]
-    assert list(frame["count"]) == [3, 1]
+    chart = misconception_chart_html(dashboard.misconceptions(TEACHER, "tapas"))
+    assert re.findall(r'class="misconception-where">([^<]*)<', chart) == ["conversation · level A2"] * 2
+    assert [int(n) for n in re.findall(r'data-count="(\d+)"', chart)] == [3, 1]
 
 
 def test_only_the_teacher_sees_the_counts(school):

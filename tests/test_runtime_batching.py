@@ -185,9 +185,10 @@ def test_interactive_calls_go_before_batch_work_and_sessions_take_turns(make_bac
                 with lock:
                     started.append(label)
 
-    holder = Timed(backend, ask("Write a long story about numbers."), max_tokens=60, temperature=0).start()
+    holder = Timed(backend, ask("Write a long story about numbers."), max_tokens=150, temperature=0).start()
     while holder.first is None:
         time.sleep(0.01)
+    busy_from = time.perf_counter()
     order = [("batch-a1", "batch", "teacher-a"), ("batch-a2", "batch", "teacher-a"),
              ("batch-a3", "batch", "teacher-a"), ("batch-b1", "batch", "teacher-b"),
              ("student", "interactive", "student")]
@@ -196,9 +197,13 @@ def test_interactive_calls_go_before_batch_work_and_sessions_take_turns(make_bac
         threads.append(threading.Thread(target=call, args=(label, priority, session)))
         threads[-1].start()
         time.sleep(0.15)
+    submitted = time.perf_counter()
     for t in threads:
         t.join(120)
     holder.join()
+    # The premise: every call arrived while the holder still had the slot (a machine too busy to
+    # start five threads within the holder's 150 tokens cannot show the order).
+    assert holder.last > submitted, (holder.last - busy_from, submitted - busy_from)
     assert started[0] == "student"
     # teacher-b's one call does not wait behind all three of teacher-a's
     assert started.index("batch-b1") < started.index("batch-a3")

@@ -99,9 +99,11 @@ def test_a_file_that_is_not_an_adapter_is_refused_and_the_model_keeps_its_adapte
 def test_the_queue_switches_between_calls_not_during_one(smollm2_path, adapter):
     queue = ModelQueue(LlamaCppBackend(smollm2_path, n_ctx=512))
     try:
-        base = reply(queue)
-        stream = queue.stream_chat(CONVERSATION, max_tokens=12, temperature=0.0)
-        first = next(stream)  # this call holds the model now
+        # A reply long enough to be still decoding when the switch is asked for (the engine
+        # decodes ahead of the reader, so a short one may already be complete).
+        base = "".join(queue.stream_chat(CONVERSATION, max_tokens=160, temperature=0.0))
+        stream = queue.stream_chat(CONVERSATION, max_tokens=160, temperature=0.0)
+        first = next(stream)  # this call holds a slot now
         switched = threading.Event()
         thread = threading.Thread(target=lambda: (queue.set_adapter(adapter), switched.set()))
         thread.start()

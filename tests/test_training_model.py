@@ -79,7 +79,7 @@ def test_training_renders_and_tokenizes_like_the_runtime(base, smollm2_path):
             assert base.tokenize(prompt) == backend.prompt_tokens(messages, 16)[0]
             full = base.renderer.render(messages + [{"role": "assistant", "content": "Try ⅔ · 3."}],
                                         add_generation_prompt=False)
-            assert base.tokenize(full) == backend._llm.tokenize(full.encode("utf-8"), add_bos=False, special=True)
+            assert base.tokenize(full) == backend._model.tokenize(full, special=True)
     finally:
         backend.close()
 

@@ -123,6 +123,8 @@ def test_the_teachers_switch_turns_the_chat_off_for_a_unit_and_the_page_says_so(
 
 def test_a_students_own_background_work_is_not_a_student_ahead():
     class Line:
+        parallel = 1  # one model place
+
         def waiting(self):
             return 1  # only this student's own diagnosis is with the model
     assert PlaceInLine(Line(), own=lambda: 1).ahead == 0

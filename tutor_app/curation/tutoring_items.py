@@ -3,9 +3,10 @@
 A reply marked good is learned as it was shown; a rewritten one as the teacher wrote it; a bad
 one is left out. The prompt is rebuilt with ``tutor_chat.build_messages`` from the session as
 it stood when the student asked: the problem variant of the session's seed, the step the
-question was asked on, the attempts and the hints before it, and the chat before it (the same
-``CHAT_HISTORY_TURNS`` the tutoring service sends), trimmed to the model's context by the
-model's own token count. Earlier tutor turns in that history are context, not learned.
+question was asked on, the attempts and the hints before it, and the whole chat before it with
+the times it was written (as the tutoring service sends it: each attempt and hint is told in
+the turn of the question after it), trimmed to the model's context by the model's own token
+count. Earlier tutor turns in that history are context, not learned.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..prompting import PromptLibrary
 from ..storage.database import Database
 from ..tutoring.models import TutorMessage
 from ..tutoring.records import AttemptRecord, HintRecord, MessageRecord, SessionRecord
-from ..tutoring.service import CHAT_HISTORY_TURNS
+from ..tutoring.service import model_history
 from ..tutoring.store import TutoringStore
 from .items import Collected, CountTokens, Exclusion, TrainingItem, with_answer
 from .sources import message_owner
@@ -91,14 +92,16 @@ def _one(collected: Collected, session: SessionView, message: MessageRecord, jud
         return exclude(f"step {message.step_id} is no longer in problem {session.problem.id}")
     step_index = step_ids.index(message.step_id) if message.step_id is not None else len(step_ids)
     before = (question.created_at, question.id)
-    history = [m for m in earlier if (m.created_at, m.id) < before][-CHAT_HISTORY_TURNS:]
+    history = model_history([m for m in earlier if (m.created_at, m.id) < before])
     attempts = [a for a in session.attempts if a.created_at < question.created_at]
-    hints = [h.text for h in session.hints if h.step_id == message.step_id and h.created_at < question.created_at]
+    shown = [h for h in session.hints if h.step_id == message.step_id and h.created_at < question.created_at]
+    hints = [h.text for h in shown]
     prompt = build_messages(
         prompts=prompts, unit=session.unit, problem=session.problem, step_index=step_index, attempts=attempts,
         misconceptions_seen=list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id)),
-        history=[{"role": "assistant" if m.role == "tutor" else "user", "content": m.content} for m in history],
-        student_message=question.content, hints_shown=hints, count_tokens=count_tokens, n_ctx=n_ctx,
+        history=[{"role": "assistant" if m.role == "tutor" else "user", "content": m.content, "at": m.created_at}
+                 for m in history],
+        student_message=question.content, hints_shown=shown, count_tokens=count_tokens, n_ctx=n_ctx,
         max_tokens=MAX_REPLY_TOKENS)
     reply = judgement.better_reply if judgement.verdict == "rewritten" else message.content
     case = None

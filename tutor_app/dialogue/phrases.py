@@ -135,3 +135,18 @@ def phrase(key: str, language: str, **values: str) -> str:
     table = _PHRASES[key]
     base = language.split("-")[0].split("_")[0].lower()
     return table.get(base, table["en"]).format(**values)
+
+
+# What the app says in the tutor's place when the model could not (down, failed, restarted,
+# switched off). Stored with the chat, since the student read it, but never the model's words.
+NOTICES = ("model_unavailable", "model_failed", "model_restarted", "model_switched_off")
+
+
+def without_notices(text: str) -> str:
+    """``text`` less the app's own notices: what the model really said. A small model shown a
+    notice in its history repeats it word for word as its next reply, so the chat history the
+    model reads (and trains on) leaves them out."""
+    for key in NOTICES:
+        for sentence in _PHRASES[key].values():
+            text = text.replace(sentence, "")
+    return text.strip()

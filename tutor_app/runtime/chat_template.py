@@ -7,11 +7,12 @@ lets the engine reuse a session's KV state.
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from typing import TYPE_CHECKING, Sequence
 
 from .protocol import Message, ModelError
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 # Used when a GGUF carries no chat template: ChatML is what most small instruct models expect.
 CHATML_TEMPLATE = (
@@ -20,12 +21,14 @@ CHATML_TEMPLATE = (
 )
 
 
-def chat_formatter(template: str | None, *, bos_token: str, eos_token: str) -> Jinja2ChatFormatter:
+def chat_formatter(template: str | None, *, bos_token: str, eos_token: str) -> "Jinja2ChatFormatter":
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # here: training renders with this module too
+
     return Jinja2ChatFormatter(template=template or CHATML_TEMPLATE, eos_token=eos_token, bos_token=bos_token,
                                add_generation_prompt=True)
 
 
-def render_prompt(formatter: Jinja2ChatFormatter, messages: Sequence[Message]) -> str:
+def render_prompt(formatter: "Jinja2ChatFormatter", messages: Sequence[Message]) -> str:
     """The prompt text. Templates that refuse a system role or non-alternating turns (Mixtral's)
     get the same conversation folded into user turns."""
     msgs = [{"role": m["role"], "content": m["content"]} for m in messages]
@@ -40,7 +43,8 @@ def render_prompt(formatter: Jinja2ChatFormatter, messages: Sequence[Message]) -
 
 def alternating(messages: list[dict]) -> list[dict]:
     """The conversation as strictly alternating user/assistant turns starting with the user:
-    system text goes in front of the first user message, neighbours with one role merge."""
+    system text goes in front of the first user message, neighbours with one role merge.
+    (Training renders its examples with this fallback too, so they match what the model sees.)"""
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
     turns: list[dict] = []
     for m in messages:

@@ -27,11 +27,9 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# The runtime's template for a GGUF without one (runtime/llama_backend.py CHATML_TEMPLATE).
-CHATML_TEMPLATE = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n'}}"
-    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
+from ..runtime.chat_template import CHATML_TEMPLATE
+from ..runtime.chat_template import alternating as fold_to_alternating  # the runtime's fallback, the same turns
+
 
 
 class TemplateError(ValueError):
@@ -120,22 +118,3 @@ class ChatRenderer:
         return self._compiled.render(messages=messages, bos_token=self.bos_token, eos_token=self.eos_token,
                                      add_generation_prompt=add_generation_prompt, raise_exception=_raise,
                                      strftime_now=lambda f: datetime.now().strftime(f))
-
-
-def fold_to_alternating(messages: list[dict]) -> list[dict]:
-    """The runtime's fallback (llama_backend ``_alternating``): strictly alternating turns from
-    the user, system text in front of the first user message, neighbours of one role merged."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-    turns: list[dict] = []
-    for m in messages:
-        if m["role"] == "system":
-            continue
-        if turns and turns[-1]["role"] == m["role"]:
-            turns[-1]["content"] += "\n\n" + m["content"]
-        elif turns or m["role"] == "user":
-            turns.append({"role": m["role"], "content": m["content"]})
-    if not turns:
-        turns = [{"role": "user", "content": ""}]
-    if system:
-        turns[0]["content"] = system + ("\n\n" + turns[0]["content"] if turns[0]["content"] else "")
-    return turns

@@ -41,6 +41,7 @@ import secrets
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Callable, Iterator
 
 from ..assessment.rubrics import rubric_for_step
@@ -51,7 +52,7 @@ from ..curriculum.library import CurriculumLibrary
 from ..curriculum.params import ParamError, render_variant
 from ..curriculum.schema import Problem, Step, Unit
 from ..dialogue.classify import classify_misconception
-from ..dialogue.phrases import phrase
+from ..dialogue.phrases import phrase, without_notices
 from ..dialogue.leak_guard import LeakFinding
 from ..dialogue.tutor_chat import stream_tutor_reply
 from ..engine import progress as engine
@@ -423,8 +424,10 @@ class TutorService:
         step_id = None if record.done else record.step_id
         attempts = self.store.attempts(session_id=record.id)
         hints_here = [h for h in self.store.hints(session_id=record.id) if h.step_id == step_id]
+        # With times: each attempt and hint is told in the turn it came before. Without the app's
+        # own notices ("the tutor model isn't running..."): those were never the model's words.
         history = [{"role": "assistant" if m.role == "tutor" else "user", "content": m.content, "at": m.created_at}
-                   for m in earlier]  # with times: each attempt and hint is told in the turn it came before
+                   for m in model_history(earlier)]
         seen = list(dict.fromkeys(a.misconception_id for a in attempts if a.misconception_id))
         usage: list[GenerationStats] = []
         cut: list[LeakFinding] = []
@@ -567,6 +570,22 @@ def _text(value, *, what: str, limit: int, empty: str) -> str:
     if len(value) > limit:
         raise TutorError(f"The {what} is too long ({len(value)} characters; at most {limit}).")
     return value
+
+
+def model_history(messages: list[MessageRecord]) -> list[MessageRecord]:
+    """The chat as the model should read it: a tutor reply that was only the app's notice goes,
+    with the question it stood for; a reply cut short keeps the model's part of it."""
+    kept: list[MessageRecord] = []
+    for m in messages:
+        if m.role != "tutor":
+            kept.append(m)
+            continue
+        words = without_notices(m.content)
+        if words:
+            kept.append(m if words == m.content.strip() else replace(m, content=words))
+        elif kept and kept[-1].role == "student":
+            kept.pop()  # the question the notice answered: asked again, or left unanswered
+    return kept
 
 
 def _unanswered(messages: list[MessageRecord]) -> list[MessageRecord]:

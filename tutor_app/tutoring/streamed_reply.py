@@ -29,7 +29,8 @@ FLUSH_S = 1.0
 
 class StreamedReply:
     def __init__(self, store: TutoringStore, *, session_id: str, step_id: str | None, model_name: str,
-                 adapter: str | None = None, reply_to: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 adapter: str | None = None, reply_to: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """``reply_to``: the stored question this reply answers (questions are answered in order)."""
         self._store = store
         self._session_id = session_id
