@@ -46,6 +46,9 @@ from common import REPO, emit, machine, table
 
 from gradio_client import Client  # noqa: E402
 
+sys.path.insert(0, str(REPO / "tests"))
+from ui_harness import free_port  # noqa: E402
+
 UNIT, PROBLEM = "linear-equations", "two-step-1"  # 2x + 3 = 11
 QUESTIONS = ["I'm not sure what to do with the 3. Can you help?", "Now how do I get x on its own?"]
 BURST_QUESTION = "Can you give me a similar equation to practise on?"  # asked by every student at the same instant
@@ -68,14 +71,6 @@ class Tally:
     burst: list[tuple[float, float]] = field(default_factory=list)  # (sent, finished) of the burst's replies
     verdicts: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
