@@ -174,6 +174,31 @@ def signin_flood(folder: Path) -> list[str]:
     return lines
 
 
+def classroom(folder: Path) -> list[str]:
+    d = _load(folder, "classroom")
+    if d is None:
+        return []
+
+    def f(value, digits=2):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    lines = [f"{d['model']}, think time {d['think_s']} s (seeded {d['seed']}); the real app over gradio_client. "
+             "Burst: every student asks at the same instant.", "",
+             "| mode | students | TTFT p50 / p95 (s) | reply p50 / p95 (s) | tok/s, whole class | burst wall (s) | "
+             "burst tok/s | check/hint p95 while busy (s) | errors | attempts stored / sent |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in d["runs"]:
+        lines.append(f"| {r['mode']} | {r['students']} | {f(r['ttft_p50_s'])} / {f(r['ttft_p95_s'])} | "
+                     f"{f(r['reply_p50_s'])} / {f(r['reply_p95_s'])} | {f(r['decode_tokens_per_s'], 1)} | "
+                     f"{f(r['burst_wall_s'])} | {f(r['burst_tokens_per_s'], 1)} | {f(r['busy_action_p95_s'], 3)} | "
+                     f"{r['errors']} | {r['attempts_stored']} / {r['answers_with_verdict']} |")
+    lines.append("")
+    for size, ratios in d["batching_vs_parallel_1"].items():
+        lines.append(f"- {size} student{'' if size == '1' else 's'}, batching against `--parallel 1`: burst {f(ratios['burst_wall'])}x sooner, "
+                     f"{f(ratios['burst_tokens_per_s'])}x the tokens/s (target at 8: 2.5x sooner).")
+    return lines
+
+
 def finetune_loop(folder: Path) -> list[str]:
     d = _load(folder, "finetune_loop")
     if d is None:
@@ -200,7 +225,8 @@ def finetune_loop(folder: Path) -> list[str]:
 
 SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
             ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
-            ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood), ("finetune_loop", finetune_loop)]
+            ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood), ("finetune_loop", finetune_loop),
+            ("classroom", classroom)]
 
 
 def main(argv: list[str]) -> None:

@@ -35,3 +35,34 @@ def smollm2_path() -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the whole test run (tests/postgres_support.py); a
+    missing server is a failure that says what to install, never a skip."""
+    from postgres_support import PostgresUnavailable, start_server
+
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL is part of the tested configuration: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the test server, dropped after the test."""
+    url = postgres_server.fresh_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def school_db_url(request, tmp_path) -> str:
+    """The school's database URL on each engine the app supports: a SQLite file, and PostgreSQL
+    as a district runs it. Tests of storage, migrations and tutoring run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    return request.getfixturevalue("postgres_url")

@@ -43,3 +43,39 @@ def test_a_database_that_cannot_store_says_why_and_a_wrong_statement_stays_a_bug
             session.execute(sa.text("SELEKT 1"))
     assert read_only.health.failures == 1
     read_only.close()
+
+
+def test_a_postgresql_database_that_cannot_store_says_why_and_recovers_without_a_restart(postgres_url):
+    """A district's server turned read-only (a failover, a full disk's safety switch): the write
+    fails with the cause in plain words and nothing half-stored; once it is writable again the
+    same handle stores, no restart."""
+    from tutor_app.service.models import Student
+    from tutor_app.storage.database import StorageUnavailable
+
+    db = Database(postgres_url)
+    server, name = postgres_url.rsplit("/", 1)
+    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    db.engine.dispose()  # the setting reaches new connections
+    with pytest.raises(StorageUnavailable, match="the database is read-only"):
+        with db.session() as session:
+            session.add(Student(name="Ana"))
+    assert not db.health.ok and "read-only" in db.health.cause
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+    admin.dispose()
+    with db.session() as session:
+        session.add(Student(name="Ana"))
+    assert db.health.ok and db.health.recovered_at is not None
+    with db.session() as session:
+        assert session.scalars(sa.select(Student.name)).all() == ["Ana"]
+    db.close()
+
+
+def test_an_unreachable_postgresql_server_is_a_clear_error_without_the_password():
+    from postgres_support import free_port
+
+    with pytest.raises(DatabaseError, match="cannot open the database") as caught:
+        Database(f"postgresql+psycopg://tutor:s3cret@127.0.0.1:{free_port()}/school")
+    assert "s3cret" not in str(caught.value) and "127.0.0.1" in str(caught.value)

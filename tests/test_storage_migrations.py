@@ -81,8 +81,8 @@ def comparable(value):
 
 
 @pytest.mark.parametrize("revision", migrate.revisions())
-def test_upgrade_from_each_revision_keeps_every_row(revision, tmp_path):
-    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+def test_upgrade_from_each_revision_keeps_every_row(revision, school_db_url):
+    url = school_db_url
     old = Database(url, migrate_to=revision)
     assert migrate.current_revision(old.engine) == revision
     written = fill_every_table(old.engine)
@@ -104,21 +104,21 @@ def test_upgrade_from_each_revision_keeps_every_row(revision, tmp_path):
     new.close()
 
 
-def test_first_revision_data_is_readable_through_the_store(tmp_path):
-    """Rows written in the 0001 layout (raw SQL, as that version of the app wrote them) are served
-    by today's store: sessions resume, attempts and mastery are there."""
-    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+def test_first_revision_data_is_readable_through_the_store(school_db_url):
+    """Rows written in the 0001 layout (raw SQL, as that version of the app wrote them; FALSE is
+    the 0 SQLite stores and a boolean on PostgreSQL) are served by today's store: sessions resume, attempts and mastery are there."""
+    url = school_db_url
     old = Database(url, migrate_to="0001_initial")
     with old.engine.begin() as c:
         c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
         c.exec_driver_sql(
             "INSERT INTO tutor_sessions (id, student_id, curriculum_id, problem_id, seed, progress, step_id, done, "
             "created_at, updated_at) VALUES ('tok-1', 1, 'linear-equations', 'two-step-1', 42, "
-            "'{\"step_index\": 1}', 'solve', 0, '2026-01-05 09:00:00', '2026-01-05 09:05:00')")
+            "'{\"step_index\": 1}', 'solve', FALSE, '2026-01-05 09:00:00', '2026-01-05 09:05:00')")
         c.exec_driver_sql(
             "INSERT INTO attempts (session_id, step_id, answer, normalized, verdict, misconception_id, diagnosis, "
             "feedback, scaffold, created_at) VALUES ('tok-1', 'isolate', '2x = 14', '2*x = 14', 'misconception', "
-            "'added-instead-of-subtracted', 'bug_rule', 'Which operation undoes + 3?', 0, '2026-01-05 09:01:00')")
+            "'added-instead-of-subtracted', 'bug_rule', 'Which operation undoes + 3?', FALSE, '2026-01-05 09:01:00')")
         c.exec_driver_sql("INSERT INTO mastery (student_id, curriculum_id, skill_id, p_known, updated_at) "
                           "VALUES (1, 'linear-equations', 'inverse-operations', 0.31, '2026-01-05 09:01:00')")
     old.close()
@@ -149,10 +149,11 @@ def test_the_one_list_of_tables_covers_every_mapped_table():
     assert tables.area_tables() == {mapper.local_table.name for mapper in Base.registry.mappers}
 
 
-def test_the_migrations_build_exactly_every_areas_tables():
+@pytest.mark.parametrize("engine", ["sqlite-memory", "postgresql"])
+def test_the_migrations_build_exactly_every_areas_tables(engine, request):
     """The migrations build exactly the tables the ORM of every area describes, columns, types,
     indexes and foreign keys alike (no forgotten revision), and no table nobody maps."""
-    db = Database("sqlite://")
+    db = Database("sqlite://" if engine == "sqlite-memory" else request.getfixturevalue("postgres_url"))
     with db.engine.connect() as connection:
         built = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
         assert built == tables.area_tables()
@@ -176,7 +177,7 @@ def test_single_head():
     assert migrate.head_revision() == migrate.revisions()[-1]
 
 
-def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_them(tmp_path):
+def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_them(school_db_url):
     """A database of revision 0002 (tutoring and grading rows, written as that version of the app
     wrote them) reaches head: the rows are served as before, its students can start conversations,
     and the dashboard counts their conversation errors beside the old misconceptions."""
@@ -184,18 +185,18 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
     from tutor_app.dashboard.service import class_misconception_counts
     from tutor_app.language.store import ConversationStore
 
-    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    url = school_db_url
     old = Database(url, migrate_to="0002_assessment")
     with old.engine.begin() as c:
         c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")
         c.exec_driver_sql(
             "INSERT INTO tutor_sessions (id, student_id, curriculum_id, problem_id, seed, progress, step_id, done, "
-            "created_at, updated_at) VALUES ('tok-1', 1, 'fractions', 'halves', 7, '{}', 'sum', 0, "
+            "created_at, updated_at) VALUES ('tok-1', 1, 'fractions', 'halves', 7, '{}', 'sum', FALSE, "
             "'2026-01-05 09:00:00', '2026-01-05 09:05:00')")
         c.exec_driver_sql(
             "INSERT INTO attempts (session_id, step_id, answer, normalized, verdict, misconception_id, diagnosis, "
             "feedback, scaffold, created_at) VALUES ('tok-1', 'sum', '2/5', '2/5', 'misconception', "
-            "'add-denominators', 'bug_rule', 'Look at the denominators.', 0, '2026-01-05 09:01:00')")
+            "'add-denominators', 'bug_rule', 'Look at the denominators.', FALSE, '2026-01-05 09:01:00')")
         c.exec_driver_sql(
             "INSERT INTO assessment_submissions (rubric_id, student, text, content_hash, created_at) "
             "VALUES ('essay', 'Ada', 'My essay.', 'h1', '2026-01-05 10:00:00')")
@@ -222,13 +223,13 @@ def test_a_school_database_from_before_conversations_keeps_its_data_and_gains_th
     db.close()
 
 
-def test_a_school_database_from_before_fitted_mastery_gains_the_parameters_history(tmp_path):
+def test_a_school_database_from_before_fitted_mastery_gains_the_parameters_history(school_db_url):
     """A database of revision 0003 reaches head: its mastery estimates are untouched, and the
     class's parameters can be adopted and read back (none are adopted at first)."""
     from tutor_app.curriculum.schema import BKTParams
     from tutor_app.tutoring.mastery_params import MasteryParamsStore, ParamsChange
 
-    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    url = school_db_url
     old = Database(url, migrate_to="0003_language")
     with old.engine.begin() as c:
         c.exec_driver_sql("INSERT INTO students (id, name, created_at) VALUES (1, 'Ada', '2026-01-05 09:00:00')")

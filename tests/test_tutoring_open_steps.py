@@ -103,9 +103,9 @@ def library(tmp_path):
     return library
 
 
-@pytest.fixture
-def store():
-    db = Database("sqlite://")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request):
+    db = Database("sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
     yield TutoringStore(db)
     db.close()
 

@@ -1,5 +1,5 @@
 """The tutoring service end to end, with a real curriculum library over a unit written here,
-real SQLite and the scripted model: a whole problem walk, the model's part (and its failures),
+real SQLite and a real PostgreSQL server (each test runs on both) and the scripted model: a whole problem walk, the model's part (and its failures),
 ownership, clear errors, resuming, and a restart of the process."""
 
 from __future__ import annotations
@@ -108,9 +108,9 @@ def library(curricula):
     return library
 
 
-@pytest.fixture
-def store():
-    db = Database("sqlite://")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request):
+    db = Database("sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
     yield TutoringStore(db)
     db.close()
 
@@ -399,6 +399,108 @@ def test_two_answers_at_once_are_judged_one_after_the_other(service, store):
     assert store.get_session(session_id=sid).step_id == "solve"
 
 
+def test_two_app_processes_judge_two_tabs_answers_one_after_the_other(postgres_url, library, monkeypatch):
+    """A district: two app processes (each its own engine and its own in-process locks) on one
+    PostgreSQL database, and two tabs sending an answer to the same session at the same moment.
+    The second answer is judged on the step the first one moved to: no attempt is lost and none
+    is judged twice on the same step. Checking is slowed so that, without the session row's lock,
+    both processes would read the session before either wrote."""
+    from tutor_app.engine import progress
+
+    real_check = progress.submit_answer
+
+    def slow_check(*args, **kwargs):
+        outcome = real_check(*args, **kwargs)
+        time.sleep(0.3)
+        return outcome
+
+    monkeypatch.setattr(progress, "submit_answer", slow_check)
+    databases = [Database(postgres_url), Database(postgres_url)]
+    processes = [make_service(TutoringStore(db), library, ScriptedBackend()) for db in databases]
+    sid = start(processes[0]).session_id
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def answer(service):
+        barrier.wait()
+        try:
+            results.append(service.submit_answer(ADA, sid, "2x = 8"))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(service,)) for service in processes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.verdict for r in results) == ["correct", "incorrect"]
+    store = TutoringStore(databases[1])
+    assert sorted(a.step_id for a in store.attempts(session_id=sid)) == ["isolate", "solve"]
+    assert store.get_session(session_id=sid).step_id == "solve"
+    for service, db in zip(processes, databases):
+        service.close()
+        db.close()
+
+
+def test_two_real_app_processes_serve_one_class_without_losing_or_doubling_attempts(postgres_url, curricula,
+                                                                                    tmp_path):
+    """Two Python processes on one PostgreSQL database, both answering every student's problem
+    (wrong, then the two right steps) at the same time, as two tabs behind a load balancer would.
+    Every answer a process got a verdict for is stored once, and no step is judged right twice.
+    (Real timing: without the row lock it fails most runs; the test above forces the race.)"""
+    library = CurriculumLibrary(curricula)
+    library.reload()
+    db = Database(postgres_url)
+    service = make_service(TutoringStore(db), library, ScriptedBackend())
+    students = [f"Student {i}" for i in range(12)]
+    sessions = [service.start_session(LOCAL_ACTOR, name, "linear-equations", "two-step-1").session_id
+                for name in students]
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from tutor_app.curriculum.library import CurriculumLibrary
+        from tutor_app.prompting import PromptLibrary
+        from tutor_app.runtime.fake import ScriptedBackend
+        from tutor_app.service.actor import LOCAL_ACTOR
+        from tutor_app.service.errors import TutorError
+        from tutor_app.storage.database import Database
+        from tutor_app.tutoring.service import TutorService
+        library = CurriculumLibrary(Path({str(curricula)!r})); library.reload()
+        service = TutorService(db=Database({postgres_url!r}), library=library, model=ScriptedBackend(),
+                               prompts=PromptLibrary())
+        go = Path(sys.argv[1])
+        while not go.exists():
+            time.sleep(0.01)
+        judged = 0
+        for answer in ("2x = 14", "2x = 8", "x = 4"):
+            for sid in {sessions!r}:
+                try:
+                    service.submit_answer(LOCAL_ACTOR, sid, answer)
+                    judged += 1
+                except TutorError:  # already solved by the other process
+                    pass
+        print(judged, flush=True)
+    """)
+    go = tmp_path / "go"  # the start line both processes wait at
+    children = [subprocess.Popen([sys.executable, "-c", script, str(go)], cwd=REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(1.0)
+    go.touch()
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    judged = sum(int(out.split()[-1]) for out, _ in outputs)
+    attempts = [a for sid in sessions for a in service.store.attempts(session_id=sid)]
+    assert len(attempts) == judged >= len(sessions) * 3
+    assert len({a.id for a in attempts}) == len(attempts)
+    for sid in sessions:
+        right = [a.step_id for a in service.store.attempts(session_id=sid) if a.verdict == "correct"]
+        assert sorted(right) == ["isolate", "solve"], right
+        assert service.store.get_session(session_id=sid).done
+    service.close()
+    db.close()
+
+
 # ownership and errors ------------------------------------------------------------------
 def test_a_sessions_history_is_read_back_for_its_student_only(service, scripted_model):
     """What the student's page is rebuilt from when they come back: attempts, hints and chat."""
@@ -495,10 +597,10 @@ def test_seeds_are_random_by_default(service, store):
     assert len(seeds) > 1
 
 
-def test_a_session_resumes_after_the_process_restarts(tmp_path, curricula):
+def test_a_session_resumes_after_the_process_restarts(school_db_url, curricula):
     """One Python process starts a problem and answers the first step, then dies; a new one
     carries on from the second step with the same variant."""
-    url = f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
+    url = school_db_url
     script = textwrap.dedent(f"""
         import os
         from pathlib import Path

@@ -1,5 +1,6 @@
-"""The tutoring store on real SQLite: in memory and on a file, including a fresh process reading a file
-another process wrote (what a restart of the app looks like)."""
+"""The tutoring store on real SQLite (in memory and on a file) and on a real PostgreSQL server (a
+district's shared database), including a fresh process reading what another process wrote (what a
+restart of the app looks like)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from tutor_app.tutoring.store import TutoringStore
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", "postgresql"])
 def store(request, tmp_path) -> TutoringStore:
-    url = "sqlite://" if request.param == "memory" else f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = "sqlite://" if request.param == "memory" else f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
     db = Database(url)
     yield TutoringStore(db)
     db.close()
@@ -150,9 +154,9 @@ def test_concurrent_writes_from_threads(store):
     assert len(store.attempts(session_id="s-1")) == 40
 
 
-def test_data_survives_a_process_restart(tmp_path):
+def test_data_survives_a_process_restart(school_db_url):
     """Another Python process writes and exits; this one reads what it left on disk."""
-    url = f"sqlite:///{tmp_path / 'tutor.sqlite3'}"
+    url = school_db_url
     script = textwrap.dedent(f"""
         from tutor_app.storage.database import Database
         from tutor_app.tutoring.store import TutoringStore

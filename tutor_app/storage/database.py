@@ -10,6 +10,14 @@ WAL journaling on files (readers keep reading while a student's answer is writte
 in-memory ``sqlite://`` database lives on one shared connection, so calls on it are serialised.
 A SQLite file is created owner-only (``private.py``); its ``-wal`` and ``-shm`` follow its mode.
 
+Several app processes may share one PostgreSQL database (a district behind a load balancer).
+The in-process locks that keep a session's read-decide-write in order do not reach another
+process, so ``row_locked`` holds the row's lock (``SELECT ... FOR UPDATE``) in one transaction
+that every ``session()`` of the same thread joins until the block ends: the other process's
+block waits, then reads what this one committed. SQLite is one file that one app process
+serves; there the in-process locks suffice and ``row_locked`` adds nothing (short, separate
+transactions as before).
+
 A full disk, a read-only file or a database server that went away is not a bug: the transaction
 raises ``StorageUnavailable`` (nothing of it was written) with the cause in plain words, the
 failure is kept in ``health`` for the teacher's page and the log, and the connections are thrown
@@ -146,6 +154,7 @@ class Database:
         self._lock = threading.RLock() if is_in_memory(self.engine) else None
         self._health = StorageHealth()
         self._health_lock = threading.Lock()
+        self._held = threading.local()  # the row-locked transaction this thread is inside, if any
         event.listen(self._sessions, "after_flush", _note_write)
         try:
             with self._guard():
@@ -171,6 +180,10 @@ class Database:
         """A transaction that commits on success. For read-only reports too, so that the
         in-memory database's single connection is never used by two threads. Raises
         ``StorageUnavailable`` when the storage fails (see the module notes)."""
+        held = getattr(self._held, "session", None)
+        if held is not None:  # part of the enclosing row-locked transaction, committed when it ends
+            yield held
+            return
         wrote = False
         try:
             with self._guard(), self._sessions() as session:
@@ -185,6 +198,24 @@ class Database:
             raise StorageUnavailable(cause) from exc
         if wrote:
             self._stored()
+
+    @contextmanager
+    def row_locked(self, entity: Any, key: Any) -> Iterator[None]:
+        """Hold the lock on ``entity``'s row ``key`` (a mapped class and its primary key) until the
+        block ends, across processes; the block's ``session()`` calls share its one transaction,
+        which commits when the block ends (see the module notes). Nothing to lock on SQLite, or
+        when the row does not exist (the block finds that out itself)."""
+        if self.engine.dialect.name == "sqlite" or getattr(self._held, "session", None) is not None:
+            yield
+            return
+        with self.session() as session:
+            (column,) = sa.inspect(entity).primary_key
+            session.execute(sa.select(column).where(column == key).with_for_update())
+            self._held.session = session
+            try:
+                yield
+            finally:
+                self._held.session = None
 
     def _failed(self, cause: str) -> None:
         with self._health_lock:

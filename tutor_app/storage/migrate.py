@@ -4,6 +4,11 @@ The Alembic history in ``migrations/versions`` is append-only: each school's dat
 forward one revision at a time and keeps its rows. SQLite rebuilds a table for most changes
 (batch mode); with foreign keys on, dropping the old copy would cascade-delete the rows that
 point at it, so foreign keys are switched off for the migration and checked afterwards.
+
+Revision ids say what changed (``0005_curation_and_model_provenance``), longer than the 32
+characters of Alembic's own ``alembic_version`` column. SQLite ignores a string's length;
+PostgreSQL refuses the longer id, so there the version table is made (or widened) to
+``VERSION_NUM_LENGTH`` before Alembic looks at it.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version"
+VERSION_NUM_LENGTH = 128
 
 
 class MigrationError(RuntimeError):
@@ -62,6 +71,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         try:
+            if not sqlite:
+                _wide_version_table(connection)
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
             if sqlite:
@@ -74,6 +85,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 connection.rollback()
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def _wide_version_table(connection: Connection) -> None:
+    """Room for this history's revision ids in the version table (see the module notes)."""
+    inspector = sa.inspect(connection)
+    if not inspector.has_table(VERSION_TABLE):
+        sa.Table(VERSION_TABLE, MetaData(),
+                 sa.Column("version_num", sa.String(VERSION_NUM_LENGTH), nullable=False),
+                 sa.PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc")).create(connection)
+        return
+    (column,) = [c for c in inspector.get_columns(VERSION_TABLE) if c["name"] == "version_num"]
+    length = getattr(column["type"], "length", None)
+    if length is not None and length < VERSION_NUM_LENGTH:
+        Operations(MigrationContext.configure(connection)).alter_column(
+            VERSION_TABLE, "version_num", type_=sa.String(VERSION_NUM_LENGTH), existing_type=column["type"],
+            existing_nullable=False)
 
 
 def new_revision(engine: Engine, target_metadata: MetaData, message: str, *, version_path: Path | None = None) -> Path:

@@ -40,6 +40,7 @@ import logging
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Iterator
 
@@ -185,7 +186,7 @@ class TutorService:
     def submit_answer(self, actor: Actor, session_id: str, answer: str) -> SubmitAnswerResult:
         answer = _text(answer, what="answer", limit=MAX_OPEN_ANSWER_CHARS,
                        empty="The answer is empty. Type your answer to the current step.")
-        with self._lock(str(session_id).strip()):
+        with self._session_turn(session_id):
             record = self._owned(actor, session_id)
             if record.done:
                 raise TutorError("This problem is already solved. Start a new problem to keep practising.")
@@ -215,6 +216,16 @@ class TutorService:
             scaffold=outcome.scaffold,
             problem_done=outcome.problem_done, next_step_id=next_step.id if next_step else None,
             next_step_prompt=next_step.prompt if next_step else None, mastery=mastery_after)
+
+    @contextmanager
+    def _session_turn(self, session_id: str) -> Iterator[None]:
+        """One read-decide-write on a session at a time: two tabs (or a double click) answering
+        at once are judged one after the other, each seeing the step the other moved to. The
+        stripe lock orders this process's threads; the session row's lock orders another app
+        process on the same PostgreSQL database (``Database.row_locked``)."""
+        session_id = str(session_id).strip()
+        with self._lock(session_id), self.store.session_locked(session_id=session_id):
+            yield
 
     def _wants_classification(self, unit: Unit, outcome) -> bool:
         return (outcome.verdict == "incorrect" and not outcome.scaffold and not outcome.misconception_id
@@ -301,7 +312,7 @@ class TutorService:
                                                step_id=step_id, answer=answer):
             share = result.total / result.max_total if result.max_total else 0.0
             feedback = open_step_feedback(rubric, result, by=by)
-            with self._lock(attempt.session_id):
+            with self._session_turn(attempt.session_id):
                 record = self.store.get_session(session_id=attempt.session_id)
                 progress, changed = None, {}
                 if unit is not None and record is not None:
@@ -324,7 +335,7 @@ class TutorService:
     # hints ---------------------------------------------------------------------------
     @saving("your hint")
     def request_hint(self, actor: Actor, session_id: str) -> HintResult:
-        with self._lock(str(session_id).strip()):
+        with self._session_turn(session_id):
             record = self._owned(actor, session_id)
             if record.done:
                 raise TutorError("This problem is already solved, so there are no more hints. Start a new problem.")

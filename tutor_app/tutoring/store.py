@@ -67,6 +67,11 @@ class TutoringStore:
                 sa.select(sa.func.count(TutorSession.id)).join(Student)
                 .where(Student.name == student, TutorSession.curriculum_id == curriculum_id)) or 0
 
+    def session_locked(self, *, session_id: str):
+        """A block in which no other process changes this session (its row is locked on
+        PostgreSQL; see ``Database.row_locked``); the block's store calls share one transaction."""
+        return self.db.row_locked(TutorSession, session_id)
+
     def update_session(self, *, session_id: str, progress: Mapping[str, Any], step_id: str | None,
                        done: bool) -> None:
         with self.db.session() as session:
