@@ -19,7 +19,7 @@ Reported per run:
 - p95 of answer checks and hints sent while at least one tutor reply was streaming;
 - errors, and attempts stored (read from the database afterwards) against answers that got a verdict.
 
-    python bench/classroom.py [--students 1 8] [--think-s 1.5] [--out bench/results/classroom.json]
+    python bench/classroom.py [--students 1 8 30] [--model PATH | --moe] [--think-s 1.5] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from typing import Iterator
 
 import httpx
 
-from common import REPO, emit, machine, table
+from common import REPO, chosen_model, emit, machine, table
 
 from gradio_client import Client  # noqa: E402
 
@@ -74,10 +74,10 @@ class Tally:
 
 
 @contextmanager
-def running_app(data_dir: Path, parallel: int | None) -> Iterator[tuple[str, list[str]]]:
+def running_app(data_dir: Path, parallel: int | None, model: Path) -> Iterator[tuple[str, list[str]]]:
     """``python app.py`` on a free loopback port, once the model has loaded and timed itself."""
     port = free_port()
-    command = [sys.executable, "app.py", "--port", str(port), "--data-dir", str(data_dir)]
+    command = [sys.executable, "app.py", "--port", str(port), "--data-dir", str(data_dir), "--model", str(model)]
     if parallel is not None:
         command += ["--parallel", str(parallel)]
     env = {**os.environ, "GRADIO_TEMP_DIR": str(data_dir / "gradio")}
@@ -228,27 +228,42 @@ def main() -> None:
     parser.add_argument("--students", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--think-s", type=float, default=1.5, help="mean think time between actions (seconds)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--model", type=Path, help="GGUF file (default: the shipped SmolLM2-135M)")
+    parser.add_argument("--moe", action="store_true", help="the 8-expert MoE upcycled from --model (or SmolLM2)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if max(args.students) > 30:
         sys.exit("at most 30 students (loopback, one machine)")
+    with chosen_model(args) as (model, label):
+        runs = [run for mode, parallel in (("--parallel 1", 1), ("batching", min(8, max(args.students))))
+                for run in run_mode(model, mode, parallel, args)]
+    report(runs, label, args)
+
+
+def run_mode(model: Path, mode: str, parallel: int, args: argparse.Namespace) -> list[dict]:
+    """Every class size, one after another, on one app process started with ``--parallel``."""
     runs = []
-    for mode, parallel in (("--parallel 1", 1), ("batching", min(8, max(args.students)))):
-        with tempfile.TemporaryDirectory(prefix="bench-classroom-") as root:
-            data = Path(root) / "data"
-            with running_app(data, parallel) as (url, lines):
-                plan = next((line for line in lines if re.search(r"\bslots?\b", line)
-                             and not line.startswith("tutor_app on")), "")
-                for size in args.students:
-                    run = run_class(url, data / "tutor.sqlite3", size, f"{mode} {size}", args.think_s, args.seed)
-                    runs.append({"mode": mode, "parallel": parallel, "plan_line": plan, **run})
+    load = list(os.getloadavg())  # the machine is shared: what else ran is part of each figure
+    with tempfile.TemporaryDirectory(prefix="bench-classroom-") as root:
+        data = Path(root) / "data"
+        with running_app(data, parallel, model) as (url, lines):
+            plan = next((line for line in lines if re.search(r"\bslots?\b", line)
+                         and not line.startswith("tutor_app on")), "")
+            for size in args.students:
+                run = run_class(url, data / "tutor.sqlite3", size, f"{mode} {size}", args.think_s, args.seed)
+                runs.append({"mode": mode, "parallel": parallel, "plan_line": plan, "load_average_at_start": load,
+                             **run})
+    return runs
+
+
+def report(runs: list[dict], label: str, args: argparse.Namespace) -> None:
     by = {(r["mode"], r["students"]): r for r in runs}
     speedups = {size: {"burst_wall": ratio(by[("--parallel 1", size)]["burst_wall_s"], by[("batching", size)]["burst_wall_s"]),
                        "burst_tokens_per_s": ratio(by[("batching", size)]["burst_tokens_per_s"],
                                                    by[("--parallel 1", size)]["burst_tokens_per_s"])}
                 for size in args.students}
-    result = {"benchmark": "classroom", "model": "SmolLM2-135M-Instruct (default)", "think_s": args.think_s,
-              "seed": args.seed, "machine": {**machine(), "load_average": list(os.getloadavg())},
+    result = {"benchmark": "classroom", "model": label, "think_s": args.think_s,
+              "seed": args.seed, "machine": {**machine(), "load_average": runs[0]["load_average_at_start"]},
               "batching_vs_parallel_1": speedups, "runs": runs}
     rows = [[r["mode"], r["students"], r["ttft_p50_s"], r["ttft_p95_s"], r["reply_p50_s"], r["reply_p95_s"],
              r["replies_wall_s"], r["decode_tokens_per_s"], r["burst_wall_s"], r["burst_tokens_per_s"],

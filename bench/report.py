@@ -175,10 +175,13 @@ def signin_flood(folder: Path) -> list[str]:
 
 
 def classroom(folder: Path) -> list[str]:
-    d = _load(folder, "classroom")
-    if d is None:
-        return []
+    lines: list[str] = []
+    for d in _models(folder, "classroom"):
+        lines += _classroom(d) + [""]
+    return lines[:-1]
 
+
+def _classroom(d: dict) -> list[str]:
     def f(value, digits=2):
         return "-" if value is None else f"{value:.{digits}f}"
 
