@@ -18,10 +18,11 @@ block waits, then reads what this one committed. A find-or-create (start a probl
 student has it open) has no row to lock yet (the student may be new), so ``key_locked`` holds
 a PostgreSQL advisory lock on a name instead (``pg_advisory_xact_lock``, released when the
 transaction ends), in the same held transaction: the second process reads the first one's new
-row, and does not make a second. The name is hashed with BLAKE2b, not Python's ``hash()``,
-which differs from process to process. Both kinds of lock taken in an already held block join
-its transaction. SQLite is one file that one app process serves; there the in-process locks
-suffice and both add nothing (short, separate transactions as before).
+row, and does not make a second (``advisory.py``). Either lock taken inside a held block
+joins its transaction. The schema's migration on start takes such a lock too, so that the
+district's processes may all start at once on a new database (``migrate.py``). SQLite is one
+file that one app process serves; there the in-process locks suffice and both add nothing
+(short, separate transactions as before).
 
 A full disk, a read-only file or a database server that went away is not a bug: the transaction
 raises ``StorageUnavailable`` (nothing of it was written) with the cause in plain words, the
@@ -31,7 +32,6 @@ away, so that the first request after the disk is fixed opens fresh ones and wor
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from contextlib import contextmanager, nullcontext
@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from . import migrate
+from .advisory import lock_name
 from .base import utcnow
 from .private import private_sqlite_file
 
@@ -228,10 +229,8 @@ class Database:
         transaction-level named lock that SQLAlchemy speaks for them (MySQL's ``GET_LOCK``
         outlives the transaction), and the app supports SQLite and PostgreSQL only, so there the
         block runs unlocked in short transactions, as on SQLite."""
-        def lock(session: Session) -> None:
-            session.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_lock_id(key))))
-
-        with self._holding(lock if self.engine.dialect.name == "postgresql" else None):
+        postgresql = self.engine.dialect.name == "postgresql"
+        with self._holding((lambda session: lock_name(session, key)) if postgresql else None):
             yield
 
     @contextmanager
@@ -272,12 +271,6 @@ class Database:
             self._health = replace(self._health, ok=True, recovered_at=utcnow())
             failures, cause = self._health.failures, self._health.cause
         log.warning("the database stores again, after %d failed transaction(s): %s", failures, cause)
-
-
-def advisory_lock_id(key: str) -> int:
-    """PostgreSQL's advisory lock number for ``key``: the same in every process (a signed 64-bit
-    BLAKE2b digest; Python's ``hash()`` of a string is salted per process)."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
 def _note_write(session: Session, _flush_context) -> None:
