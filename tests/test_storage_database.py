@@ -79,3 +79,78 @@ def test_an_unreachable_postgresql_server_is_a_clear_error_without_the_password(
     with pytest.raises(DatabaseError, match="cannot open the database") as caught:
         Database(f"postgresql+psycopg://tutor:s3cret@127.0.0.1:{free_port()}/school")
     assert "s3cret" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+
+
+def test_a_lock_on_a_name_holds_off_another_process_until_its_work_is_committed(postgres_url):
+    """``key_locked`` on PostgreSQL: a second engine (another app process) asking for the same
+    name waits until the first block has ended, then reads what it committed; another name does
+    not wait. The block's writes are one transaction, committed when it ends, and a row lock
+    taken inside joins it."""
+    import threading
+
+    from tutor_app.service.models import Student
+
+    first, second = Database(postgres_url), Database(postgres_url)
+    inside, release, entered = threading.Event(), threading.Event(), {}
+
+    def hold():
+        with first.key_locked("student:Ana"):
+            with first.session() as session:
+                session.add(Student(name="Ana"))
+            with first.row_locked(Student, 1), first.session() as session:  # nested: the same transaction
+                assert session.scalar(sa.select(Student.name)) == "Ana"
+            inside.set()
+            release.wait(30)
+
+    def enter(key):
+        with second.key_locked(key), second.session() as session:
+            entered[key] = session.scalars(sa.select(Student.name)).all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(30)
+    enter("student:Ben")  # another name: in at once, and Ana's row is not committed yet
+    assert entered == {"student:Ben": []}
+    waiter = threading.Thread(target=enter, args=("student:Ana",))
+    waiter.start()
+    waiter.join(1.0)
+    assert waiter.is_alive() and "student:Ana" not in entered  # held off while the first block runs
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert entered["student:Ana"] == ["Ana"]  # in after it, reading what it committed
+    first.close()
+    second.close()
+
+
+def test_a_lock_on_a_name_is_the_same_lock_in_every_process():
+    """Two processes must agree on the number PostgreSQL locks for a name; Python's own string
+    hash is salted per process, so it would not be."""
+    import os
+    import subprocess
+    import sys
+
+    from tutor_app.storage.advisory import advisory_lock_id
+
+    code = "from tutor_app.storage.advisory import advisory_lock_id; print(advisory_lock_id('student:Ana'))"
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert seen == {str(advisory_lock_id("student:Ana"))}
+    assert advisory_lock_id("student:Ana") != advisory_lock_id("student:Ben")
+    assert -2**63 <= advisory_lock_id("student:Ana") < 2**63
+
+
+def test_a_lock_on_a_name_adds_nothing_on_sqlite(tmp_path):
+    """One app process serves a SQLite file and its in-process locks order the work: the block's
+    writes commit one by one, as without it, and another connection reads them at once."""
+    from tutor_app.service.models import Student
+
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    db, reader = Database(url), Database(url)
+    with db.key_locked("student:Ana"):
+        with db.session() as session:
+            session.add(Student(name="Ana"))
+        with reader.session() as session:
+            assert session.scalars(sa.select(Student.name)).all() == ["Ana"]
+    db.close()
+    reader.close()

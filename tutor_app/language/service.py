@@ -19,7 +19,9 @@ One call per student action, the same for the page and the API, so every rule li
   level depends on it), and the claim on a reply. The reply itself streams outside the lock,
   so students who share a lock stripe never wait for each other's reply.
 - Starting a unit the student practised before continues that conversation; a new one starts
-  at the level the student reached there last time.
+  at the level the student reached there last time. Two starts at once (two tabs, or two app
+  processes of a district on one PostgreSQL database) open one conversation: the student's
+  name is locked in this process and in the database (``Database.key_locked``).
 - When the teacher has turned the model off for the unit or the class (``ModelSwitches``),
   messages are corrected by the unit's rules only, and the character and translations say so.
 """
@@ -82,7 +84,8 @@ class LanguageService:
         """Continue the student's conversation in this unit, or (``new``, or none yet) start one."""
         student = self._student_for(actor, student)
         unit = self._unit(curriculum_id)
-        with self._lock(f"student:{student}"):
+        key = f"student:{student}"  # two processes of a district must not both start the first one
+        with self._lock(key), self.conversations.db.key_locked(key):
             latest = self.conversations.latest(student=student, curriculum_id=unit.id)
             if latest is not None and not new:
                 return self._state(latest, unit)

@@ -105,12 +105,15 @@ class Auth:
 
     def first_run_teacher_password(self) -> str | None:
         """On the first run with sign-in, make a teacher password and return it to be shown once;
-        None when one is already set."""
-        if self.has_teacher_password():
-            return None
-        password = new_password()
-        self.set_teacher_password(password)
-        return password
+        None when one is already set. A district's app processes may all start at once on a new
+        database: under the database's lock on the name, one makes it and the others find it
+        made (``Database.key_locked``), so none fails and the one shown is the one that works."""
+        with self.people.db.key_locked("teacher-password"):
+            if self.has_teacher_password():
+                return None
+            password = new_password()
+            self.set_teacher_password(password)
+            return password
 
     # sign-in -------------------------------------------------------------------------
     def authenticate(self, username: str, secret: str, *, address: str = LOCAL_ADDRESS) -> Actor | None:

@@ -8,20 +8,34 @@ first conversation and their row are written together.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..storage.database import Database
 from .models import Student, TeacherAccount
 
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # each with ON CONFLICT DO NOTHING
+
 
 def student_row(session: Session, name: str, *, create: bool) -> Student | None:
-    """The student called ``name``, made now when ``create`` and there is none yet."""
+    """The student called ``name``, made now when ``create`` and there is none yet.
+
+    A new student's first two actions may come at once from two tabs (a problem and a
+    conversation: other services, other locks) or two app processes: both find no row. The
+    insert skips a name that another transaction has just stored (waiting for it to commit),
+    and the row is read again, so neither action fails on the unique name."""
     student = session.scalar(sa.select(Student).where(Student.name == name))
-    if student is None and create:
+    if student is not None or not create:
+        return student
+    insert = _INSERTS.get(session.get_bind().dialect.name)
+    if insert is None:  # a database without INSERT ... ON CONFLICT: the unique name still refuses a twin
         student = Student(name=name)
         session.add(student)
         session.flush()
-    return student
+        return student
+    session.execute(insert(Student).values(name=name)
+                    .on_conflict_do_nothing(index_elements=[Student.name]))
+    return session.scalar(sa.select(Student).where(Student.name == name))
 
 
 class PeopleStore:

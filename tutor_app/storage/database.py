@@ -14,9 +14,15 @@ Several app processes may share one PostgreSQL database (a district behind a loa
 The in-process locks that keep a session's read-decide-write in order do not reach another
 process, so ``row_locked`` holds the row's lock (``SELECT ... FOR UPDATE``) in one transaction
 that every ``session()`` of the same thread joins until the block ends: the other process's
-block waits, then reads what this one committed. SQLite is one file that one app process
-serves; there the in-process locks suffice and ``row_locked`` adds nothing (short, separate
-transactions as before).
+block waits, then reads what this one committed. A find-or-create (start a problem unless the
+student has it open) has no row to lock yet (the student may be new), so ``key_locked`` holds
+a PostgreSQL advisory lock on a name instead (``pg_advisory_xact_lock``, released when the
+transaction ends), in the same held transaction: the second process reads the first one's new
+row, and does not make a second (``advisory.py``). Either lock taken inside a held block
+joins its transaction. The schema's migration on start takes such a lock too, so that the
+district's processes may all start at once on a new database (``migrate.py``). SQLite is one
+file that one app process serves; there the in-process locks suffice and both add nothing
+(short, separate transactions as before).
 
 A full disk, a read-only file or a database server that went away is not a bug: the transaction
 raises ``StorageUnavailable`` (nothing of it was written) with the cause in plain words, the
@@ -32,7 +38,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -41,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from . import migrate
+from .advisory import lock_name
 from .base import utcnow
 from .private import private_sqlite_file
 
@@ -205,12 +212,41 @@ class Database:
         block ends, across processes; the block's ``session()`` calls share its one transaction,
         which commits when the block ends (see the module notes). Nothing to lock on SQLite, or
         when the row does not exist (the block finds that out itself)."""
-        if self.engine.dialect.name == "sqlite" or getattr(self._held, "session", None) is not None:
+        (column,) = sa.inspect(entity).primary_key
+
+        def lock(session: Session) -> None:
+            session.execute(sa.select(column).where(column == key).with_for_update())
+
+        with self._holding(None if self.engine.dialect.name == "sqlite" else lock):
+            yield
+
+    @contextmanager
+    def key_locked(self, key: str) -> Iterator[None]:
+        """Hold a lock on the name ``key`` until the block ends, across processes, in the same kind
+        of held transaction as ``row_locked``: for a find-or-create whose row may not exist yet
+        (see the module notes). PostgreSQL's transaction-level advisory lock; nothing on SQLite
+        (one app process: the caller's in-process lock suffices). Other databases have no
+        transaction-level named lock that SQLAlchemy speaks for them (MySQL's ``GET_LOCK``
+        outlives the transaction), and the app supports SQLite and PostgreSQL only, so there the
+        block runs unlocked in short transactions, as on SQLite."""
+        postgresql = self.engine.dialect.name == "postgresql"
+        with self._holding((lambda session: lock_name(session, key)) if postgresql else None):
+            yield
+
+    @contextmanager
+    def _holding(self, lock: Callable[[Session], None] | None) -> Iterator[None]:
+        """Take ``lock`` in this thread's held transaction, opening one that lasts until the block
+        ends when there is none; with no ``lock`` (a database that needs none) change nothing."""
+        if lock is None:
+            yield
+            return
+        held = getattr(self._held, "session", None)
+        if held is not None:  # nested: the lock joins the enclosing transaction, released with it
+            lock(held)
             yield
             return
         with self.session() as session:
-            (column,) = sa.inspect(entity).primary_key
-            session.execute(sa.select(column).where(column == key).with_for_update())
+            lock(session)
             self._held.session = session
             try:
                 yield

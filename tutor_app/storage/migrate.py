@@ -9,6 +9,11 @@ Revision ids say what changed (``0005_curation_and_model_provenance``), longer t
 characters of Alembic's own ``alembic_version`` column. SQLite ignores a string's length;
 PostgreSQL refuses the longer id, so there the version table is made (or widened) to
 ``VERSION_NUM_LENGTH`` before Alembic looks at it.
+
+A district's app processes may all start at once on a new PostgreSQL database, and each would
+create the tables. The migration holds an advisory lock (``advisory.py``) in its one
+transaction (PostgreSQL's DDL is transactional): the first process migrates and commits, the
+others wait for it and then find the schema at head. SQLite has one app process.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
 
+from .advisory import lock_name
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 VERSION_NUM_LENGTH = 128
+SCHEMA_LOCK = "tutor_app:schema-migration"
 
 
 class MigrationError(RuntimeError):
@@ -72,6 +80,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.commit()
         try:
             if not sqlite:
+                lock_name(connection, SCHEMA_LOCK)  # until the commit below: see the module notes
                 _wide_version_table(connection)
             command.upgrade(alembic_config(connection), revision)
             connection.commit()

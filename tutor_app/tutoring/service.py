@@ -136,8 +136,19 @@ class TutorService:
         problem_id = (problem_id or "").strip()
         if problem_id:
             self._problem(unit, problem_id)  # unknown ids fail before anything is stored
-        with self._lock(f"student:{student}"):  # two quick clicks must not open two copies
+        with self._student_turn(student):
             return self._start_or_resume(student, unit, problem_id)
+
+    @contextmanager
+    def _student_turn(self, student: str) -> Iterator[None]:
+        """One start at a time per student: two quick clicks (or two tabs behind a district's
+        load balancer) must not open two copies of a problem. The stripe lock orders this
+        process's threads; a lock on the student's name orders another app process on the same
+        PostgreSQL database, and the open-session read and the new session commit together under
+        it (``Database.key_locked``: the student may be new, so there is no row to lock)."""
+        key = f"student:{student}"
+        with self._lock(key), self.store.db.key_locked(key):
+            yield
 
     def _start_or_resume(self, student: str, unit: Unit, problem_id: str) -> StartSessionResult:
         for open_session in self.store.open_sessions(student=student, curriculum_id=unit.id,
