@@ -8,6 +8,10 @@ the machine is shared and noisy: the ratio is the figure that counts. Tokens per
 this process are recorded too: on a machine that other work keeps busy they say what the
 batch itself costs, whatever share of the cores the benchmark got.
 
+Each round also times bare ``llama_decode`` of k sequences against one (``bare_batch.py``: no
+sampling, no app), the ceiling any batching can reach with this model on this machine, so the
+app's speedup reads against what llama.cpp itself gives here.
+
     python bench/batching.py --threads 1 [--counts 1 2 4 8] [--repeats 3] [--out bench/results/batching.json]
 """
 
@@ -17,6 +21,7 @@ import argparse
 import threading
 import time
 
+from bare_batch import BareDecode
 from common import add_model_args, chosen_model, emit, machine, make_backend, median, model_facts, table
 
 TOPICS = ["fractions", "the water cycle", "prime numbers", "volcanoes", "photosynthesis", "right angles",
@@ -73,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     args.parallel = max(args.counts)
     started_on = machine()
-    rounds: dict[int, dict[str, list]] = {k: {"together": [], "one_after_another": []} for k in args.counts}
+    rounds: dict[int, dict[str, list]] = {k: {"together": [], "one_after_another": [], "bare_together": [], "bare_alone": []} for k in args.counts}
     with chosen_model(args) as (path, label):
         backend = make_backend(path, args, kv_cache_mb=0)
         try:
@@ -88,6 +93,14 @@ def main() -> None:
                         one_after_another(backend, topics, args.max_tokens, f"s{repeat}-{k}"))
         finally:
             backend.close()
+        bare = BareDecode(path, threads=facts["threads"] or 1)
+        try:
+            for repeat in range(args.repeats):
+                for k in args.counts:
+                    rounds[k]["bare_together"].append(bare.tokens_per_s(k, args.max_tokens))
+                    rounds[k]["bare_alone"].append(bare.tokens_per_s(1, args.max_tokens))
+        finally:
+            bare.close()
 
     per_count = []
     for k, data in rounds.items():
@@ -95,7 +108,11 @@ def main() -> None:
         alone_tok_s = median([r["aggregate_tok_s"] for r in data["one_after_another"]])
         together_cpu = median([r["tokens_per_cpu_s"] for r in data["together"]])
         alone_cpu = median([r["tokens_per_cpu_s"] for r in data["one_after_another"]])
-        per_count.append({"students": k, "together_tok_s": together_tok_s, "one_after_another_tok_s": alone_tok_s,
+        bare_together = median([r["tok_s"] for r in data["bare_together"]])
+        bare_alone = median([r["tok_s"] for r in data["bare_alone"]])
+        per_count.append({"students": k, "bare_decode_together_tok_s": bare_together,
+                          "bare_decode_alone_tok_s": bare_alone,
+                          "bare_decode_speedup": round(bare_together / bare_alone, 2) if bare_alone else None, "together_tok_s": together_tok_s, "one_after_another_tok_s": alone_tok_s,
                           "speedup": round(together_tok_s / alone_tok_s, 2) if alone_tok_s else None,
                           "together_tokens_per_cpu_s": together_cpu, "one_after_another_tokens_per_cpu_s": alone_cpu,
                           "speedup_per_cpu_s": round(together_cpu / alone_cpu, 2) if alone_cpu else None,
@@ -109,10 +126,10 @@ def main() -> None:
               "per_count": per_count,
               "issue_reference_tok_s": {"1": 15.6, "2": 27.9, "4": 53.2, "8": 61.0, "16": 71.7}}
     rows = [[r["students"], r["one_after_another_tok_s"], r["together_tok_s"], r["speedup"],
-             r["one_after_another_tokens_per_cpu_s"], r["together_tokens_per_cpu_s"], r["speedup_per_cpu_s"]]
-            for r in per_count]
+             r["one_after_another_tokens_per_cpu_s"], r["together_tokens_per_cpu_s"], r["speedup_per_cpu_s"],
+             r["bare_decode_speedup"]] for r in per_count]
     text = table(["students", "alone tok/s", "together tok/s", "speedup", "alone tok/cpu-s", "together tok/cpu-s",
-                  "speedup (cpu)"], rows)
+                  "speedup (cpu)", "bare decode speedup"], rows)
     emit(result, text, args.out)
 
 

@@ -139,6 +139,22 @@ def test_closing_the_app_ends_its_worker(tmp_path):
     assert backend.supervisor.status == "stopped"
 
 
+@pytest.mark.parametrize("steps", [10, 0])
+def test_the_worker_runs_below_the_apps_cpu_priority(tmp_path, steps):
+    """Answer checks and hints are plain code in the app's process; the model's threads must not
+    take the cores from them (``--worker-nice``, 0 keeps the app's priority)."""
+    import os
+
+    backend = load_backend(settings_for(tmp_path, worker_nice=steps))
+    try:
+        pid = backend.supervisor.current.process.pid
+        app = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(app + steps, 19)
+        assert list(backend.stream_chat(QUESTION, max_tokens=4, temperature=0))  # and it still answers
+    finally:
+        backend.close()
+
+
 def test_a_worker_whose_app_died_ends_itself(tmp_path):
     """Its stdin is the app's pipe: when the app is gone, so is the worker (no orphans)."""
     backend = load_backend(settings_for(tmp_path))

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
                                                              "say 'the tutor is unavailable' at once")
     parallel: int | None = Field(None, ge=1, description="model calls served at once (default: as many slots as "
                                                          "memory holds, up to 8; 4 for --backend openai)")
+    worker_nice: int = Field(10, ge=0, le=19, description="how much lower the model worker's CPU priority is than "
+                                                       "the app's (0: the same), so answer checks and hints are "
+                                                       "answered first while the model decodes")
     min_tokens_per_s: float = Field(5.0, gt=0, description="the slowest decoding worth recommending: download auto "
                                                            "and list-models recommend only models expected to reach "
                                                            "it on this machine (tokens/s)")

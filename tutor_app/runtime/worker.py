@@ -47,6 +47,19 @@ class Events:
             self._out.flush()
 
 
+def lower_priority(steps: int) -> None:
+    """Run below the app's CPU priority. On a school machine the model's threads would otherwise
+    take the cores from the web app, whose answer checks and hints are plain code that a student
+    expects at once; with the model a few steps lower, the scheduler answers them first and the
+    model still gets every cycle the app leaves idle. (A process may always lower its own
+    priority; raising it back would need privileges, so this is done once, at start.)"""
+    if steps > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(steps)
+        except OSError:
+            pass  # a platform or sandbox that refuses: the worker runs at the app's priority
+
+
 def main() -> int:
     events = Events()
     config = json.loads(sys.stdin.readline())
@@ -57,6 +70,7 @@ def main() -> int:
     from .worker_server import WorkerState, serve_in_background
 
     settings = Settings(**config["settings"])
+    lower_priority(settings.worker_nice)
     hooks = None
     if os.environ.get(TEST_HOOKS_VARIABLE) == "1":  # otherwise the hooks are not even imported
         from . import worker_hooks as hooks
