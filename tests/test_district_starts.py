@@ -178,3 +178,26 @@ def test_two_processes_starting_on_a_new_database_make_one_teacher_password(post
             session.execute(sa.delete(TeacherAccount))  # the next round is a new district's first start
     for db in databases:
         db.close()
+
+
+def test_two_clicks_on_adopt_landing_on_two_processes_record_one_change(databases, tmp_path, monkeypatch):
+    """The teacher's double click on "adopt the class's fit", sent by the load balancer to two
+    app processes: the skill's parameters change once, and the history shows one change."""
+    from mastery_fit_support import UNIT_YAML, UNIT_ID, store_simulated_class
+    from tutor_app.dashboard.mastery_fit import MasteryFitService
+    from tutor_app.service.actor import Actor
+    from tutor_app.tutoring.mastery_params import MasteryParamsStore
+
+    curricula = tmp_path / "fit-curricula"
+    curricula.mkdir()
+    (curricula / "fit.yaml").write_text(UNIT_YAML, encoding="utf-8")
+    fit_library = CurriculumLibrary(curricula)
+    fit_library.reload()
+    store_simulated_class(databases[0])
+    slowed(monkeypatch, MasteryParamsStore, "adopted")
+    callers = services_on(databases, lambda db: MasteryFitService(db=db, library=fit_library))
+    teacher = Actor(role="teacher")
+    changes = at_once([lambda s=service: s.adopt(teacher, UNIT_ID, ["drill"]) for service in callers])
+    assert sorted(len(c) for c in changes) == [0, 1]  # the second click finds the fit adopted already
+    history = callers[1].history(teacher, UNIT_ID)
+    assert [(h.skill_id, h.source) for h in history] == [("drill", "fit")]

@@ -13,6 +13,9 @@ The same service answers the dashboard's mastery page and ``python app.py fit-ma
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from ..curriculum.library import CurriculumLibrary
 from ..curriculum.schema import BKTParams, Unit
 from ..engine import bkt_fit
@@ -70,7 +73,7 @@ class MasteryFitService:
         the fits equal what is in use)."""
         _require_teacher(actor)
         unit = self._unit(curriculum_id)
-        with self._lock(unit.id):
+        with self._unit_turn(unit.id):
             fits, _ = self._fit(unit)
             in_use = skill_params(unit, self.params.adopted(curriculum_id=unit.id))
             try:
@@ -87,7 +90,7 @@ class MasteryFitService:
         """Go back to the unit file's values for one skill; None when they are already in use."""
         _require_teacher(actor)
         unit = self._unit(curriculum_id)
-        with self._lock(unit.id):
+        with self._unit_turn(unit.id):
             adopted = self.params.adopted(curriculum_id=unit.id)
             if skill_id not in {s.id for s in unit.skills}:
                 raise NotFound(f"The unit {unit.id!r} has no skill {skill_id!r}.")
@@ -97,6 +100,14 @@ class MasteryFitService:
                 curriculum_id=unit.id, changed_by=changed_by or CHANGED_BY.get(actor.role, actor.role),
                 changes=[ParamsChange(skill_id, adopted[skill_id], None)])
         return self._view(unit, stored)
+
+    @contextmanager
+    def _unit_turn(self, unit_id: str) -> Iterator[None]:
+        """One change of a unit's parameters at a time: two clicks on "adopt" record one change,
+        not two, also when a district's load balancer sends them to two app processes (the
+        database's lock on the unit's name; nothing more on SQLite, which one process serves)."""
+        with self._lock(unit_id), self.db.key_locked(f"mastery-params:{unit_id}"):
+            yield
 
     def history(self, actor: Actor, curriculum_id: str | None = None) -> list[ParamsChangeView]:
         """Every change of the class's parameters, newest first."""
