@@ -29,14 +29,28 @@ TOPICS = ["fractions", "the water cycle", "prime numbers", "volcanoes", "photosy
           "earthquakes", "percentages", "bridges"]
 
 
-def prompt(topic: str) -> list[dict]:
+def prompt(topic: str, student: str) -> list[dict]:
+    """The system prompt is shared by every call, as the app's is. Both ways of a round ask the
+    same questions (greedy: the same replies, of the same length), each after ``flush`` has
+    filled every slot with other students' questions, so neither finds its questions already
+    read from the other's run."""
     return [{"role": "system", "content": "You are a patient tutor. Explain things step by step."},
-            {"role": "user", "content": f"Explain {topic} to me in detail, with an example."}]
+            {"role": "user", "content": f"I am {student}. Explain {topic} to me in detail, with an example."}]
 
 
-def one_call(backend, topic: str, max_tokens: int, key: str, out: list) -> None:
+def flush(backend) -> None:
+    """A question of another student in every slot (one token each, not timed)."""
+    threads = [threading.Thread(target=one_call, args=(backend, "anything", 1, f"visitor {i}", [], f"visitor {i}"))
+               for i in range(backend.n_parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def one_call(backend, topic: str, max_tokens: int, key: str, out: list, student: str) -> None:
     usage = []
-    for _ in backend.stream_chat(prompt(topic), max_tokens=max_tokens, temperature=0, session_key=key,
+    for _ in backend.stream_chat(prompt(topic, student), max_tokens=max_tokens, temperature=0, session_key=key,
                                  on_stats=usage.append):
         pass
     out.append(usage[-1])
@@ -44,7 +58,8 @@ def one_call(backend, topic: str, max_tokens: int, key: str, out: list) -> None:
 
 def together(backend, topics: list[str], max_tokens: int, tag: str) -> dict:
     stats: list = []
-    threads = [threading.Thread(target=one_call, args=(backend, t, max_tokens, f"{tag}-{i}", stats))
+    flush(backend)
+    threads = [threading.Thread(target=one_call, args=(backend, t, max_tokens, f"{tag}-{i}", stats, f"student {i}"))
                for i, t in enumerate(topics)]
     started, cpu = time.perf_counter(), time.process_time()
     for t in threads:
@@ -56,9 +71,10 @@ def together(backend, topics: list[str], max_tokens: int, tag: str) -> dict:
 
 def one_after_another(backend, topics: list[str], max_tokens: int, tag: str) -> dict:
     stats: list = []
+    flush(backend)
     started, cpu = time.perf_counter(), time.process_time()
     for i, topic in enumerate(topics):
-        one_call(backend, topic, max_tokens, f"{tag}-{i}", stats)
+        one_call(backend, topic, max_tokens, f"{tag}-{i}", stats, f"student {i}")
     return _round(stats, time.perf_counter() - started, time.process_time() - cpu)
 
 
@@ -84,7 +100,7 @@ def main() -> None:
         try:
             facts = model_facts(path, backend)
             facts["slots"] = backend.n_parallel
-            one_call(backend, "warming up", 8, "warm", [])
+            one_call(backend, "warming up", 8, "warm", [], "warm")
             for repeat in range(args.repeats):
                 for k in args.counts:
                     topics = [TOPICS[(repeat * 5 + i) % len(TOPICS)] for i in range(k)]

@@ -56,10 +56,19 @@ def turn_latency(folder: Path) -> list[str]:
 def batching(folder: Path) -> list[str]:
     rows = [[d["model"], r["students"], f"{r['one_after_another_tok_s']:.1f}", f"{r['together_tok_s']:.1f}",
              f"{r['speedup']:.2f}", f"{r['one_after_another_tokens_per_cpu_s']:.1f} / {r['together_tokens_per_cpu_s']:.1f}",
-             f"{r['speedup_per_cpu_s']:.2f}"]
+             f"{r['speedup_per_cpu_s']:.2f}", _ceiling(r)]
             for d in _models(folder, "batching") for r in d["per_count"]]
     return _table(["model", "students", "one after another (tok/s)", "together (tok/s)", "speedup",
-                   "tokens per CPU second, alone / together", "speedup per CPU second"], rows)
+                   "tokens per CPU second, alone / together", "speedup per CPU second",
+                   "bare llama_decode, k sequences / one (tok/s)"], rows)
+
+
+def _ceiling(r: dict) -> str:
+    """The bare decode ceiling of the same run (files from before it was measured have none)."""
+    if r.get("bare_decode_speedup") is None:
+        return "-"
+    return (f"{r['bare_decode_together_tok_s']:.1f} / {r['bare_decode_alone_tok_s']:.1f} "
+            f"= {r['bare_decode_speedup']:.2f}")
 
 
 def interleaved(folder: Path) -> list[str]:
