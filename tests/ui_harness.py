@@ -230,6 +230,9 @@ def sign_in(page, username: str, secret: str) -> None:
 def unlock_teacher(page, password: str = TEACHER_PASSWORD) -> None:
     """Without sign-in, the Teacher tab opens with the teacher password."""
     page.locator("#teacher-tab-button").click()
-    text_field(page, "teacher-unlock-password").fill(password)
+    expect(page.locator("#teacher-lock")).to_be_visible()  # the tab's content is mounted before typing
+    field = text_field(page, "teacher-unlock-password")
+    field.fill(password)
+    expect(field).to_have_value(password)  # what the button sends is what was typed
     page.locator("#teacher-unlock").click()
     expect(page.locator("#teacher-pages")).to_be_visible()
