@@ -30,7 +30,6 @@ import random
 import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,6 +46,7 @@ from common import REPO, chosen_model, emit, machine, table
 from gradio_client import Client  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))
+from app_process_support import AppDidNotStart, started_app  # noqa: E402
 from ui_harness import free_port  # noqa: E402
 
 UNIT, PROBLEM = "linear-equations", "two-step-1"  # 2x + 3 = 11
@@ -54,6 +54,7 @@ QUESTIONS = ["I'm not sure what to do with the 3. Can you help?", "Now how do I 
 BURST_QUESTION = "Can you give me a similar equation to practise on?"  # asked by every student at the same instant
 READY = re.compile(r"model speed:|could not measure the model's speed")
 MAX_SECONDS = 600  # one class run never takes longer than this
+MODES = {"parallel-1": ("--parallel 1", 1), "batching": ("batching", None)}  # None: a slot a student, up to 8
 
 
 @dataclass
@@ -74,33 +75,23 @@ class Tally:
 
 
 @contextmanager
-def running_app(data_dir: Path, parallel: int | None, model: Path) -> Iterator[tuple[str, list[str]]]:
+def running_app(data_dir: Path, parallel: int | None, model: Path, threads: int | None = None
+                ) -> Iterator[tuple[str, list[str]]]:
     """``python app.py`` on a free loopback port, once the model has loaded and timed itself."""
     port = free_port()
     command = [sys.executable, "app.py", "--port", str(port), "--data-dir", str(data_dir), "--model", str(model)]
     if parallel is not None:
         command += ["--parallel", str(parallel)]
-    env = {**os.environ, "GRADIO_TEMP_DIR": str(data_dir / "gradio")}
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: [lines.append(line.rstrip()) for line in proc.stdout], daemon=True).start()
+    if threads is not None:
+        command += ["--threads", str(threads)]
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 300
-        while not any(READY.search(line) for line in lines):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the app did not get ready:\n" + "\n".join(lines[-40:]))
-            time.sleep(0.5)
-        httpx.get(url, timeout=30).raise_for_status()
-        yield url, lines
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with started_app(command, {"GRADIO_TEMP_DIR": str(data_dir / "gradio")}, timeout_s=300,
+                         ready=lambda lines: any(READY.search(line) for line in lines)) as (_, lines):
+            httpx.get(url, timeout=30).raise_for_status()
+            yield url, lines
+    except AppDidNotStart as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def timed(tally: Tally, call) -> object:
@@ -230,13 +221,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", type=Path, help="GGUF file (default: the shipped SmolLM2-135M)")
     parser.add_argument("--moe", action="store_true", help="the 8-expert MoE upcycled from --model (or SmolLM2)")
+    parser.add_argument("--threads", type=int, help="the model worker's llama.cpp threads (default: the app's choice)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES),
+                        help="which configurations to run (both by default: the comparison is the point)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if max(args.students) > 30:
         sys.exit("at most 30 students (loopback, one machine)")
     with chosen_model(args) as (model, label):
-        runs = [run for mode, parallel in (("--parallel 1", 1), ("batching", min(8, max(args.students))))
-                for run in run_mode(model, mode, parallel, args)]
+        runs = [run for label_, slots in (MODES[m] for m in args.modes)
+                for run in run_mode(model, label_, slots or min(8, max(args.students)), args)]
     report(runs, label, args)
 
 
@@ -246,19 +240,20 @@ def run_mode(model: Path, mode: str, parallel: int, args: argparse.Namespace) ->
     load = list(os.getloadavg())  # the machine is shared: what else ran is part of each figure
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as root:
         data = Path(root) / "data"
-        with running_app(data, parallel, model) as (url, lines):
+        with running_app(data, parallel, model, args.threads) as (url, lines):
             plan = next((line for line in lines if re.search(r"\bslots?\b", line)
                          and not line.startswith("tutor_app on")), "")
             for size in args.students:
                 run = run_class(url, data / "tutor.sqlite3", size, f"{mode} {size}", args.think_s, args.seed)
-                runs.append({"mode": mode, "parallel": parallel, "plan_line": plan, "load_average_at_start": load,
+                runs.append({"mode": mode, "parallel": parallel, "threads": args.threads, "plan_line": plan,
+                             "load_average_at_start": load,
                              **run})
     return runs
 
 
 def report(runs: list[dict], label: str, args: argparse.Namespace) -> None:
     by = {(r["mode"], r["students"]): r for r in runs}
-    speedups = {size: {"burst_wall": ratio(by[("--parallel 1", size)]["burst_wall_s"], by[("batching", size)]["burst_wall_s"]),
+    speedups = {} if len(args.modes) < 2 else {size: {"burst_wall": ratio(by[("--parallel 1", size)]["burst_wall_s"], by[("batching", size)]["burst_wall_s"]),
                        "burst_tokens_per_s": ratio(by[("batching", size)]["burst_tokens_per_s"],
                                                    by[("--parallel 1", size)]["burst_tokens_per_s"])}
                 for size in args.students}

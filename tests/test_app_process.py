@@ -29,6 +29,7 @@ from gradio_client.exceptions import AppError
 from tutor_app.dialogue.phrases import phrase
 from tutor_app.tutoring.streamed_reply import FLUSH_CHARS
 
+from app_process_support import started_app
 from ui_harness import UNIT_ID, free_port, write_curricula
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,32 +56,18 @@ class AppProcess:
 @contextmanager
 def app_process(root: Path, command: list[str], env: dict[str, str]) -> Iterator[AppProcess]:
     port = free_port()
-    env = {**os.environ, "TUTOR_CURRICULA": str(write_curricula(root)), "TUTOR_DATA_DIR": str(root / "data"),
+    env = {"TUTOR_CURRICULA": str(write_curricula(root)), "TUTOR_DATA_DIR": str(root / "data"),
            "TUTOR_PORT": str(port), "GRADIO_TEMP_DIR": str(root / "gradio"), **env}
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: [lines.append(line.rstrip()) for line in proc.stdout], daemon=True).start()
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, "\n".join(lines)
-            try:
-                if httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the app never answered:\n" + "\n".join(lines)
-            time.sleep(0.3)
+    with started_app(command, env, ready=lambda _: answers(url), timeout_s=180) as (proc, lines):
         yield AppProcess(proc, url, lines)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def scripted_app(root: Path):
