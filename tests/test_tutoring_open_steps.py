@@ -126,13 +126,19 @@ def at_open_step(tutor: TutorService) -> str:
 def test_an_open_answer_is_graded_and_the_student_reads_the_rubric_feedback(store, library, scripted_model):
     tutor, assessment = services(store, library, scripted_model)
     sid = at_open_step(tutor)
-    enqueue_grading(scripted_model, 3, half_marks)
+    release = threading.Event()  # the grader waits until the test has read mastery before the grade
+    first = grading_reply(half_marks)
+    scripted_model.enqueue_json(lambda messages, schema: release.wait(10) and first(messages, schema))
+    enqueue_grading(scripted_model, 2, half_marks)
+    before_answer = tutor.mastery(ADA, "Ada", "seasons")
     result = tutor.submit_answer(ADA, sid, ANSWER)
 
     # at once: saved and waiting, the step moved on, mastery untouched by an answer nobody has judged
     assert result.verdict == "pending" and result.problem_done  # the teacher confirms; the step moved on
     assert result.feedback == PENDING_DONE and "That was the last step." in result.feedback
     before = tutor.mastery(ADA, "Ada", "seasons")
+    assert before["explain"] == before_answer["explain"]
+    release.set()
     assert tutor.background.wait(30)
     graded = store.attempts(session_id=sid)[-1]
     assert "Rubric feedback: 4 of 6 points" in graded.feedback
