@@ -66,3 +66,19 @@ def school_db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'school.sqlite3'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def databases(school_db_url):
+    """A district's two app processes on one database: two engines on one PostgreSQL database,
+    each process with its own in-process locks; on SQLite, the school's one process (one engine)
+    serving two threads. ``district_support.at_once`` releases callers on them together."""
+    from tutor_app.storage.database import Database
+
+    if school_db_url.startswith("sqlite"):
+        dbs = [Database(school_db_url)] * 2
+    else:
+        dbs = [Database(school_db_url), Database(school_db_url)]
+    yield dbs
+    for db in set(dbs):
+        db.close()

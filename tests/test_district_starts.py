@@ -7,7 +7,6 @@ would read before either wrote."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from tutor_app.storage.database import Database
 from tutor_app.tutoring.service import TutorService
 from tutor_app.tutoring.store import TutoringStore
 
+from district_support import at_once, services_on
+
 REPO = Path(__file__).resolve().parent.parent
 UNIT, PROBLEM, ANSWER = "linear-equations", "one-step-add", "x = 8"
 CONVERSATION_UNIT = "spanish-a2-tapas-bar"
@@ -44,20 +45,6 @@ def library() -> CurriculumLibrary:
     return library
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def databases(request, tmp_path):
-    """The databases two callers start on: two engines on one PostgreSQL database (two app
-    processes), or one SQLite file that the school's one process serves to two threads."""
-    if request.param == "sqlite":
-        dbs = [Database(f"sqlite:///{tmp_path / 'school.sqlite3'}")] * 2
-    else:
-        url = request.getfixturevalue("postgres_url")
-        dbs = [Database(url), Database(url)]
-    yield dbs
-    for db in set(dbs):
-        db.close()
-
-
 def slowed(monkeypatch, owner, name: str) -> None:
     real = getattr(owner, name)
 
@@ -67,36 +54,6 @@ def slowed(monkeypatch, owner, name: str) -> None:
         return found
 
     monkeypatch.setattr(owner, name, slow)
-
-
-def at_once(calls) -> list:
-    """Run the calls in threads released together; their results in order (a raised error is
-    re-raised here, so the test names it)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
-
-
-def services_on(databases, make):
-    """One service per caller: two on two engines, or the one process's one service twice."""
-    made = {id(db): make(db) for db in databases}
-    return [made[id(db)] for db in databases]
 
 
 def test_two_processes_starting_a_problem_at_once_open_one_session(databases, library, monkeypatch):

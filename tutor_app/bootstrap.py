@@ -52,6 +52,7 @@ class Services:
 
     def close(self) -> None:
         self.tutor.close()
+        self.language.close()
         self.model.close()
         self.db.close()
 

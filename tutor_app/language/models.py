@@ -6,7 +6,8 @@ before the character answers. Error categories are a unit's misconception ids or
 category, plain strings like every curriculum id (units are files a teacher may edit).
 The teacher's dashboard counts ``conversation_errors`` beside the math attempts' misconceptions.
 
-The schema is owned by Alembic revision ``0003_language``; a change needs a new revision.
+The schema is owned by Alembic revisions ``0003_language`` and ``0007_conversation_reply_claim``;
+a change needs a new revision.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class Conversation(Base):
     level: Mapped[str] = mapped_column(sa.String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Who is writing the character's reply now, across a district's app processes
+    # (``reply_claims.py``): a random token and when its holder last said it is still at it.
+    reply_claim: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    reply_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ConversationTurn(Base):

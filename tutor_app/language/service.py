@@ -18,6 +18,11 @@ One call per student action, the same for the page and the API, so every rule li
   and writing, as ``TutorService`` does: a message with its correction (the next message's
   level depends on it), and the claim on a reply. The reply itself streams outside the lock,
   so students who share a lock stripe never wait for each other's reply.
+- A district runs several app processes on one PostgreSQL database, and a student's two tabs
+  may reach two of them. The level is decided holding the conversation's row, from what is
+  stored then (another process may have moved it while the model corrected this message), and
+  the reply is claimed in the database (``reply_claims.py``): one answer per message, whichever
+  process is asked.
 - Starting a unit the student practised before continues that conversation; a new one starts
   at the level the student reached there last time. Two starts at once (two tabs, or two app
   processes of a district on one PostgreSQL database) open one conversation: the student's
@@ -49,6 +54,7 @@ from .frequency import written_in
 from .goals import newly_met
 from .levels import LevelDecision, TurnOutcome, decide_after
 from .notices import notice
+from .reply_claims import ReplyClaims
 from .rules import rule_errors, with_rules
 from .shapes import ConversationState, MessageResult, ReplyResult, TranslationResult, TurnView, VocabularyView
 from .store import ConversationRecord, ConversationStore, TurnRecord
@@ -76,7 +82,10 @@ class LanguageService:
         self.switches = switches
         # Two quick sends must be corrected in order: the level of the second depends on the first.
         self._lock = StripedLocks()
-        self._replying: set[str] = set()  # conversations whose reply is being written; under their lock
+        self.claims = ReplyClaims(self.conversations)
+
+    def close(self) -> None:
+        self.claims.close()
 
     # starting ------------------------------------------------------------------------
     def start_conversation(self, actor: Actor, student: str, curriculum_id: str, *, new: bool = False
@@ -123,15 +132,20 @@ class LanguageService:
                 correction = with_rules(correction, ruled)
             else:
                 correction = Correction(status="other-language", original=message, corrected=message)
-            already = self.conversations.goals_met(session_id=record.id)
-            met_now = newly_met(unit.goals, message, already) if correction.status != "other-language" else []
-            decision = self._decide(record.level, turns, correction, message)
             info = self.model.info if correction.status == "checked" else None  # the model's work is stored with its version
-            saved = self.conversations.record_correction(turn_id=stored.id, status=correction.status,
-                                                         corrected=correction.corrected, errors=correction.errors,
-                                                         goals_met=met_now, level=decision.level,
-                                                         model_name=info.name if info else None,
-                                                         adapter=info.adapter if info else None)
+            with self.conversations.locked(session_id=record.id):
+                # Decided on what is stored now: another app process may have decided a message of
+                # this conversation while the model corrected this one.
+                record = self.conversations.get(session_id=record.id) or record
+                turns = [t for t in self.conversations.turns(session_id=record.id) if t.id < stored.id]
+                already = self.conversations.goals_met(session_id=record.id)
+                met_now = newly_met(unit.goals, message, already) if correction.status != "other-language" else []
+                decision = self._decide(record.level, turns, correction, message)
+                saved = self.conversations.record_correction(
+                    turn_id=stored.id, status=correction.status, corrected=correction.corrected,
+                    errors=correction.errors, goals_met=met_now, level=decision.level,
+                    model_name=info.name if info else None, adapter=info.adapter if info else None,
+                    decided_at=record.level if record.level != stored.level else None)
         done = already | set(met_now)
         return MessageResult(turn_id=saved.id, correction=correction_view(saved, unit), goals_met_now=met_now,
                              goals=goal_views(unit, done), level_before=record.level, level=decision.level,
@@ -172,20 +186,25 @@ class LanguageService:
         return self._claimed_reply(record, cancel)
 
     def _claimed_reply(self, record: ConversationRecord, cancel: threading.Event | None) -> Iterator[ReplyUpdate]:
-        """The reply, written by this request alone. The claim is taken at the first read, not
-        when the stream is made: a stream that is never read never holds it."""
+        """The reply, written by this request alone, in whichever app process. The claim is
+        taken at the first read, not when the stream is made: a stream that is never read never
+        holds it. It is given back after the reply is stored, so a request that was refused and
+        asks again finds the message answered."""
         with self._lock(record.id):
-            if record.id in self._replying:
+            token = self.claims.take(record.id)
+            if token is None:
                 raise TutorError("The character is already answering your last message. Wait for the reply.")
-            turns = self.conversations.turns(session_id=record.id)
-            _unanswered(turns)  # answered while this request waited
-            record = self.conversations.get(session_id=record.id) or record  # the level the message led to
-            self._replying.add(record.id)
+            try:
+                turns = self.conversations.turns(session_id=record.id)  # read after the claim: nothing answers meanwhile
+                _unanswered(turns)  # answered while this request waited
+                record = self.conversations.get(session_id=record.id) or record  # the level the message led to
+            except BaseException:
+                self.claims.give_back(record.id, token)
+                raise
         try:
             yield from self._store_reply(record, self._character_updates(record, turns, cancel))
         finally:
-            with self._lock(record.id):
-                self._replying.discard(record.id)
+            self.claims.give_back(record.id, token)
 
     def _character_updates(self, record: ConversationRecord, turns: list[TurnRecord],
                            cancel: threading.Event | None) -> Iterator[ReplyUpdate]:

@@ -8,9 +8,10 @@ written together by ``record_correction``, before the character's reply is asked
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -92,6 +93,45 @@ class ConversationStore:
                 .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc()).limit(1)).first()
             return _conversation_record(*found) if found else None
 
+    @contextmanager
+    def locked(self, *, session_id: str) -> Iterator[None]:
+        """Hold the conversation's row until the block ends, across app processes; the block's
+        calls share one transaction (``Database.row_locked``)."""
+        with self.db.row_locked(Conversation, session_id):
+            yield
+
+    # who writes the reply ------------------------------------------------------------
+    def claim_reply(self, *, session_id: str, token: str, stale_before: datetime) -> bool:
+        """Take the conversation's reply for ``token``, unless someone holds it and has said so
+        since ``stale_before``. One conditional UPDATE, so two processes asking at once cannot
+        both get it: PostgreSQL checks the condition again once the first one commits, SQLite
+        writes one at a time."""
+        with self.db.session() as session:
+            taken = session.execute(
+                sa.update(Conversation)
+                .where(Conversation.id == session_id,
+                       sa.or_(Conversation.reply_claim.is_(None), Conversation.reply_claimed_at < stale_before))
+                .values(reply_claim=token, reply_claimed_at=utcnow(), updated_at=Conversation.updated_at)
+                .execution_options(synchronize_session=False))
+            return taken.rowcount == 1
+
+    def keep_claims(self, *, claims: Mapping[str, str]) -> None:
+        """Say that these replies ({conversation id: token}) are still being written."""
+        now = utcnow()
+        with self.db.session() as session:
+            for session_id, token in claims.items():
+                session.execute(sa.update(Conversation)
+                                .where(Conversation.id == session_id, Conversation.reply_claim == token)
+                                .values(reply_claimed_at=now, updated_at=Conversation.updated_at)
+                                .execution_options(synchronize_session=False))
+
+    def release_reply(self, *, session_id: str, token: str) -> None:
+        with self.db.session() as session:
+            session.execute(sa.update(Conversation)
+                            .where(Conversation.id == session_id, Conversation.reply_claim == token)
+                            .values(reply_claim=None, reply_claimed_at=None, updated_at=Conversation.updated_at)
+                            .execution_options(synchronize_session=False))
+
     # turns ---------------------------------------------------------------------------
     def add_student_turn(self, *, session_id: str, content: str, level: str) -> TurnRecord:
         with self.db.session() as session:
@@ -103,12 +143,16 @@ class ConversationStore:
 
     def record_correction(self, *, turn_id: int, status: str, corrected: str, errors: Iterable[PlacedError],
                           goals_met: Iterable[str], level: str, model_name: str | None = None,
-                          adapter: str | None = None) -> TurnRecord:
+                          adapter: str | None = None, decided_at: str | None = None) -> TurnRecord:
         """The correction of a stored student turn, the goals it met and the conversation's new
         level, in one transaction: the level never disagrees with the corrections behind it.
-        ``model_name``/``adapter``: the model version that made a checked correction."""
+        ``model_name``/``adapter``: the model version that made a checked correction.
+        ``decided_at``: the level in force when the turn was decided, if another process moved it
+        after the turn was written (the teacher's transcript replays the rule from it)."""
         with self.db.session() as session:
             row = self._turn(session, turn_id)
+            if decided_at is not None:
+                row.level = decided_at
             row.corrected = corrected
             row.correction_status = status
             row.model_name = model_name
