@@ -3,7 +3,9 @@
 The bench starts ``python app.py`` (the default model in its model worker, a fresh SQLite file in
 a temporary data folder, a free loopback port), waits until the model has loaded and timed
 itself, and lets N students work through ``linear-equations/two-step-1`` at once, each on a
-thread with its own ``gradio_client``: start the problem, a wrong answer, a hint, a question to
+thread speaking Gradio's queue protocol as a browser tab does (``gradio_queue.py``; until
+2026-12-06 each had a ``gradio_client``, whose 50 ms polling per message was most of a quick
+action's measured time: ``client_overhead.py``): start the problem, a wrong answer, a hint, a question to
 the tutor, the first step right, another question, the last step right, with seeded think times
 between actions. Each configuration (``--parallel 1``, and the app's batching with as many
 slots as students, up to 8) gets its own app process, and the class sizes run one after another
@@ -42,8 +44,7 @@ from typing import Iterator
 import httpx
 
 from common import REPO, chosen_model, emit, machine, table
-
-from gradio_client import Client  # noqa: E402
+from gradio_queue import QueueClient
 
 sys.path.insert(0, str(REPO / "tests"))
 from app_process_support import AppDidNotStart, started_app  # noqa: E402
@@ -105,18 +106,16 @@ def timed(tally: Tally, call) -> object:
     return result
 
 
-def ask(client: Client, tally: Tally, session_id: str, question: str) -> None:
+def ask(client: QueueClient, tally: Tally, session_id: str, question: str) -> None:
     with tally.lock:
         tally.streaming += 1
         tally.asked_at.append(time.monotonic())
     started = time.perf_counter()
     first = None
     try:
-        job = client.submit(session_id, question, api_name="/ask_tutor")
-        for text in job:
+        for text in client.stream("/ask_tutor", session_id, question):
             if first is None and text:
                 first = time.perf_counter() - started
-        job.result()
     finally:
         with tally.lock:
             tally.streaming -= 1
@@ -132,18 +131,19 @@ def student(url: str, name: str, tally: Tally, rng: random.Random, think_s: floa
     def think() -> None:
         time.sleep(rng.uniform(0.5, 1.5) * think_s)
 
+    client = None
     try:
-        client = Client(url, verbose=False)
+        client = QueueClient(url)
         start.wait(timeout=120)
-        session_id = client.predict(name, UNIT, PROBLEM, api_name="/start_session")["session_id"]
+        session_id = client.predict("/start_session", name, UNIT, PROBLEM)["session_id"]
         for action in ("2x = 14", "hint", QUESTIONS[0], "2x = 8", QUESTIONS[1], "x = 4"):
             think()
             if action == "hint":
-                timed(tally, lambda: client.predict(session_id, api_name="/request_hint"))
+                timed(tally, lambda: client.predict("/request_hint", session_id))
             elif action in QUESTIONS:
                 ask(client, tally, session_id, action)
             else:
-                timed(tally, lambda: client.predict(session_id, action, api_name="/submit_answer"))
+                timed(tally, lambda: client.predict("/submit_answer", session_id, action))
                 with tally.lock:
                     tally.verdicts += 1
         burst.wait(timeout=MAX_SECONDS)  # then the whole class asks at once: N replies together
@@ -154,6 +154,9 @@ def student(url: str, name: str, tally: Tally, rng: random.Random, think_s: floa
     except Exception as exc:  # counted and reported, the other students carry on
         with tally.lock:
             tally.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    finally:
+        if client is not None:
+            client.close()
 
 
 def stored(database: Path, names: list[str]) -> tuple[int, int, int]:
@@ -258,6 +261,7 @@ def report(runs: list[dict], label: str, args: argparse.Namespace) -> None:
                                                    by[("--parallel 1", size)]["burst_tokens_per_s"])}
                 for size in args.students}
     result = {"benchmark": "classroom", "model": label, "think_s": args.think_s,
+              "client": "Gradio's queue protocol as a browser tab speaks it (bench/gradio_queue.py)",
               "seed": args.seed, "machine": {**machine(), "load_average": runs[0]["load_average_at_start"]},
               "batching_vs_parallel_1": speedups, "runs": runs}
     rows = [[r["mode"], r["students"], r["ttft_p50_s"], r["ttft_p95_s"], r["reply_p50_s"], r["reply_p95_s"],

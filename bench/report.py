@@ -194,8 +194,8 @@ def _classroom(d: dict) -> list[str]:
     def f(value, digits=2):
         return "-" if value is None else f"{value:.{digits}f}"
 
-    lines = [f"{d['model']}, think time {d['think_s']} s (seeded {d['seed']}); the real app over gradio_client. "
-             "Burst: every student asks at the same instant.", "",
+    lines = [f"{d['model']}, think time {d['think_s']} s (seeded {d['seed']}); the real app, each student "
+             f"through {d.get('client', 'gradio_client')}. Burst: every student asks at the same instant.", "",
              "| mode | students | TTFT p50 / p95 (s) | reply p50 / p95 (s) | tok/s, whole class | burst wall (s) | "
              "burst tok/s | check/hint p95 while busy (s) | errors | attempts stored / sent |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -208,6 +208,19 @@ def _classroom(d: dict) -> list[str]:
     for size, ratios in d["batching_vs_parallel_1"].items():
         lines.append(f"- {size} student{'' if size == '1' else 's'}, batching against `--parallel 1`: burst {f(ratios['burst_wall'])}x sooner, "
                      f"{f(ratios['burst_tokens_per_s'])}x the tokens/s (target at 8: 2.5x sooner).")
+    return lines
+
+
+def client_overhead(folder: Path) -> list[str]:
+    d = _load(folder, "client_overhead")
+    if d is None:
+        return []
+    lines = [f"An answer check or a hint, {d['actions_per_student']} per student, think time {d['think_s']} s "
+             "(seeded), the app with no model (`--backend fake`); the clients take turns in one run.", "",
+             "| students | client | actions | p50 (s) | p95 (s) | max (s) | errors |", "|---|---|---|---|---|---|---|"]
+    for r in d["runs"]:
+        lines.append(f"| {r['students']} | {r['client']} | {r['actions']} | {r['p50_s']:.3f} | {r['p95_s']:.3f} | "
+                     f"{r['max_s']:.3f} | {r['errors']} |")
     return lines
 
 
@@ -238,7 +251,7 @@ def finetune_loop(folder: Path) -> list[str]:
 SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
             ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
             ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood), ("finetune_loop", finetune_loop),
-            ("classroom", classroom)]
+            ("classroom", classroom), ("client_overhead", client_overhead)]
 
 
 def main(argv: list[str]) -> None:
