@@ -215,13 +215,11 @@ def client_overhead(folder: Path) -> list[str]:
     d = _load(folder, "client_overhead")
     if d is None:
         return []
-    lines = [f"An answer check or a hint, {d['actions_per_student']} per student, think time {d['think_s']} s "
-             "(seeded), the app with no model (`--backend fake`); the clients take turns in one run.", "",
-             "| students | client | actions | p50 (s) | p95 (s) | max (s) | errors |", "|---|---|---|---|---|---|---|"]
-    for r in d["runs"]:
-        lines.append(f"| {r['students']} | {r['client']} | {r['actions']} | {r['p50_s']:.3f} | {r['p95_s']:.3f} | "
-                     f"{r['max_s']:.3f} | {r['errors']} |")
-    return lines
+    intro = (f"An answer check or a hint, {d['actions_per_student']} per student, think time {d['think_s']} s "
+             "(seeded), the app with no model (`--backend fake`); the clients take turns in one run.")
+    rows = [[r["students"], r["client"], r["actions"], *(f"{r[k]:.3f}" for k in ("p50_s", "p95_s", "max_s")),
+             r["errors"]] for r in d["runs"]]
+    return [intro, ""] + _table(["students", "client", "actions", "p50 (s)", "p95 (s)", "max (s)", "errors"], rows)
 
 
 def finetune_loop(folder: Path) -> list[str]:

@@ -1,5 +1,11 @@
 """A small conversation unit for the language tests: two goals, a little vocabulary, two misconceptions."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from tutor_app.curriculum.library import CurriculumLibrary
+
 TAPAS = """\
 kind: conversation
 id: tapas
@@ -23,3 +29,14 @@ misconceptions:
   - id: ser-estar
     description: "ser / estar: ser for a state"
 """
+
+
+def tapas_library(root: Path) -> CurriculumLibrary:
+    """A curricula folder under ``root`` holding only the tapas unit, loaded."""
+    folder = root / "curricula"
+    folder.mkdir()
+    (folder / "tapas.yaml").write_text(TAPAS, encoding="utf-8")
+    library = CurriculumLibrary(folder)
+    library.reload()
+    assert library.errors == [] and set(library.conversations) == {"tapas"}, library.errors
+    return library

@@ -22,7 +22,7 @@ from tutor_app.service.errors import TutorError
 from tutor_app.storage.database import Database
 
 from district_support import at_once, services_on
-from language_units import TAPAS
+from language_units import tapas_library
 
 ANA = Actor(role="student", student="Ana")
 REPLY = "¡Muy bien! Una cerveza y una tortilla. ¿Algo más?"
@@ -37,13 +37,7 @@ ROUNDS = 10
 
 @pytest.fixture
 def library(tmp_path) -> CurriculumLibrary:
-    folder = tmp_path / "curricula"
-    folder.mkdir()
-    (folder / "tapas.yaml").write_text(TAPAS, encoding="utf-8")
-    library = CurriculumLibrary(folder)
-    library.reload()
-    assert library.errors == []
-    return library
+    return tapas_library(tmp_path)
 
 
 def processes(databases, library) -> list[LanguageService]:

@@ -23,7 +23,7 @@ from tutor_app.service.actor import LOCAL_ACTOR, Actor
 from tutor_app.service.errors import Forbidden, NotFound, TutorError
 from tutor_app.storage.database import Database
 
-from language_units import TAPAS
+from language_units import tapas_library
 
 REPO = Path(__file__).resolve().parent.parent
 ANA = Actor(role="student", student="Ana")
@@ -43,13 +43,7 @@ HARD_REPLY = ("Evidentemente, la idiosincrasia gastronómica madrileña se manif
 
 @pytest.fixture
 def library(tmp_path) -> CurriculumLibrary:
-    folder = tmp_path / "curricula"
-    folder.mkdir()
-    (folder / "tapas.yaml").write_text(TAPAS, encoding="utf-8")
-    library = CurriculumLibrary(folder)
-    library.reload()
-    assert library.errors == [] and set(library.conversations) == {"tapas"}
-    return library
+    return tapas_library(tmp_path)
 
 
 @pytest.fixture
