@@ -71,6 +71,16 @@ def _ceiling(r: dict) -> str:
             f"= {r['bare_decode_speedup']:.2f}")
 
 
+def bare_batch_context(folder: Path) -> list[str]:
+    rows = [[d["model"], r["context_tokens"], r["sequences"], r["tok_s"], f"{r['vs_one']:.2f}x"]
+            for d in _models(folder, "bare_batch_context") for r in d["runs"]]
+    if not rows:
+        return []
+    return ["Bare `llama_decode`, 1 thread, flash attention off as in the app: each sequence first holds "
+            "`context` tokens, then all decode together.", ""] + \
+        _table(["model", "context", "sequences", "tok/s", "vs one"], rows)
+
+
 def interleaved(folder: Path) -> list[str]:
     lines = ["| model | median TTFT, one student (s) | median TTFT, 8 interleaved (s) | ratio | "
              "without saved states (s) | mean evaluated / prompt tokens | same replies | goal (<= 1.5x) |",
@@ -246,7 +256,8 @@ def finetune_loop(folder: Path) -> list[str]:
     return lines
 
 
-SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("interleaved", interleaved),
+SECTIONS = [("turn_latency", turn_latency), ("batching", batching), ("bare_batch_context", bare_batch_context),
+            ("interleaved", interleaved),
             ("overhead", overhead), ("roofline", roofline), ("batch_grading", batch_grading), ("bkt_fit", bkt_fit),
             ("cpu_buffers", cpu_buffers), ("signin_flood", signin_flood), ("finetune_loop", finetune_loop),
             ("classroom", classroom), ("client_overhead", client_overhead)]
