@@ -232,7 +232,13 @@ def unlock_teacher(page, password: str = TEACHER_PASSWORD) -> None:
     page.locator("#teacher-tab-button").click()
     expect(page.locator("#teacher-lock")).to_be_visible()  # the tab's content is mounted before typing
     field = text_field(page, "teacher-unlock-password")
-    field.fill(password)
-    expect(field).to_have_value(password)  # what the button sends is what was typed
+    for _ in range(10):  # on a loaded machine the tab's first render can blank what was just typed
+        field.fill(password)
+        try:
+            expect(field).to_have_value(password, timeout=3000)  # what the button sends is what was typed
+            break
+        except AssertionError:
+            continue
+    expect(field).to_have_value(password)
     page.locator("#teacher-unlock").click()
     expect(page.locator("#teacher-pages")).to_be_visible()
