@@ -43,7 +43,7 @@ from typing import Iterator
 
 import httpx
 
-from common import REPO, chosen_model, emit, machine, table
+from common import REPO, chosen_model, emit, machine, percentile, table
 from gradio_queue import QueueClient
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -178,13 +178,6 @@ def stored(database: Path, names: list[str]) -> tuple[int, int, int]:
 
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def run_class(url: str, database: Path, size: int, label: str, think_s: float, seed: int) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from common import REPO, emit, machine, table
+from common import REPO, emit, machine, percentile, table
 from gradio_queue import QueueClient
 
 from gradio_client import Client  # noqa: E402
@@ -55,11 +55,6 @@ def rest_call(http: httpx.Client, url: str, api_name: str, *data: object) -> obj
                     raise RuntimeError(f"{api}: {line}")
                 return json.loads(line.removeprefix("data:"))[0]
     raise RuntimeError(f"{api}: no result")
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
 
 
 def student(client: str, url: str, name: str, rng: random.Random, args: argparse.Namespace,
